@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers point one way: C wrappers and the pure Model at the bottom, the
+// commands at the top. Only `Commands` imports ArgumentParser.
+let package = Package(
+    name: "reconcile",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "reconcile", targets: ["reconcile"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: System libraries
+        /// libgit2, found through pkg-config.
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        /// libyaml, found through pkg-config (the system copy only: never Yams' vendored one).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // MARK: Edges that wrap C
+        /// Repositories, revisions, trees and blobs read straight from the object database.
+        .target(name: "GitStore", dependencies: ["CGit2"]),
+        /// YAML documents as nodes with 1-based source marks.
+        .target(name: "YAMLSource", dependencies: ["CYAML"]),
+
+        // MARK: Pure core
+        /// Resources, manifests, diagnostics, types, plans: values only, no I/O.
+        .target(name: "Model"),
+        /// Diff, order, plan, policy, and the apply loop over a `Target`.
+        .target(name: "Engine", dependencies: ["Model"]),
+        /// Human, JSON and markdown renderings of plans and diagnostics.
+        .target(name: "Rendering", dependencies: ["Model"]),
+
+        // MARK: Loading and targets
+        /// Decode and validate manifests, render them for an environment.
+        .target(name: "Loading", dependencies: ["Model", "YAMLSource", "GitStore"]),
+        /// The embedded local lakehouse: Delta tables on the file system.
+        .target(name: "LocalTarget", dependencies: ["Model"]),
+
+        // MARK: Commands
+        /// The command line; the only user of ArgumentParser.
+        .target(name: "Commands", dependencies: [
+            "Model", "Loading", "Engine", "Rendering", "LocalTarget", "GitStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        /// Entry point.
+        .executableTarget(name: "reconcile", dependencies: ["Commands"]),
+
+        // MARK: Tests
+        .testTarget(name: "YAMLSourceTests", dependencies: ["YAMLSource"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering"]),
+        .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model"]),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ]
+)

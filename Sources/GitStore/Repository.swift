@@ -1,0 +1,173 @@
+internal import CGit2
+import Foundation
+
+/// A git error: which libgit2 call failed, and git's own message.
+public struct GitError: Error, Sendable, CustomStringConvertible {
+    public var call: String
+    public var code: Int32
+    public var message: String
+
+    public var description: String { "\(call) failed: \(message)" }
+
+    /// Reads `git_error_last()` right after a failing call (it is per thread).
+    static func last(_ call: String, code: Int32) -> GitError {
+        let message = git_error_last().flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "error \(code)"
+        return GitError(call: call, code: code, message: message)
+    }
+
+    /// True when the error means "no such object or reference".
+    public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+}
+
+/// A 40-hex-digit object id, copied out of libgit2.
+public struct ObjectID: Sendable, Hashable, CustomStringConvertible {
+    public var hex: String
+    public var description: String { hex }
+    public var short: String { String(hex.prefix(7)) }
+
+    init(_ oid: UnsafePointer<git_oid>) {
+        var buffer = [CChar](repeating: 0, count: 41)
+        git_oid_tostr(&buffer, 41, oid)
+        hex = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A commit, as a value.
+public struct Commit: Sendable, Hashable {
+    public var id: ObjectID
+    public var summary: String
+    public var time: Date
+}
+
+/// A file read from a tree at a revision.
+public struct Blob: Sendable {
+    /// Path relative to the repository root, with `/` separators.
+    public var path: String
+    public var id: ObjectID
+    public var bytes: [UInt8]
+}
+
+private let libgit2Ready: Bool = {
+    git_libgit2_init()
+    // Repositories may be owned by another uid (CI checkouts, containers).
+    _ = reconcile_git_disable_owner_validation()
+    return true
+}()
+
+/// One open repository; owns its `git_repository` handle.
+///
+/// Not `Sendable`: keep an instance in one isolation domain and pass the values it
+/// returns (`Commit`, `Blob`) instead.
+public final class Repository {
+    private let handle: OpaquePointer
+    /// The working directory, with a trailing `/`; nil for a bare repository.
+    public let workdir: String?
+
+    /// Opens the repository containing `path` (searching parent directories).
+    public convenience init(discoveringFrom path: String) throws(GitError) {
+        _ = libgit2Ready
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        let code = git_repository_discover(&buffer, path, 0, nil)
+        guard code == 0, let found = buffer.ptr else { throw GitError.last("git_repository_discover(\(path))", code: code) }
+        try self.init(at: String(cString: found))
+    }
+
+    /// Opens the repository at exactly `path` (a `.git` directory or a work tree).
+    public init(at path: String) throws(GitError) {
+        _ = libgit2Ready
+        var repo: OpaquePointer?
+        let code = git_repository_open(&repo, path)
+        guard code == 0, let repo else { throw GitError.last("git_repository_open(\(path))", code: code) }
+        handle = repo
+        workdir = git_repository_workdir(repo).map { String(cString: $0) }
+    }
+
+    deinit { git_repository_free(handle) }
+
+    /// Resolves any revision git understands (branch, tag, sha, `HEAD~2`) to a commit.
+    public func resolve(_ revision: String) throws(GitError) -> Commit {
+        var object: OpaquePointer?
+        var code = git_revparse_single(&object, handle, revision)
+        guard code == 0, let object else { throw GitError.last("git_revparse_single(\(revision))", code: code) }
+        defer { git_object_free(object) }
+        var peeled: OpaquePointer?
+        code = git_object_peel(&peeled, object, GIT_OBJECT_COMMIT)
+        guard code == 0, let peeled else { throw GitError.last("git_object_peel(\(revision))", code: code) }
+        defer { git_object_free(peeled) }
+        let summary = git_commit_summary(peeled).map { String(cString: $0) } ?? ""
+        let time = Date(timeIntervalSince1970: TimeInterval(git_commit_time(peeled)))
+        return Commit(id: ObjectID(git_commit_id(peeled)), summary: summary, time: time)
+    }
+
+    /// The name of the branch HEAD points at, if any.
+    public func currentBranch() -> String? {
+        var ref: OpaquePointer?
+        guard git_repository_head(&ref, handle) == 0, let ref else { return nil }
+        defer { git_reference_free(ref) }
+        guard git_reference_is_branch(ref) == 1 else { return nil }
+        return git_reference_shorthand(ref).map { String(cString: $0) }
+    }
+
+    /// Reads every blob at `commit` whose path `include` accepts, descending only into
+    /// directories `descend` accepts. Straight from the object database: no checkout.
+    public func blobs(
+        at commit: Commit,
+        descend: (String) -> Bool,
+        include: (String) -> Bool
+    ) throws(GitError) -> [Blob] {
+        var oid = git_oid()
+        git_oid_fromstr(&oid, commit.id.hex)
+        var commitObject: OpaquePointer?
+        var code = git_commit_lookup(&commitObject, handle, &oid)
+        guard code == 0, let commitObject else { throw GitError.last("git_commit_lookup(\(commit.id.short))", code: code) }
+        defer { git_commit_free(commitObject) }
+        var tree: OpaquePointer?
+        code = git_commit_tree(&tree, commitObject)
+        guard code == 0, let tree else { throw GitError.last("git_commit_tree(\(commit.id.short))", code: code) }
+        defer { git_tree_free(tree) }
+        var found: [Blob] = []
+        try walk(tree: tree, prefix: "", descend: descend, include: include, into: &found)
+        return found.sorted { $0.path < $1.path }
+    }
+
+    private func walk(
+        tree: OpaquePointer, prefix: String,
+        descend: (String) -> Bool, include: (String) -> Bool,
+        into found: inout [Blob]
+    ) throws(GitError) {
+        let count = git_tree_entrycount(tree)
+        for index in 0..<count {
+            guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+            let name = String(cString: git_tree_entry_name(entry))
+            let path = prefix + name
+            let id = git_tree_entry_id(entry)!
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_TREE:
+                guard descend(path) else { continue }
+                var subtree: OpaquePointer?
+                let code = git_tree_lookup(&subtree, handle, id)
+                guard code == 0, let subtree else { throw GitError.last("git_tree_lookup(\(path))", code: code) }
+                defer { git_tree_free(subtree) }
+                try walk(tree: subtree, prefix: path + "/", descend: descend, include: include, into: &found)
+            case GIT_OBJECT_BLOB:
+                guard include(path) else { continue }
+                var blob: OpaquePointer?
+                let code = git_blob_lookup(&blob, handle, id)
+                guard code == 0, let blob else { throw GitError.last("git_blob_lookup(\(path))", code: code) }
+                defer { git_blob_free(blob) }
+                // The raw content is valid only until the blob is freed: copy it now.
+                let size = Int(git_blob_rawsize(blob))
+                let bytes: [UInt8]
+                if size > 0, let raw = git_blob_rawcontent(blob) {
+                    bytes = Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: size))
+                } else {
+                    bytes = []
+                }
+                found.append(Blob(path: path, id: ObjectID(id), bytes: bytes))
+            default:
+                continue
+            }
+        }
+    }
+}

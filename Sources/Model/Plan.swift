@@ -1,0 +1,138 @@
+/// What a change does to one resource.
+public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
+    case create, update, replace, delete
+}
+
+/// One field that differs, addressed by a JSON pointer into the resource's
+/// canonical value (`/columns/email`, `/properties/delta.appendOnly`).
+public struct FieldChange: Sendable, Hashable, Codable {
+    public enum Op: String, Sendable, Hashable, Codable {
+        case add, remove, change
+    }
+
+    public var op: Op
+    public var path: String
+    public var before: Value?
+    public var after: Value?
+    /// Why this field forces a replace, or is destructive; nil when it is neither.
+    public var destructiveReason: String?
+
+    public init(op: Op, path: String, before: Value?, after: Value?, destructiveReason: String? = nil) {
+        self.op = op
+        self.path = path
+        self.before = before
+        self.after = after
+        self.destructiveReason = destructiveReason
+    }
+
+    /// The pointer's segments, unescaped (`~1` is `/`, `~0` is `~`).
+    public var segments: [String] {
+        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+            String($0).replacing("~1", with: "/").replacing("~0", with: "~")
+        }
+    }
+
+    public static func pointer(_ segments: [String]) -> String {
+        segments.map { "/" + $0.replacing("~", with: "~0").replacing("/", with: "~1") }.joined()
+    }
+}
+
+/// One planned change to one resource.
+public struct Change: Sendable, Hashable {
+    public var id: ResourceID
+    public var action: Action
+    /// What the target has now (nil for create).
+    public var observed: Resource?
+    /// What the manifests ask for (nil for delete).
+    public var desired: Resource?
+    public var fields: [FieldChange]
+    /// Why the change is planned, in words, for display.
+    public var reasons: [String]
+    /// Why the change can lose data or access; empty when it cannot.
+    public var destructiveReasons: [String]
+    /// Set by policy: why this change may not be applied.
+    public var refusal: String?
+
+    public init(
+        id: ResourceID, action: Action, observed: Resource?, desired: Resource?,
+        fields: [FieldChange] = [], reasons: [String] = [], destructiveReasons: [String] = [], refusal: String? = nil
+    ) {
+        self.id = id
+        self.action = action
+        self.observed = observed
+        self.desired = desired
+        self.fields = fields
+        self.reasons = reasons
+        self.destructiveReasons = destructiveReasons
+        self.refusal = refusal
+    }
+
+    public var isDestructive: Bool { !destructiveReasons.isEmpty }
+    /// Where the change was declared, if it was.
+    public var origin: SourceLocation? { desired?.origin ?? observed?.origin }
+}
+
+/// An ordered list of changes for one environment at one revision.
+public struct Plan: Sendable, Hashable {
+    public var environment: String
+    public var revision: String
+    public var target: String
+    /// Changes in the order they must be applied.
+    public var changes: [Change]
+    /// Resources whose manifests match what exists.
+    public var unchanged: [ResourceID]
+    /// Resources found in the target that no manifest declares and this
+    /// environment did not create: reported, never touched.
+    public var unmanaged: [ResourceID]
+    /// Resources this environment created whose manifests are gone, kept because
+    /// the policy does not prune.
+    public var orphaned: [ResourceID]
+
+    public init(environment: String, revision: String, target: String, changes: [Change], unchanged: [ResourceID] = [], unmanaged: [ResourceID] = [], orphaned: [ResourceID] = []) {
+        self.environment = environment
+        self.revision = revision
+        self.target = target
+        self.changes = changes
+        self.unchanged = unchanged
+        self.unmanaged = unmanaged
+        self.orphaned = orphaned
+    }
+
+    public var hasChanges: Bool { !changes.isEmpty }
+    public var refusals: [Change] { changes.filter { $0.refusal != nil } }
+
+    public func count(_ action: Action) -> Int { changes.filter { $0.action == action }.count }
+}
+
+/// The outcome of applying a plan, change by change.
+public struct ApplyReport: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable {
+        case applied
+        case failed(String)
+        case notAttempted
+    }
+
+    public var results: [(id: ResourceID, action: Action, outcome: Outcome)] {
+        zip(plan.changes, outcomes).map { ($0.id, $0.action, $1) }
+    }
+
+    public var plan: Plan
+    public var outcomes: [Outcome]
+
+    public init(plan: Plan, outcomes: [Outcome]) {
+        self.plan = plan
+        self.outcomes = outcomes
+    }
+
+    public var succeeded: Bool { outcomes.allSatisfy { $0 == .applied } }
+    public var appliedCount: Int { outcomes.filter { $0 == .applied }.count }
+
+    public static func == (lhs: ApplyReport, rhs: ApplyReport) -> Bool {
+        lhs.plan == rhs.plan && lhs.outcomes == rhs.outcomes
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(plan)
+        hasher.combine(outcomes)
+    }
+}

@@ -1,0 +1,137 @@
+/// The kinds of resource `reconcile` manages, in dependency order.
+public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case catalog = "Catalog"
+    case schema = "Schema"
+    case table = "Table"
+
+    /// Position in create order: a resource's dependencies come first.
+    public var rank: Int {
+        switch self {
+        case .catalog: return 0
+        case .schema: return 1
+        case .table: return 2
+        }
+    }
+
+    /// How many dot-separated parts a full name of this kind has.
+    public var nameParts: Int { rank + 1 }
+}
+
+/// A resource's identity: kind and full name (`Table/main.sales.orders`).
+public struct ResourceID: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    public var kind: ResourceKind
+    public var name: String
+
+    public init(_ kind: ResourceKind, _ name: String) {
+        self.kind = kind
+        self.name = name
+    }
+
+    public var description: String { "\(kind.rawValue)/\(name)" }
+
+    /// Dependency order first, then name.
+    public static func < (lhs: ResourceID, rhs: ResourceID) -> Bool {
+        if lhs.kind.rank != rhs.kind.rank { return lhs.kind.rank < rhs.kind.rank }
+        return lhs.name < rhs.name
+    }
+
+    /// The resources this one cannot exist without (a table's schema and catalog).
+    public var parents: [ResourceID] {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        switch kind {
+        case .catalog: return []
+        case .schema: return [ResourceID(.catalog, parts[0])]
+        case .table:
+            return [ResourceID(.catalog, parts[0]), ResourceID(.schema, parts.prefix(2).joined(separator: "."))]
+        }
+    }
+
+    public init?(parsing text: String) {
+        guard let slash = text.firstIndex(of: "/"),
+              let kind = ResourceKind(rawValue: String(text[..<slash])) else { return nil }
+        self.init(kind, String(text[text.index(after: slash)...]))
+    }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = ResourceID(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a resource id: \(text)"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// A catalog or a schema: a namespace with a comment, an owner and properties.
+public struct NamespaceSpec: Sendable, Hashable {
+    public var comment: String?
+    public var owner: String?
+    public var properties: [String: String]
+
+    public init(comment: String? = nil, owner: String? = nil, properties: [String: String] = [:]) {
+        self.comment = comment
+        self.owner = owner
+        self.properties = properties
+    }
+}
+
+/// What a resource is, by kind.
+public enum ResourceSpec: Sendable, Hashable {
+    case catalog(NamespaceSpec)
+    case schema(NamespaceSpec)
+    case table(TableSpec)
+
+    public var kind: ResourceKind {
+        switch self {
+        case .catalog: return .catalog
+        case .schema: return .schema
+        case .table: return .table
+        }
+    }
+}
+
+/// Facts a target reports about a resource beyond its spec; never part of a diff.
+public struct Observation: Sendable, Hashable {
+    /// The table's Delta log version, for instance.
+    public var version: Int?
+    /// Whether the resource holds data (a Delta table with live files).
+    public var hasData: Bool
+
+    public init(version: Int? = nil, hasData: Bool = false) {
+        self.version = version
+        self.hasData = hasData
+    }
+}
+
+/// A resource: desired (from a manifest) or observed (from a target).
+public struct Resource: Sendable, Hashable {
+    public var id: ResourceID
+    public var spec: ResourceSpec
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    /// The manifest it was declared in; nil for an observed resource.
+    public var origin: SourceLocation?
+    /// Target-side facts; nil for a desired resource.
+    public var observation: Observation?
+
+    public init(
+        id: ResourceID, spec: ResourceSpec, labels: [String: String] = [:],
+        annotations: [String: String] = [:], origin: SourceLocation? = nil, observation: Observation? = nil
+    ) {
+        self.id = id
+        self.spec = spec
+        self.labels = labels
+        self.annotations = annotations
+        self.origin = origin
+        self.observation = observation
+    }
+
+    public var table: TableSpec? {
+        if case .table(let table) = spec { return table }
+        return nil
+    }
+}

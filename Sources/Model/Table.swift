@@ -1,0 +1,72 @@
+/// A Delta table's desired or observed shape.
+public struct TableSpec: Sendable, Hashable {
+    public var comment: String?
+    public var columns: [Column]
+    public var partitionedBy: [String]
+    public var properties: [String: String]
+    /// CHECK constraints by name.
+    public var constraints: [String: String]
+    /// An external location, when the table is not managed under the target's root.
+    public var location: String?
+
+    public init(
+        comment: String? = nil, columns: [Column], partitionedBy: [String] = [],
+        properties: [String: String] = [:], constraints: [String: String] = [:], location: String? = nil
+    ) {
+        self.comment = comment
+        self.columns = columns
+        self.partitionedBy = partitionedBy
+        self.properties = properties
+        self.constraints = constraints
+        self.location = location
+    }
+
+    public func column(named name: String) -> Column? {
+        columns.first { $0.name.lowercased() == name.lowercased() }
+    }
+}
+
+/// One top-level column.
+public struct Column: Sendable, Hashable {
+    public var name: String
+    public var type: DataType
+    public var nullable: Bool
+    public var comment: String?
+
+    public init(name: String, type: DataType, nullable: Bool = true, comment: String? = nil) {
+        self.name = name
+        self.type = type
+        self.nullable = nullable
+        self.comment = comment
+    }
+}
+
+/// Table properties that Delta defines, and the protocol each one needs.
+public enum DeltaProperties {
+    /// Known `delta.*` keys. Others are refused, since a misspelt key is silently ignored by Delta.
+    public static let known: Set<String> = [
+        "delta.appendOnly", "delta.autoOptimize.autoCompact", "delta.autoOptimize.optimizeWrite",
+        "delta.checkpointInterval", "delta.checkpoint.writeStatsAsJson", "delta.checkpoint.writeStatsAsStruct",
+        "delta.compatibility.symlinkFormatManifest.enabled", "delta.dataSkippingNumIndexedCols",
+        "delta.dataSkippingStatsColumns", "delta.deletedFileRetentionDuration", "delta.enableChangeDataFeed",
+        "delta.enableExpiredLogCleanup", "delta.isolationLevel", "delta.logRetentionDuration",
+        "delta.randomizeFilePrefixes", "delta.randomPrefixLength", "delta.setTransactionRetentionDuration",
+        "delta.targetFileSize", "delta.tuneFileSizesForRewrites", "delta.parquet.compression.codec",
+        "delta.enableDeletionVectors", "delta.columnMapping.mode", "delta.enableRowTracking",
+        "delta.enableTypeWidening", "delta.minReaderVersion", "delta.minWriterVersion",
+    ]
+
+    /// Keys that need table features (reader 3 / writer 7) this target does not write yet.
+    public static let needsTableFeatures: Set<String> = [
+        "delta.enableDeletionVectors", "delta.columnMapping.mode", "delta.enableRowTracking",
+        "delta.enableTypeWidening", "delta.minReaderVersion", "delta.minWriterVersion",
+    ]
+
+    /// Property keys, values of which are booleans.
+    public static let booleans: Set<String> = [
+        "delta.appendOnly", "delta.autoOptimize.autoCompact", "delta.autoOptimize.optimizeWrite",
+        "delta.checkpoint.writeStatsAsJson", "delta.checkpoint.writeStatsAsStruct",
+        "delta.compatibility.symlinkFormatManifest.enabled", "delta.enableChangeDataFeed",
+        "delta.enableExpiredLogCleanup", "delta.randomizeFilePrefixes", "delta.tuneFileSizesForRewrites",
+    ]
+}

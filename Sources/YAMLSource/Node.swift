@@ -1,0 +1,157 @@
+/// A position in a YAML source, 1-based (libyaml's marks are 0-based).
+public struct Mark: Sendable, Hashable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(line):\(column)" }
+}
+
+/// How a scalar was written; quoted scalars are always strings.
+public enum ScalarStyle: Sendable, Hashable {
+    case plain, singleQuoted, doubleQuoted, literal, folded
+}
+
+/// One YAML node, copied out of libyaml's events with its source mark.
+public struct Node: Sendable {
+    public struct Pair: Sendable {
+        public var key: Node
+        public var value: Node
+    }
+
+    public enum Content: Sendable {
+        case scalar(String, ScalarStyle)
+        case mapping([Pair])
+        case sequence([Node])
+    }
+
+    public var content: Content
+    public var mark: Mark
+    /// An explicit tag (`!!str`, `!custom`), if the source gave one.
+    public var tag: String?
+
+    public init(_ content: Content, mark: Mark, tag: String? = nil) {
+        self.content = content
+        self.mark = mark
+        self.tag = tag
+    }
+}
+
+extension Node {
+    /// The resolved value of a scalar under the YAML 1.2 core schema.
+    public enum Scalar: Sendable, Equatable {
+        case null
+        case bool(Bool)
+        case int(Int)
+        case double(Double)
+        case string(String)
+    }
+
+    public var scalarText: String? {
+        if case .scalar(let text, _) = content { return text }
+        return nil
+    }
+
+    public var pairs: [Pair]? {
+        if case .mapping(let pairs) = content { return pairs }
+        return nil
+    }
+
+    public var items: [Node]? {
+        if case .sequence(let items) = content { return items }
+        return nil
+    }
+
+    /// The scalar resolved by the core schema: quoted or `!!str` scalars are strings,
+    /// plain ones may be null, booleans or numbers.
+    public var scalar: Scalar? {
+        guard case .scalar(let text, let style) = content else { return nil }
+        if style != .plain || tag == "tag:yaml.org,2002:str" { return .string(text) }
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        default: break
+        }
+        if let int = Node.parseInt(text) { return .int(int) }
+        if let double = Node.parseDouble(text) { return .double(double) }
+        return .string(text)
+    }
+
+    /// A short name of this node's shape, for error messages.
+    public var shapeName: String {
+        switch content {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .scalar:
+            switch scalar {
+            case .null: return "null"
+            case .bool: return "a boolean"
+            case .int: return "an integer"
+            case .double: return "a number"
+            default: return "a string"
+            }
+        }
+    }
+
+    /// The value of a key in a mapping, by its scalar text.
+    public subscript(key: String) -> Node? {
+        pairs?.first { $0.key.scalarText == key }?.value
+    }
+
+    static func parseInt(_ text: String) -> Int? {
+        var body = Substring(text)
+        var negative = false
+        if body.first == "-" || body.first == "+" {
+            negative = body.first == "-"
+            body = body.dropFirst()
+        }
+        guard !body.isEmpty else { return nil }
+        let value: Int?
+        if body.hasPrefix("0x") { value = Int(body.dropFirst(2), radix: 16) }
+        else if body.hasPrefix("0o") { value = Int(body.dropFirst(2), radix: 8) }
+        else if body.allSatisfy(\.isASCIIDigit) { value = Int(body) }
+        else { value = nil }
+        return value.map { negative ? -$0 : $0 }
+    }
+
+    static func parseDouble(_ text: String) -> Double? {
+        switch text {
+        case ".inf", ".Inf", ".INF", "+.inf": return .infinity
+        case "-.inf", "-.Inf", "-.INF": return -.infinity
+        case ".nan", ".NaN", ".NAN": return .nan
+        default: break
+        }
+        // Core schema: [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+        guard let first = text.first, first.isASCIIDigit || "+-.".contains(first) else { return nil }
+        guard text.contains(where: \.isASCIIDigit) else { return nil }
+        guard text.allSatisfy({ $0.isASCIIDigit || "+-.eE".contains($0) }) else { return nil }
+        return Double(text)
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+/// One document of a YAML stream.
+public struct Document: Sendable {
+    /// 0-based position of the document in its file.
+    public var index: Int
+    /// The root node; nil for an empty document.
+    public var root: Node?
+    public var mark: Mark
+}
+
+/// A YAML syntax or structure error, with the position libyaml reported.
+public struct YAMLError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var mark: Mark
+    public var message: String
+
+    public var description: String { "\(path):\(mark): error: \(message)" }
+}

@@ -1,0 +1,240 @@
+internal import CYAML
+
+/// Parses YAML streams with the system libyaml into `Document`s of `Node`s.
+///
+/// Anchors and aliases are resolved (an alias shares its anchor's node), `<<` merge
+/// keys are applied, and a duplicate key in a mapping is an error.
+public enum YAMLParser {
+    public static func parse(_ bytes: [UInt8], path: String) throws(YAMLError) -> [Document] {
+        let reader = EventReader(bytes: bytes, path: path)
+        var builder = TreeBuilder(reader: reader, path: path)
+        return try builder.stream()
+    }
+
+    public static func parse(_ text: String, path: String) throws(YAMLError) -> [Document] {
+        try parse(Array(text.utf8), path: path)
+    }
+}
+
+/// A libyaml event copied out of C memory.
+struct Event {
+    enum Kind {
+        case streamStart, streamEnd, documentStart, documentEnd
+        case sequenceStart, sequenceEnd, mappingStart, mappingEnd
+        case scalar, alias
+    }
+    var kind: Kind
+    var mark: Mark
+    var anchor: String?
+    var tag: String?
+    var value: String = ""
+    var style: ScalarStyle = .plain
+}
+
+/// Owns one `yaml_parser_t` (on the heap: libyaml keeps pointers into it) and the
+/// input buffer, which must outlive the parse.
+final class EventReader {
+    private let parser: UnsafeMutablePointer<yaml_parser_t>
+    private let input: UnsafeMutableBufferPointer<UInt8>
+    private let bytes: [UInt8]
+    private let path: String
+
+    init(bytes: [UInt8], path: String) {
+        self.bytes = bytes
+        self.path = path
+        parser = .allocate(capacity: 1)
+        input = .allocate(capacity: max(bytes.count, 1))
+        _ = input.initialize(from: bytes)
+        yaml_parser_initialize(parser)
+        yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
+    }
+
+    deinit {
+        yaml_parser_delete(parser)
+        parser.deallocate()
+        input.deallocate()
+    }
+
+    func next() throws(YAMLError) -> Event {
+        var raw = yaml_event_t()
+        guard yaml_parser_parse(parser, &raw) == 1 else { throw currentError() }
+        defer { yaml_event_delete(&raw) }
+        let mark = Mark(line: Int(raw.start_mark.line) + 1, column: Int(raw.start_mark.column) + 1)
+        switch raw.type {
+        case YAML_STREAM_START_EVENT: return Event(kind: .streamStart, mark: mark)
+        case YAML_STREAM_END_EVENT: return Event(kind: .streamEnd, mark: mark)
+        case YAML_DOCUMENT_START_EVENT: return Event(kind: .documentStart, mark: mark)
+        case YAML_DOCUMENT_END_EVENT: return Event(kind: .documentEnd, mark: mark)
+        case YAML_SEQUENCE_START_EVENT:
+            let data = raw.data.sequence_start
+            return Event(kind: .sequenceStart, mark: mark, anchor: cString(data.anchor), tag: cString(data.tag))
+        case YAML_SEQUENCE_END_EVENT: return Event(kind: .sequenceEnd, mark: mark)
+        case YAML_MAPPING_START_EVENT:
+            let data = raw.data.mapping_start
+            return Event(kind: .mappingStart, mark: mark, anchor: cString(data.anchor), tag: cString(data.tag))
+        case YAML_MAPPING_END_EVENT: return Event(kind: .mappingEnd, mark: mark)
+        case YAML_ALIAS_EVENT:
+            return Event(kind: .alias, mark: mark, anchor: cString(raw.data.alias.anchor))
+        case YAML_SCALAR_EVENT:
+            let data = raw.data.scalar
+            let value = String(decoding: UnsafeBufferPointer(start: data.value, count: Int(data.length)), as: UTF8.self)
+            let style: ScalarStyle
+            switch data.style {
+            case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
+            case YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .doubleQuoted
+            case YAML_LITERAL_SCALAR_STYLE: style = .literal
+            case YAML_FOLDED_SCALAR_STYLE: style = .folded
+            default: style = .plain
+            }
+            return Event(kind: .scalar, mark: mark, anchor: cString(data.anchor), tag: cString(data.tag), value: value, style: style)
+        default:
+            throw YAMLError(path: path, mark: mark, message: "unexpected YAML event")
+        }
+    }
+
+    private func cString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        return String(cString: pointer)
+    }
+
+    /// The parser's error, reworded where libyaml's words mislead (tabs).
+    private func currentError() -> YAMLError {
+        let state = parser.pointee
+        let problemMark = Mark(line: Int(state.problem_mark.line) + 1, column: Int(state.problem_mark.column) + 1)
+        var message = state.problem.map { String(cString: $0) } ?? "invalid YAML"
+        if let context = state.context.map({ String(cString: $0) }) {
+            message += " (\(context))"
+        }
+        if lineHasTabIndentation(problemMark.line) {
+            message = "tab character used for indentation; YAML allows only spaces, so replace the tabs with spaces"
+            let line = sourceLine(problemMark.line)
+            let tabColumn = (line.firstIndex(of: "\t").map { line.distance(from: line.startIndex, to: $0) } ?? 0) + 1
+            return YAMLError(path: path, mark: Mark(line: problemMark.line, column: tabColumn), message: message)
+        }
+        return YAMLError(path: path, mark: problemMark, message: message)
+    }
+
+    private func sourceLine(_ line: Int) -> Substring {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return line - 1 < lines.count ? lines[line - 1] : ""
+    }
+
+    private func lineHasTabIndentation(_ line: Int) -> Bool {
+        let text = sourceLine(line)
+        return text.prefix { $0 == " " || $0 == "\t" }.contains("\t")
+    }
+}
+
+/// Builds node trees from the event stream.
+struct TreeBuilder {
+    let reader: EventReader
+    let path: String
+    var anchors: [String: Node] = [:]
+
+    init(reader: EventReader, path: String) {
+        self.reader = reader
+        self.path = path
+    }
+
+    mutating func stream() throws(YAMLError) -> [Document] {
+        var documents: [Document] = []
+        _ = try reader.next() // stream start
+        while true {
+            let event = try reader.next()
+            switch event.kind {
+            case .streamEnd:
+                return documents
+            case .documentStart:
+                anchors = [:]
+                let first = try reader.next()
+                if first.kind == .documentEnd {
+                    documents.append(Document(index: documents.count, root: nil, mark: event.mark))
+                    continue
+                }
+                let root = try node(from: first)
+                let end = try reader.next()
+                guard end.kind == .documentEnd else {
+                    throw YAMLError(path: path, mark: end.mark, message: "expected the end of the document")
+                }
+                documents.append(Document(index: documents.count, root: root, mark: event.mark))
+            default:
+                throw YAMLError(path: path, mark: event.mark, message: "expected a document")
+            }
+        }
+    }
+
+    private mutating func node(from event: Event) throws(YAMLError) -> Node {
+        let built: Node
+        switch event.kind {
+        case .scalar:
+            built = Node(.scalar(event.value, event.style), mark: event.mark, tag: event.tag)
+        case .alias:
+            guard let name = event.anchor, let target = anchors[name] else {
+                throw YAMLError(path: path, mark: event.mark, message: "unknown alias \"*\(event.anchor ?? "")\"; define the anchor \"&\(event.anchor ?? "")\" before using it")
+            }
+            return target
+        case .sequenceStart:
+            var items: [Node] = []
+            while true {
+                let next = try reader.next()
+                if next.kind == .sequenceEnd { break }
+                items.append(try node(from: next))
+            }
+            built = Node(.sequence(items), mark: event.mark, tag: event.tag)
+        case .mappingStart:
+            built = Node(.mapping(try mapping()), mark: event.mark, tag: event.tag)
+        default:
+            throw YAMLError(path: path, mark: event.mark, message: "unexpected YAML structure")
+        }
+        if let anchor = event.anchor { anchors[anchor] = built }
+        return built
+    }
+
+    private mutating func mapping() throws(YAMLError) -> [Node.Pair] {
+        var pairs: [Node.Pair] = []
+        var seen: [String: Mark] = [:]
+        var merged: [Node.Pair] = []
+        while true {
+            let next = try reader.next()
+            if next.kind == .mappingEnd { break }
+            let key = try node(from: next)
+            let value = try node(from: try reader.next())
+            if case .scalar("<<", .plain) = key.content {
+                merged += try mergeSources(value)
+                continue
+            }
+            if let text = key.scalarText {
+                if let first = seen[text] {
+                    throw YAMLError(path: path, mark: key.mark, message: "duplicate key \"\(text)\" (first defined at line \(first.line)); remove one of them")
+                }
+                seen[text] = key.mark
+            }
+            pairs.append(Node.Pair(key: key, value: value))
+        }
+        // Merge keys: explicit keys win over merged ones; earlier sources win over later.
+        for pair in merged {
+            guard let text = pair.key.scalarText, seen[text] == nil else { continue }
+            seen[text] = pair.key.mark
+            pairs.append(pair)
+        }
+        return pairs
+    }
+
+    private func mergeSources(_ value: Node) throws(YAMLError) -> [Node.Pair] {
+        switch value.content {
+        case .mapping(let pairs): return pairs
+        case .sequence(let items):
+            var all: [Node.Pair] = []
+            for item in items {
+                guard let pairs = item.pairs else {
+                    throw YAMLError(path: path, mark: item.mark, message: "a merge key \"<<\" takes a mapping or a list of mappings")
+                }
+                all += pairs
+            }
+            return all
+        case .scalar:
+            throw YAMLError(path: path, mark: value.mark, message: "a merge key \"<<\" takes a mapping or a list of mappings")
+        }
+    }
+}
