@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Rendering
+
+/// Options every command about one environment takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "The environment (a file environments/<name>.yaml).")
+    var env: String?
+
+    @Option(name: .long, help: "The git repository (default: the one containing the current directory).")
+    var repo: String?
+
+    @Option(name: .long, help: "The revision to read: a branch, tag, sha or HEAD~n.")
+    var revision: String = "HEAD"
+
+    @Flag(name: .long, help: "Read the working tree instead of a revision (uncommitted edits).")
+    var worktree: Bool = false
+
+    @Option(name: .long, help: "Output format: human, json or markdown.")
+    var output: OutputFormat = .human
+
+    func validate() throws {
+        if worktree && revision != "HEAD" {
+            throw ValidationError("--worktree and --revision exclude each other: the working tree has no revision")
+        }
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+
+/// Standard output and error, with colour only on a terminal and never under NO_COLOR.
+enum Console {
+    static var colorAllowed: Bool { ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
+
+    static var stdoutStyle: TerminalStyle { TerminalStyle(enabled: colorAllowed && isatty(1) == 1) }
+    static var stderrStyle: TerminalStyle { TerminalStyle(enabled: colorAllowed && isatty(2) == 1) }
+
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func err(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Engine
+import Model
+import Rendering
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change in an environment.",
+        discussion: "Exit 0 when nothing would change, 2 when changes are pending, 1 on error."
+    )
+
+    @OptionGroup var options: CommonOptions
+
+    @Flag(name: .long, help: "Accepted for symmetry with apply; plan never changes anything.")
+    var dryRun: Bool = false
+
+    @Flag(name: .long, help: "Plan as if destructive changes were allowed.")
+    var allowDestructive: Bool = false
+
+    @Flag(name: .long, help: "Plan as if deleting everything were allowed when no manifests are found.")
+    var allowEmpty: Bool = false
+
+    func validate() throws {
+        guard options.env != nil else { throw ValidationError("plan needs --env NAME") }
+    }
+
+    func run() throws {
+        try runReporting(options) { context throws(CommandFailure) in
+            try showPlan(context, options: options, policy: .init(allowDestructive: allowDestructive, allowEmpty: allowEmpty))
+        }
+    }
+}
+
+/// Plans, prints the plan, and returns 2 when there are changes.
+func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options) throws(CommandFailure) -> Int32 {
+    let state = try context.desired(options.env!)
+    let plan = try context.plan(state, target: context.target(for: state.environment), options: policy)
+    Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle))
+    return plan.hasChanges ? 2 : 0
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+
+/// The `reconcile` command line.
+public struct Reconcile: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "GitOps for the lakehouse: plan and apply the manifests in git to an environment.",
+        discussion: """
+        Exit codes: 0 nothing to do or success; 2 changes pending (plan, apply --dry-run); 1 error.
+        """,
+        version: "0.1.0",
+        subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self]
+    )
+
+    public init() {}
+
+    /// Runs the command line, mapping every error to exit code 1 (usage errors too,
+    /// which ArgumentParser would report as 64), so CI sees 0, 1 or 2 only.
+    public static func runMain() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Foundation.exit(0)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(1)
+        }
+    }
+}

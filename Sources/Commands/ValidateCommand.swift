@@ -1,0 +1,37 @@
+import ArgumentParser
+import Engine
+import Model
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check the manifests and environment files, reporting every error with its position.",
+        discussion: "Without --env, checks the manifests as rendered for every environment. Exit 0 valid, 1 errors."
+    )
+
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+        try runReporting(options) { context throws(CommandFailure) in
+            let names = options.env.map { [$0] } ?? context.loaded.environments.keys.sorted()
+            if names.isEmpty {
+                throw CommandFailure(context.loaded.diagnostics + [.error(at: nil, "no environments/*.yaml found at revision \(context.source.shortRevision); add one, e.g. environments/dev.yaml")])
+            }
+            var problems: [Diagnostic] = []
+            var counts: [String] = []
+            for name in names {
+                do throws(CommandFailure) {
+                    let state = try context.desired(name)
+                    _ = try context.observe(state, on: context.target(for: state.environment))
+                    counts.append("\(name): \(state.resources.count) resources")
+                } catch {
+                    // The same manifest error shows once, even when every environment hits it.
+                    problems += error.diagnostics.filter { !problems.contains($0) }
+                }
+            }
+            if !problems.isEmpty { throw CommandFailure(problems) }
+            Console.out("Valid at \(context.source.shortRevision) (\(counts.joined(separator: "; "))).\n")
+            return 0
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Model
+import YAMLSource
+
+/// Decodes `environments/<name>.yaml`.
+struct EnvironmentDecoder {
+    let file: String
+    let sink: DiagnosticSink
+
+    func decode(_ root: Node) -> Environment? {
+        guard let document = MappingReader(root, file: file, fieldPath: "", subject: "", sink: sink) else { return nil }
+        ManifestDecoder(file: file, sink: sink).checkAPIVersion(document)
+        if let kindNode = document.field("kind", required: true), let kind = document.stringValue(kindNode, "kind"), kind != "Environment" {
+            document.error(kindNode, "environments/ holds only kind \"Environment\", not \"\(kind)\"; move this manifest under manifests/")
+            return nil
+        }
+        guard let metadata = document.mapping("metadata", required: true),
+              let nameNode = metadata.field("name", required: true),
+              let name = metadata.stringValue(nameNode, "metadata.name") else { return nil }
+        metadata.finish()
+        let stem = String(file.split(separator: "/").last!.split(separator: ".").first!)
+        if name != stem {
+            document.error(nameNode, "environment \"\(name)\" is declared in \(file); name the file environments/\(name).yaml or the environment \"\(stem)\"")
+        }
+        let subject = "Environment/\(name): "
+        guard let spec = MappingReader(document.field("spec", required: true) ?? Node(.mapping([]), mark: root.mark),
+                                       file: file, fieldPath: "spec", subject: subject, sink: sink) else { return nil }
+        document.finish()
+
+        var target: TargetSpec?
+        if let targetReader = spec.mapping("target", required: true) {
+            target = decodeTarget(targetReader)
+        }
+        var variables: [String: String] = [:]
+        for (key, entry) in spec.stringMap("variables") {
+            variables[key] = entry.value
+        }
+        var policy = Policy()
+        if let policyReader = spec.mapping("policy") {
+            if let node = policyReader.field("destructive"), let text = policyReader.stringValue(node, "spec.policy.destructive") {
+                if let value = Policy.Destructive(rawValue: text) {
+                    policy.destructive = value
+                } else {
+                    policyReader.error(node, "spec.policy.destructive must be \"allow\" or \"deny\", not \"\(text)\"")
+                }
+            }
+            policy.prune = policyReader.bool("prune") ?? policy.prune
+            policy.allowWorktree = policyReader.bool("allowWorktree") ?? policy.allowWorktree
+            policyReader.finish()
+        }
+        spec.finish()
+        guard let target else { return nil }
+        return Environment(name: name, target: target, variables: variables, policy: policy,
+                           origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
+    }
+
+    private func decodeTarget(_ reader: MappingReader) -> TargetSpec? {
+        defer { reader.finish() }
+        guard let typeNode = reader.field("type", required: true), let type = reader.stringValue(typeNode, "spec.target.type") else { return nil }
+        switch type {
+        case "local":
+            guard let path = reader.string("path", required: true) else { return nil }
+            return .local(path: path)
+        default:
+            reader.error(typeNode, "unknown target type \"\(type)\"\(Suggest.hint(for: type, in: ["local"])); this version supports \"local\"")
+            return nil
+        }
+    }
+}

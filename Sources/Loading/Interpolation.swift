@@ -1,0 +1,70 @@
+import Model
+import YAMLSource
+
+/// Replaces `${var.NAME}` in every string scalar of a manifest with the environment's
+/// variables. `$${` stands for a literal `${`. Any other `${…}` is an error, so a typo
+/// never ships as literal text.
+struct Interpolation {
+    let variables: [String: String]
+    let environment: String
+    let file: String
+    let sink: DiagnosticSink
+
+    func apply(_ node: Node) -> Node {
+        var node = node
+        switch node.content {
+        case .scalar(let text, let style):
+            guard text.contains("${") else { return node }
+            node.content = .scalar(substitute(text, at: node.mark, style: style), style)
+        case .mapping(let pairs):
+            node.content = .mapping(pairs.map { Node.Pair(key: $0.key, value: apply($0.value)) })
+        case .sequence(let items):
+            node.content = .sequence(items.map(apply))
+        }
+        return node
+    }
+
+    private func substitute(_ text: String, at mark: Mark, style: ScalarStyle) -> String {
+        var output = ""
+        var rest = Substring(text)
+        while let start = rest.firstRange(of: "${") {
+            if start.lowerBound > rest.startIndex, rest[rest.index(before: start.lowerBound)] == "$" {
+                output += rest[..<rest.index(before: start.lowerBound)] + "${"
+                rest = rest[start.upperBound...]
+                continue
+            }
+            output += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                report(text, start.lowerBound, mark, style, "unclosed \"${\" in \"\(text)\"; close it with \"}\", or write \"$${\" for a literal \"${\"")
+                return text
+            }
+            let reference = String(rest[start.upperBound..<end])
+            if reference.hasPrefix("var.") {
+                let name = String(reference.dropFirst(4))
+                if let value = variables[name] {
+                    output += value
+                } else {
+                    let known = variables.keys.sorted()
+                    let hint = Suggest.hint(for: name, in: known)
+                    let list = hint.isEmpty ? (known.isEmpty ? "; it defines none" : "; it defines " + known.joined(separator: ", ")) : hint
+                    report(text, start.lowerBound, mark, style,
+                           "unknown variable \"\(name)\": environment \"\(environment)\" has no spec.variables.\(name)\(list)")
+                }
+            } else {
+                report(text, start.lowerBound, mark, style, "unknown reference \"${\(reference)}\"; variables are written \"${var.NAME}\"")
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return output + rest
+    }
+
+    /// Points at the reference itself when the scalar sits on one line.
+    private func report(_ text: String, _ index: String.Index, _ mark: Mark, _ style: ScalarStyle, _ message: String) {
+        let prefix = text[..<index]
+        var at = mark
+        if !prefix.contains("\n"), style != .literal, style != .folded {
+            at.column += prefix.count + (style == .plain ? 0 : 1)
+        }
+        sink.error(file, at, message)
+    }
+}

@@ -1,0 +1,79 @@
+import Model
+import YAMLSource
+
+/// Everything read from one revision: its environments and the parsed manifest
+/// documents, ready to be rendered for one environment.
+public struct LoadedSource: Sendable {
+    public var source: SourceSet
+    public var environments: [String: Environment]
+    /// Diagnostics found while parsing and decoding environments.
+    public var diagnostics: [Diagnostic]
+    var documents: [(file: String, document: Document)]
+}
+
+/// The manifests rendered for one environment.
+public struct DesiredState: Sendable {
+    public var environment: Environment
+    public var resources: [Resource]
+    public var diagnostics: [Diagnostic]
+}
+
+public enum Loader {
+    /// Parses every YAML file and decodes the environments.
+    public static func load(_ source: SourceSet) -> LoadedSource {
+        let sink = DiagnosticSink()
+        var documents: [(String, Document)] = []
+        var environments: [String: Environment] = [:]
+        for file in source.files {
+            let parsed: [Document]
+            do {
+                parsed = try YAMLParser.parse(file.bytes, path: file.path)
+            } catch {
+                sink.error(error.path, error.mark, error.message)
+                continue
+            }
+            let isEnvironment = file.path.hasPrefix(SourceSet.environmentDirectory + "/")
+            let nonEmpty = parsed.filter { $0.root != nil }
+            if isEnvironment {
+                if nonEmpty.count != 1 {
+                    sink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1),
+                                       "an environment file holds exactly one document, found \(nonEmpty.count)"))
+                }
+                if let root = nonEmpty.first?.root, let environment = EnvironmentDecoder(file: file.path, sink: sink).decode(root) {
+                    environments[environment.name] = environment
+                }
+            } else {
+                documents += nonEmpty.map { (file.path, $0) }
+            }
+        }
+        return LoadedSource(source: source, environments: environments, diagnostics: sink.diagnostics, documents: documents)
+    }
+
+    /// Renders the manifests for `environment`: substitutes its variables, decodes and
+    /// validates every manifest, and reports duplicates.
+    public static func render(_ loaded: LoadedSource, for environment: Environment) -> DesiredState {
+        let sink = DiagnosticSink()
+        var resources: [Resource] = []
+        var seen: [ResourceID: SourceLocation] = [:]
+        for (file, document) in loaded.documents {
+            guard let root = document.root else { continue }
+            let rendered = Interpolation(variables: environment.variables, environment: environment.name, file: file, sink: sink).apply(root)
+            guard let resource = ManifestDecoder(file: file, sink: sink).decode(rendered) else { continue }
+            if let first = seen[resource.id] {
+                sink.append(.error(at: resource.origin, "duplicate resource \(resource.id): it is also declared at \(first); each resource is declared once per environment"))
+                continue
+            }
+            seen[resource.id] = resource.origin
+            resources.append(resource)
+        }
+        return DesiredState(environment: environment, resources: resources, diagnostics: sink.diagnostics)
+    }
+
+    /// The environment named `name`, or an error listing the ones that exist.
+    public static func environment(_ name: String, in loaded: LoadedSource) throws(DiagnosticsError) -> Environment {
+        if let environment = loaded.environments[name] { return environment }
+        let known = loaded.environments.keys.sorted()
+        let list = known.isEmpty ? "no environments/*.yaml exist at revision \(loaded.source.shortRevision)" : "known environments: " + known.joined(separator: ", ")
+        throw DiagnosticsError([.error(at: nil, "unknown environment \"\(name)\"\(Suggest.hint(for: name, in: known)); \(list)")])
+    }
+}

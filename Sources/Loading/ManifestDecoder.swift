@@ -1,0 +1,82 @@
+import Model
+import YAMLSource
+
+/// Turns one YAML document into a `Resource`, reporting every problem it finds.
+struct ManifestDecoder {
+    static let apiVersion = "reconcile/v1"
+    static let manifestKinds = ResourceKind.allCases.map(\.rawValue)
+
+    let file: String
+    let sink: DiagnosticSink
+
+    func decode(_ root: Node) -> Resource? {
+        guard let document = MappingReader(root, file: file, fieldPath: "", subject: "", sink: sink) else { return nil }
+        checkAPIVersion(document)
+        guard let kindNode = document.field("kind", required: true), let kindName = document.stringValue(kindNode, "kind") else {
+            return nil
+        }
+        guard let kind = ResourceKind(rawValue: kindName) else {
+            if kindName == "Environment" {
+                document.error(kindNode, "an Environment belongs in environments/<name>.yaml, not under manifests/")
+            } else {
+                document.error(kindNode, "unknown kind \"\(kindName)\"\(Suggest.hint(for: kindName, in: Self.manifestKinds)); known kinds: \(Self.manifestKinds.joined(separator: ", "))")
+            }
+            return nil
+        }
+        guard let metadata = document.mapping("metadata", required: true),
+              let nameNode = metadata.field("name", required: true),
+              let name = metadata.stringValue(nameNode, "metadata.name") else {
+            return nil
+        }
+        let id = ResourceID(kind, name)
+        let subject = "\(id): "
+        checkName(name, kind: kind, at: nameNode)
+        let labels = metadata.stringMap("labels").mapValues(\.value)
+        let annotations = metadata.stringMap("annotations").mapValues(\.value)
+        metadata.finish()
+
+        let specNode = document.field("spec", required: kind == .table)
+        document.finish()
+        let spec: ResourceSpec?
+        let empty = Node(.mapping([]), mark: root.mark)
+        guard let specReader = MappingReader(specNode ?? empty, file: file, fieldPath: "spec", subject: subject, sink: sink) else {
+            return nil
+        }
+        switch kind {
+        case .catalog: spec = .catalog(namespace(specReader))
+        case .schema: spec = .schema(namespace(specReader))
+        case .table: spec = TableDecoder(reader: specReader).decode().map(ResourceSpec.table)
+        }
+        guard let spec else { return nil }
+        return Resource(id: id, spec: spec, labels: labels, annotations: annotations,
+                        origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
+    }
+
+    func checkAPIVersion(_ document: MappingReader) {
+        guard let node = document.field("apiVersion", required: true), let version = document.stringValue(node, "apiVersion") else { return }
+        if version != Self.apiVersion {
+            document.error(node, "unsupported apiVersion \"\(version)\"; use \"\(Self.apiVersion)\"")
+        }
+    }
+
+    private func checkName(_ name: String, kind: ResourceKind, at node: Node) {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        let shape = ["catalog", "catalog.schema", "catalog.schema.table"][kind.rank]
+        guard parts.count == kind.nameParts else {
+            sink.error(file, node.mark, "\(kind.rawValue)/\(name): metadata.name must be the full name \"\(shape)\" (\(kind.nameParts) part\(kind.nameParts == 1 ? "" : "s") separated by dots), not \"\(name)\"")
+            return
+        }
+        for part in parts where !Identifier.isValid(part) {
+            sink.error(file, node.mark, "\(kind.rawValue)/\(name): invalid identifier \"\(part)\" in metadata.name; \(Identifier.rule)")
+        }
+    }
+
+    private func namespace(_ spec: MappingReader) -> NamespaceSpec {
+        let result = NamespaceSpec(
+            comment: spec.string("comment"),
+            owner: spec.string("owner"),
+            properties: spec.stringMap("properties").mapValues(\.value))
+        spec.finish()
+        return result
+    }
+}

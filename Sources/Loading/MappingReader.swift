@@ -1,0 +1,142 @@
+import Model
+import YAMLSource
+
+/// Collects diagnostics for one load, with positions.
+final class DiagnosticSink {
+    private(set) var diagnostics: [Diagnostic] = []
+
+    func error(_ path: String, _ mark: Mark, _ message: String) {
+        diagnostics.append(.error(at: SourceLocation(path: path, line: mark.line, column: mark.column), message))
+    }
+
+    func append(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+}
+
+/// Reads the fields of one YAML mapping, reporting wrong types, missing required
+/// fields and unknown fields (with a suggestion) against a known list.
+final class MappingReader {
+    let node: Node
+    let file: String
+    /// Dotted field path of this mapping, for messages (`spec.columns[2]`).
+    let fieldPath: String
+    /// Prefix for every message, usually the resource (`Table/main.sales.orders: `).
+    let subject: String
+    let sink: DiagnosticSink
+    private var known: [String] = []
+
+    /// Nil (after reporting) when `node` is not a mapping.
+    init?(_ node: Node, file: String, fieldPath: String, subject: String, sink: DiagnosticSink) {
+        self.node = node
+        self.file = file
+        self.fieldPath = fieldPath
+        self.subject = subject
+        self.sink = sink
+        guard node.pairs != nil else {
+            sink.error(file, node.mark, "\(subject)\(fieldPath.isEmpty ? "the document" : fieldPath) must be a mapping, not \(node.shapeName)")
+            return nil
+        }
+    }
+
+    func path(_ key: String) -> String { fieldPath.isEmpty ? key : "\(fieldPath).\(key)" }
+
+    func error(_ at: Node, _ message: String) {
+        sink.error(file, at.mark, subject + message)
+    }
+
+    /// The node under `key`; declares `key` as known. Reports a missing required field.
+    func field(_ key: String, required: Bool = false) -> Node? {
+        known.append(key)
+        guard let value = node[key] else {
+            if required { error(node, "missing required field \"\(path(key))\"") }
+            return nil
+        }
+        return value
+    }
+
+    func string(_ key: String, required: Bool = false) -> String? {
+        guard let value = field(key, required: required) else { return nil }
+        return stringValue(value, path(key))
+    }
+
+    func stringValue(_ value: Node, _ fieldPath: String) -> String? {
+        guard case .string(let text) = value.scalar else {
+            if case .null = value.scalar { return nil }
+            error(value, "\(fieldPath) must be a string, not \(value.shapeName)")
+            return nil
+        }
+        return text
+    }
+
+    func bool(_ key: String) -> Bool? {
+        guard let value = field(key) else { return nil }
+        guard case .bool(let flag) = value.scalar else {
+            error(value, "\(path(key)) must be true or false, not \(value.shapeName)\(value.scalarText.map { " \"\($0)\"" } ?? "")")
+            return nil
+        }
+        return flag
+    }
+
+    /// A mapping of strings; scalar booleans and numbers are taken as their text.
+    func stringMap(_ key: String) -> [String: (value: String, node: Node, keyNode: Node)] {
+        guard let value = field(key) else { return [:] }
+        if case .null = value.scalar { return [:] }
+        guard let pairs = value.pairs else {
+            error(value, "\(path(key)) must be a mapping of names to strings, not \(value.shapeName)")
+            return [:]
+        }
+        var result: [String: (String, Node, Node)] = [:]
+        for pair in pairs {
+            guard let name = pair.key.scalarText else {
+                error(pair.key, "\(path(key)) keys must be strings")
+                continue
+            }
+            switch pair.value.content {
+            case .scalar(let text, _):
+                result[name] = (text, pair.value, pair.key)
+            default:
+                error(pair.value, "\(path(key)).\(name) must be a string, not \(pair.value.shapeName)")
+            }
+        }
+        return result
+    }
+
+    func sequence(_ key: String, required: Bool = false) -> [Node]? {
+        guard let value = field(key, required: required) else { return nil }
+        if case .null = value.scalar { return [] }
+        guard let items = value.items else {
+            error(value, "\(path(key)) must be a list, not \(value.shapeName)")
+            return nil
+        }
+        return items
+    }
+
+    func mapping(_ key: String, required: Bool = false) -> MappingReader? {
+        guard let value = field(key, required: required) else { return nil }
+        return MappingReader(value, file: file, fieldPath: path(key), subject: subject, sink: sink)
+    }
+
+    /// Reports every key not asked for, with the closest known one.
+    func finish() {
+        for pair in node.pairs ?? [] {
+            guard let key = pair.key.scalarText else {
+                error(pair.key, "\(fieldPath.isEmpty ? "" : fieldPath + ": ")keys must be strings")
+                continue
+            }
+            if !known.contains(key) {
+                let hint = Suggest.hint(for: key, in: known)
+                let allowed = hint.isEmpty ? "; known fields here: " + known.joined(separator: ", ") : hint
+                sink.error(file, pair.key.mark, "\(subject)unknown field \"\(path(key))\"\(allowed)")
+            }
+        }
+    }
+}
+
+/// Identifier rules shared by names of catalogs, schemas, tables, columns and constraints.
+enum Identifier {
+    static func isValid(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+
+    static let rule = "use letters, digits and underscores, starting with a letter or underscore"
+}

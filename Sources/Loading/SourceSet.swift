@@ -1,0 +1,80 @@
+import Foundation
+import GitStore
+import Model
+
+/// One YAML file read from a revision or from the working tree.
+public struct SourceFile: Sendable {
+    /// Relative to the repository root, with `/` separators.
+    public var path: String
+    public var bytes: [UInt8]
+
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+    }
+
+    /// The 1-based line, for printing under a diagnostic.
+    public func line(_ number: Int) -> String? {
+        var current = 1
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            if current == number { return String(decoding: bytes[start..<index], as: UTF8.self) }
+            current += 1
+            start = index + 1
+        }
+        return current == number ? String(decoding: bytes[start...], as: UTF8.self) : nil
+    }
+}
+
+/// The manifests and environment files of one revision (or of the working tree).
+public struct SourceSet: Sendable {
+    /// The full commit id, or `worktree`.
+    public var revision: String
+    /// A short form for display (`4f2c1e9`, or `worktree`).
+    public var shortRevision: String
+    public var files: [SourceFile]
+
+    public static let manifestDirectory = "manifests"
+    public static let environmentDirectory = "environments"
+
+    public var manifestFiles: [SourceFile] { files.filter { $0.path.hasPrefix(Self.manifestDirectory + "/") } }
+    public var environmentFiles: [SourceFile] { files.filter { $0.path.hasPrefix(Self.environmentDirectory + "/") } }
+
+    public func file(_ path: String) -> SourceFile? { files.first { $0.path == path } }
+
+    static func isYAML(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
+
+    static func wanted(_ path: String) -> Bool {
+        guard isYAML(path) else { return false }
+        if path.hasPrefix(manifestDirectory + "/") { return true }
+        // environments/<name>.yaml only, not nested
+        return path.hasPrefix(environmentDirectory + "/") && !path.dropFirst(environmentDirectory.count + 1).contains("/")
+    }
+
+    /// Reads the files at `revision` straight from the object database: no checkout.
+    public static func read(from repository: Repository, revision: String) throws(GitError) -> SourceSet {
+        let commit = try repository.resolve(revision)
+        let blobs = try repository.blobs(
+            at: commit,
+            descend: { $0 == manifestDirectory || $0 == environmentDirectory || $0.hasPrefix(manifestDirectory + "/") },
+            include: wanted)
+        return SourceSet(revision: commit.id.hex, shortRevision: commit.id.short,
+                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes) })
+    }
+
+    /// Reads the files from the working tree at `root`, with uncommitted edits.
+    public static func readWorktree(root: String) throws -> SourceSet {
+        let rootURL = URL(fileURLWithPath: root, isDirectory: true)
+        var files: [SourceFile] = []
+        for directory in [manifestDirectory, environmentDirectory] {
+            let base = rootURL.appendingPathComponent(directory)
+            guard let enumerator = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey]) else { continue }
+            for case let url as URL in enumerator {
+                let relative = directory + "/" + url.path.dropFirst(base.path.count + 1)
+                guard wanted(relative), (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                files.append(SourceFile(path: relative, bytes: Array(try Data(contentsOf: url))))
+            }
+        }
+        return SourceSet(revision: "worktree", shortRevision: "worktree", files: files.sorted { $0.path < $1.path })
+    }
+}

@@ -1,0 +1,137 @@
+import Model
+import YAMLSource
+
+/// Decodes and checks a `Table` spec: columns and their Spark SQL types, partition
+/// columns, Delta properties and CHECK constraints.
+struct TableDecoder {
+    let reader: MappingReader
+
+    func decode() -> TableSpec? {
+        let comment = reader.string("comment")
+        let columnNodes = reader.sequence("columns", required: true)
+        var columns: [Column] = []
+        var seen: [String: Node] = [:]
+        for (index, node) in (columnNodes ?? []).enumerated() {
+            guard let column = decodeColumn(node, index: index) else { continue }
+            if let first = seen[column.name.lowercased()] {
+                reader.error(node, "duplicate column \"\(column.name)\" (first declared at line \(first.mark.line)); column names are case-insensitive")
+                continue
+            }
+            seen[column.name.lowercased()] = node
+            columns.append(column)
+        }
+        if let columnNodes, columnNodes.isEmpty, let node = reader.node["columns"] {
+            reader.error(node, "spec.columns is empty; a Delta table needs at least one column")
+        }
+
+        var partitionedBy: [String] = []
+        for node in reader.sequence("partitionedBy") ?? [] {
+            guard let name = reader.stringValue(node, "spec.partitionedBy[]") else { continue }
+            guard let column = columns.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                if columnNodes != nil {
+                    reader.error(node, "partition column \"\(name)\" is not among the columns\(Suggest.hint(for: name, in: columns.map(\.name)))")
+                }
+                continue
+            }
+            switch column.type {
+            case .array, .map, .struct:
+                reader.error(node, "partition column \"\(name)\" has the complex type \(column.type); partition by a primitive column")
+            default:
+                partitionedBy.append(column.name)
+            }
+        }
+        if partitionedBy.count == columns.count, !columns.isEmpty, let node = reader.node["partitionedBy"] {
+            reader.error(node, "every column is a partition column; Delta needs at least one data column")
+        }
+
+        let properties = decodeProperties()
+        let constraints = decodeConstraints()
+        let location = reader.string("location")
+        reader.finish()
+        guard columnNodes != nil else { return nil }
+        return TableSpec(comment: comment, columns: columns, partitionedBy: partitionedBy,
+                         properties: properties, constraints: constraints, location: location)
+    }
+
+    private func decodeColumn(_ node: Node, index: Int) -> Column? {
+        guard let fields = MappingReader(node, file: reader.file, fieldPath: "spec.columns[\(index)]", subject: reader.subject, sink: reader.sink) else {
+            return nil
+        }
+        defer { fields.finish() }
+        let nameNode = fields.field("name", required: true)
+        let name = nameNode.flatMap { fields.stringValue($0, fields.path("name")) }
+        if let name, let nameNode, !Identifier.isValid(name) {
+            fields.error(nameNode, "invalid column name \"\(name)\"; \(Identifier.rule)")
+        }
+        let typeNode = fields.field("type", required: true)
+        var type: DataType?
+        if let typeNode, let text = fields.stringValue(typeNode, fields.path("type")) {
+            do {
+                type = try DataType.parse(text)
+            } catch {
+                var mark = typeNode.mark
+                if case .scalar(_, let style) = typeNode.content, !text.contains("\n") {
+                    mark.column += error.offset + (style == .plain ? 0 : 1)
+                }
+                reader.sink.error(reader.file, mark, "\(reader.subject)\(fields.path("type")): invalid type \"\(text)\": \(error.message)")
+            }
+        }
+        if type == .timestampNTZ, let typeNode {
+            fields.error(typeNode, "\(fields.path("type")): timestamp_ntz needs the Delta table feature \"timestampNtz\", which the local target does not write yet; use timestamp")
+            type = nil
+        }
+        let nullable = fields.bool("nullable") ?? true
+        let comment = fields.string("comment")
+        guard let name, let type else { return nil }
+        return Column(name: name, type: type, nullable: nullable, comment: comment)
+    }
+
+    private func decodeProperties() -> [String: String] {
+        var properties: [String: String] = [:]
+        for (key, entry) in reader.stringMap("properties").sorted(by: { $0.key < $1.key }) {
+            if key.hasPrefix("delta.constraints.") {
+                reader.error(entry.keyNode, "declare CHECK constraints under spec.constraints, not as the property \"\(key)\"")
+                continue
+            }
+            if key.hasPrefix("delta.") {
+                guard DeltaProperties.known.contains(key) else {
+                    reader.error(entry.keyNode, "unknown Delta property \"\(key)\"\(Suggest.hint(for: key, in: DeltaProperties.known)); Delta ignores misspelt properties silently, so they are refused here")
+                    continue
+                }
+                if DeltaProperties.needsTableFeatures.contains(key) {
+                    reader.error(entry.keyNode, "property \"\(key)\" needs Delta table features (reader 3, writer 7) that the local target does not write yet")
+                    continue
+                }
+                if DeltaProperties.booleans.contains(key), !["true", "false"].contains(entry.value.lowercased()) {
+                    reader.error(entry.node, "property \"\(key)\" must be \"true\" or \"false\", not \"\(entry.value)\"")
+                    continue
+                }
+            }
+            properties[key] = DeltaProperties.booleans.contains(key) ? entry.value.lowercased() : entry.value
+        }
+        return properties
+    }
+
+    private func decodeConstraints() -> [String: String] {
+        var constraints: [String: String] = [:]
+        for (name, entry) in reader.stringMap("constraints") {
+            guard Identifier.isValid(name) else {
+                reader.error(entry.keyNode, "invalid constraint name \"\(name)\"; \(Identifier.rule)")
+                continue
+            }
+            let expression = entry.value.trimmingSpaces
+            guard !expression.isEmpty else {
+                reader.error(entry.node, "constraint \"\(name)\" has an empty CHECK expression")
+                continue
+            }
+            constraints[name.lowercased()] = expression
+        }
+        return constraints
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}

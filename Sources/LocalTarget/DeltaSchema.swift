@@ -1,0 +1,110 @@
+import Model
+
+/// Converts between `DataType`s and the Delta protocol's schema JSON (a Spark
+/// StructType): primitives are lowercase strings, nested types are objects, every
+/// field carries a `metadata` object (a column comment is `metadata.comment`).
+enum DeltaSchema {
+    /// Spark keeps char/varchar as string, remembering the declared type here.
+    static let charVarcharKey = "__CHAR_VARCHAR_TYPE_STRING"
+
+    static func json(columns: [Column]) -> [String: Any] {
+        ["type": "struct", "fields": columns.map { field(name: $0.name, type: $0.type, nullable: $0.nullable, comment: $0.comment) }]
+    }
+
+    static func field(name: String, type: DataType, nullable: Bool, comment: String?) -> [String: Any] {
+        var metadata: [String: Any] = [:]
+        if let comment { metadata["comment"] = comment }
+        switch type {
+        case .varchar, .char: metadata[charVarcharKey] = type.description
+        default: break
+        }
+        return ["name": name, "type": json(type), "nullable": nullable, "metadata": metadata]
+    }
+
+    static func json(_ type: DataType) -> Any {
+        switch type {
+        case .boolean: return "boolean"
+        case .byte: return "byte"
+        case .short: return "short"
+        case .integer: return "integer"
+        case .long: return "long"
+        case .float: return "float"
+        case .double: return "double"
+        case .string, .varchar, .char: return "string"
+        case .binary: return "binary"
+        case .date: return "date"
+        case .timestamp: return "timestamp"
+        case .timestampNTZ: return "timestamp_ntz"
+        case .decimal(let p, let s): return "decimal(\(p),\(s))"
+        case .array(let element, let containsNull):
+            return ["type": "array", "elementType": json(element), "containsNull": containsNull]
+        case .map(let key, let value, let valueContainsNull):
+            return ["type": "map", "keyType": json(key), "valueType": json(value), "valueContainsNull": valueContainsNull]
+        case .struct(let fields):
+            return ["type": "struct", "fields": fields.map { field(name: $0.name, type: $0.type, nullable: $0.nullable, comment: $0.comment) }]
+        }
+    }
+
+    struct Invalid: Error { var message: String }
+
+    static func columns(from schema: Any) throws(Invalid) -> [Column] {
+        guard let object = schema as? [String: Any], object["type"] as? String == "struct",
+              let fields = object["fields"] as? [Any] else {
+            throw Invalid(message: "schemaString is not a struct type")
+        }
+        return try fields.map { (item: Any) throws(Invalid) -> Column in
+            let field = try structField(item)
+            return Column(name: field.name, type: field.type, nullable: field.nullable, comment: field.comment)
+        }
+    }
+
+    static func structField(_ item: Any) throws(Invalid) -> StructField {
+        guard let field = item as? [String: Any], let name = field["name"] as? String, let rawType = field["type"] else {
+            throw Invalid(message: "a schema field lacks a name or type")
+        }
+        let metadata = field["metadata"] as? [String: Any] ?? [:]
+        var type = try dataType(rawType)
+        if let declared = metadata[charVarcharKey] as? String, let parsed = try? DataType.parse(declared) {
+            type = parsed
+        }
+        return StructField(name: name, type: type, nullable: field["nullable"] as? Bool ?? true, comment: metadata["comment"] as? String)
+    }
+
+    static func dataType(_ raw: Any) throws(Invalid) -> DataType {
+        if let name = raw as? String {
+            switch name {
+            case "boolean": return .boolean
+            case "byte": return .byte
+            case "short": return .short
+            case "integer": return .integer
+            case "long": return .long
+            case "float": return .float
+            case "double": return .double
+            case "string": return .string
+            case "binary": return .binary
+            case "date": return .date
+            case "timestamp": return .timestamp
+            case "timestamp_ntz": return .timestampNTZ
+            default:
+                if name.hasPrefix("decimal"), let parsed = try? DataType.parse(name) { return parsed }
+                throw Invalid(message: "unknown type \"\(name)\" in the schema")
+            }
+        }
+        guard let object = raw as? [String: Any], let kind = object["type"] as? String else {
+            throw Invalid(message: "a schema type is neither a name nor an object")
+        }
+        switch kind {
+        case "array":
+            guard let element = object["elementType"] else { throw Invalid(message: "an array type lacks elementType") }
+            return .array(element: try dataType(element), containsNull: object["containsNull"] as? Bool ?? true)
+        case "map":
+            guard let key = object["keyType"], let value = object["valueType"] else { throw Invalid(message: "a map type lacks keyType or valueType") }
+            return .map(key: try dataType(key), value: try dataType(value), valueContainsNull: object["valueContainsNull"] as? Bool ?? true)
+        case "struct":
+            guard let fields = object["fields"] as? [Any] else { throw Invalid(message: "a struct type lacks fields") }
+            return .struct(try fields.map { (item: Any) throws(Invalid) -> StructField in try structField(item) })
+        default:
+            throw Invalid(message: "unknown type \"\(kind)\" in the schema")
+        }
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import Model
+
+/// The embedded lakehouse: a directory that is a real lakehouse.
+///
+/// ```
+/// <root>/<catalog>/_catalog.json
+/// <root>/<catalog>/<schema>/_schema.json
+/// <root>/<catalog>/<schema>/<table>/_delta_log/00000000000000000000.json
+/// <root>/.reconcile/inventory/<environment>.json
+/// <root>/.trash/…          deleted namespaces and tables, kept for recovery
+/// ```
+public struct LocalLakehouse: Target {
+    public let root: URL
+    /// The root as the user wrote it, for messages.
+    public let displayRoot: String
+
+    static let catalogFile = "_catalog.json"
+    static let schemaFile = "_schema.json"
+    static let engineInfo = "reconcile/0.1"
+
+    public init(path: String, relativeTo base: URL) {
+        displayRoot = path
+        root = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+    }
+
+    public var summary: String { "local \(displayRoot)" }
+
+    // MARK: Observe
+
+    public func observe() throws(TargetError) -> [Resource] {
+        var resources: [Resource] = []
+        for catalog in subdirectories(root) {
+            let catalogURL = root.appendingPathComponent(catalog)
+            resources.append(Resource(id: ResourceID(.catalog, catalog),
+                                      spec: .catalog(try readNamespace(catalogURL.appendingPathComponent(Self.catalogFile), ResourceID(.catalog, catalog))),
+                                      observation: Observation()))
+            for schema in subdirectories(catalogURL) {
+                let schemaURL = catalogURL.appendingPathComponent(schema)
+                let schemaID = ResourceID(.schema, "\(catalog).\(schema)")
+                resources.append(Resource(id: schemaID, spec: .schema(try readNamespace(schemaURL.appendingPathComponent(Self.schemaFile), schemaID)),
+                                          observation: Observation()))
+                for table in subdirectories(schemaURL) {
+                    let tableURL = schemaURL.appendingPathComponent(table)
+                    guard isDirectory(tableURL.appendingPathComponent("_delta_log")) else { continue }
+                    let id = ResourceID(.table, "\(catalog).\(schema).\(table)")
+                    let snapshot = try DeltaLog(tableDirectory: tableURL, id: id).snapshot()
+                    resources.append(Resource(id: id, spec: .table(snapshot.spec),
+                                              observation: Observation(version: snapshot.version, hasData: !snapshot.liveFiles.isEmpty)))
+                }
+            }
+        }
+        return resources
+    }
+
+    private func subdirectories(_ url: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") && !$0.hasPrefix("_") && isDirectory(url.appendingPathComponent($0)) }.sorted()
+    }
+
+    private func isDirectory(_ url: URL) -> Bool {
+        var flag: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
+    }
+
+    private func readNamespace(_ url: URL, _ id: ResourceID) throws(TargetError) -> NamespaceSpec {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return NamespaceSpec() }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw TargetError(id, "\(url.path) is not valid JSON; fix or remove it")
+        }
+        return NamespaceSpec(comment: object["comment"] as? String, owner: object["owner"] as? String,
+                             properties: (object["properties"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String })
+    }
+
+    // MARK: Apply
+
+    public func apply(_ change: Change) throws(TargetError) {
+        try ensureRoot()
+        let id = change.id
+        switch (id.kind, change.action) {
+        case (.catalog, .create), (.catalog, .update), (.schema, .create), (.schema, .update):
+            switch change.desired?.spec {
+            case .catalog(let spec)?, .schema(let spec)?: try writeNamespace(id, spec)
+            default: throw TargetError(id, "internal error: a \(change.action.rawValue) without a namespace spec")
+            }
+        case (_, .delete):
+            try moveToTrash(id)
+        case (.table, .create):
+            try createTable(id, change.desired!.table!)
+        case (.table, .update), (.table, .replace):
+            try updateTable(change)
+        case (_, .replace):
+            throw TargetError(id, "the local target cannot replace a \(id.kind.rawValue)")
+        }
+    }
+
+    private func directory(_ id: ResourceID) -> URL {
+        id.name.split(separator: ".").reduce(root) { $0.appendingPathComponent(String($1)) }
+    }
+
+    private func ensureRoot() throws(TargetError) {
+        do {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        } catch {
+            throw TargetError(nil, "lakehouse root \(displayRoot) cannot be created: \(Files.reason(error)); check spec.target.path and its permissions")
+        }
+        guard access(root.path, W_OK) == 0 else {
+            throw TargetError(nil, "lakehouse root \(displayRoot) is not writable: \(String(cString: strerror(errno))); check its permissions")
+        }
+    }
+
+    private func writeNamespace(_ id: ResourceID, _ spec: NamespaceSpec) throws(TargetError) {
+        let url = directory(id)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            var object: [String: Any] = ["properties": spec.properties]
+            if let comment = spec.comment { object["comment"] = comment }
+            if let owner = spec.owner { object["owner"] = owner }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+            try Files.replaceAtomically(data, at: url.appendingPathComponent(id.kind == .catalog ? Self.catalogFile : Self.schemaFile), id: id)
+        } catch let error as TargetError {
+            throw error
+        } catch {
+            throw TargetError(id, "cannot write \(url.path): \(Files.reason(error))")
+        }
+    }
+
+    private func moveToTrash(_ id: ResourceID) throws(TargetError) {
+        let source = directory(id)
+        let trash = root.appendingPathComponent(".trash")
+        let stamp = Int(Date().timeIntervalSince1970 * 1000)
+        let destination = trash.appendingPathComponent("\(stamp)-\(id.kind.rawValue)-\(id.name)")
+        do {
+            try FileManager.default.createDirectory(at: trash, withIntermediateDirectories: true)
+            try FileManager.default.moveItem(at: source, to: destination)
+        } catch {
+            throw TargetError(id, "cannot move \(source.path) to \(destination.path): \(Files.reason(error))")
+        }
+    }
+
+    // MARK: Tables
+
+    private func createTable(_ id: ResourceID, _ spec: TableSpec) throws(TargetError) {
+        let log = DeltaLog(tableDirectory: directory(id), id: id)
+        if FileManager.default.fileExists(atPath: log.logDirectory.path) {
+            throw TargetError(id, "\(log.logDirectory.path) appeared since the plan was made; run plan again")
+        }
+        let now = Self.now()
+        let metadata = Self.metadata(id: UUID().uuidString.lowercased(), name: String(id.name.split(separator: ".").last!), spec: spec, createdTime: now)
+        let required = Self.requiredProtocol(spec)
+        try log.commit(version: 0, actions: [
+            Self.commitInfo(operation: "CREATE TABLE", timestamp: now, parameters: ["partitionBy": Self.jsonString(spec.partitionedBy)]),
+            ["protocol": ["minReaderVersion": required.reader, "minWriterVersion": required.writer]],
+            ["metaData": metadata],
+        ])
+    }
+
+    private func updateTable(_ change: Change) throws(TargetError) {
+        let id = change.id
+        let spec = change.desired!.table!
+        let log = DeltaLog(tableDirectory: directory(id), id: id)
+        let snapshot = try log.snapshot()
+        if let planned = change.observed?.observation?.version, planned != snapshot.version {
+            throw TargetError(id, "the table moved from version \(planned) to \(snapshot.version) since the plan was made; run plan again")
+        }
+        let now = Self.now()
+        var actions: [[String: Any]] = [
+            Self.commitInfo(operation: change.action == .replace ? "REPLACE TABLE" : Self.operation(for: change.fields),
+                            timestamp: now, parameters: [:], readVersion: snapshot.version),
+        ]
+        let required = Self.requiredProtocol(spec)
+        let reader = max(required.reader, snapshot.minReaderVersion)
+        let writer = max(required.writer, snapshot.minWriterVersion)
+        if reader != snapshot.minReaderVersion || writer != snapshot.minWriterVersion {
+            actions.append(["protocol": ["minReaderVersion": reader, "minWriterVersion": writer]])
+        }
+        if change.action == .replace {
+            // Every live file goes: the data no longer fits the schema. History keeps it.
+            for path in snapshot.liveFiles.sorted() {
+                actions.append(["remove": ["path": path, "deletionTimestamp": now, "dataChange": true]])
+            }
+        }
+        let name = String(id.name.split(separator: ".").last!)
+        actions.append(["metaData": Self.metadata(id: snapshot.tableID, name: name, spec: spec, createdTime: snapshot.createdTime ?? now)])
+        try log.commit(version: snapshot.version + 1, actions: actions)
+    }
+
+    static func metadata(id: String, name: String, spec: TableSpec, createdTime: Int) -> [String: Any] {
+        var configuration = spec.properties
+        for (constraint, expression) in spec.constraints {
+            configuration[DeltaLog.constraintPrefix + constraint] = expression
+        }
+        var metadata: [String: Any] = [
+            "id": id,
+            "name": name,
+            "format": ["provider": "parquet", "options": [String: String]()],
+            "schemaString": jsonString(DeltaSchema.json(columns: spec.columns)),
+            "partitionColumns": spec.partitionedBy,
+            "configuration": configuration,
+            "createdTime": createdTime,
+        ]
+        if let comment = spec.comment { metadata["description"] = comment }
+        return metadata
+    }
+
+    /// The lowest protocol that supports what the table uses (never lowered on update).
+    static func requiredProtocol(_ spec: TableSpec) -> (reader: Int, writer: Int) {
+        var writer = 2
+        if !spec.constraints.isEmpty { writer = 3 }
+        if spec.properties["delta.enableChangeDataFeed"] == "true" { writer = 4 }
+        return (1, writer)
+    }
+
+    static func operation(for fields: [FieldChange]) -> String {
+        let heads = Set(fields.map { $0.segments.first ?? "" })
+        if heads == ["properties"] { return "SET TBLPROPERTIES" }
+        if heads == ["constraints"] { return fields.contains { $0.op == .add } ? "ADD CONSTRAINT" : "DROP CONSTRAINT" }
+        if heads == ["columns"], fields.allSatisfy({ $0.op == .add }) { return "ADD COLUMNS" }
+        if heads == ["columns"] { return "CHANGE COLUMN" }
+        return "UPDATE METADATA"
+    }
+
+    static func commitInfo(operation: String, timestamp: Int, parameters: [String: String], readVersion: Int? = nil) -> [String: Any] {
+        var info: [String: Any] = [
+            "timestamp": timestamp, "operation": operation, "operationParameters": parameters,
+            "isBlindAppend": false, "engineInfo": engineInfo,
+        ]
+        if let readVersion { info["readVersion"] = readVersion }
+        return ["commitInfo": info]
+    }
+
+    static func jsonString(_ value: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func now() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
+
+    // MARK: Inventory
+
+    private func inventoryURL(_ environment: String) -> URL {
+        root.appendingPathComponent(".reconcile/inventory/\(environment).json")
+    }
+
+    public func loadInventory(environment: String) throws(TargetError) -> Inventory {
+        let url = inventoryURL(environment)
+        guard let data = FileManager.default.contents(atPath: url.path) else { return Inventory(environment: environment) }
+        do {
+            return try JSONDecoder().decode(Inventory.self, from: data)
+        } catch {
+            throw TargetError(nil, "\(url.path) is not a readable inventory (\(error)); restore it from a backup, since prune relies on it")
+        }
+    }
+
+    public func saveInventory(_ inventory: Inventory) throws(TargetError) {
+        let url = inventoryURL(inventory.environment)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try Files.replaceAtomically(try encoder.encode(inventory), at: url, id: nil)
+        } catch let error as TargetError {
+            throw error
+        } catch {
+            throw TargetError(nil, "cannot save the inventory at \(url.path): \(Files.reason(error))")
+        }
+    }
+}

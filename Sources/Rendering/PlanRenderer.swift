@@ -1,0 +1,203 @@
+import Model
+
+/// Renders plans and apply reports. Renderers only render: every fact comes from
+/// the `Plan` value.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case human, json, markdown
+}
+
+public enum PlanRenderer {
+    /// Bumped when the JSON shape changes incompatibly.
+    public static let formatVersion = 1
+
+    public static func render(_ plan: Plan, as format: OutputFormat, style: TerminalStyle = .plain) -> String {
+        switch format {
+        case .human: return human(plan, style: style)
+        case .json: return JSONText.encode(json(plan))
+        case .markdown: return markdown(plan)
+        }
+    }
+
+    // MARK: Human
+
+    static func human(_ plan: Plan, style: TerminalStyle) -> String {
+        var out = "Plan for environment \(plan.environment) at \(plan.revision.prefix(12)) on \(plan.target)\n\n"
+        guard plan.hasChanges else {
+            out += "No changes. The target matches the manifests (\(plan.unchanged.count) resource\(plan.unchanged.count == 1 ? "" : "s")).\n"
+            return out + notes(plan)
+        }
+        for change in plan.changes {
+            let color: TerminalStyle.Color = [.create: .green, .update: .yellow, .replace: .magenta, .delete: .red][change.action]!
+            var header = "  " + style.paint(FieldText.actionSymbol(change.action), color) + " " + style.paint(change.id.description, .bold)
+            if change.isDestructive { header += style.paint("  (destructive)", .red) }
+            out += header + "\n"
+            for field in change.fields {
+                let line = FieldText.line(field)
+                let fieldColor: TerminalStyle.Color = field.op == .add ? .green : field.op == .remove ? .red : .yellow
+                out += "      " + style.paint(line, fieldColor) + "\n"
+            }
+            for reason in change.destructiveReasons {
+                out += "      " + style.paint("! \(reason)", .red) + "\n"
+            }
+            if let refusal = change.refusal {
+                out += "      " + style.paint("✗ refused: \(refusal)", .red) + "\n"
+            }
+        }
+        out += "\n" + summary(plan) + "\n"
+        return out + notes(plan)
+    }
+
+    static func summary(_ plan: Plan) -> String {
+        var text = "Plan: \(plan.count(.create)) to create, \(plan.count(.update)) to update, \(plan.count(.replace)) to replace, \(plan.count(.delete)) to delete; \(plan.unchanged.count) unchanged."
+        let refused = plan.refusals.count
+        if refused > 0 { text += " \(refused) refused by policy." }
+        return text
+    }
+
+    static func notes(_ plan: Plan) -> String {
+        var out = ""
+        if !plan.unmanaged.isEmpty {
+            out += "\nNot managed by this environment (left alone): " + plan.unmanaged.map(\.description).joined(separator: ", ") + "\n"
+        }
+        if !plan.orphaned.isEmpty {
+            out += "\nCreated by this environment but no longer declared, kept (prune is off, or something unmanaged is inside): "
+                + plan.orphaned.map(\.description).joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+
+    // MARK: JSON
+
+    public static func json(_ plan: Plan) -> Value {
+        .object([
+            "formatVersion": .int(formatVersion),
+            "environment": .string(plan.environment),
+            "revision": .string(plan.revision),
+            "target": .string(plan.target),
+            "hasChanges": .bool(plan.hasChanges),
+            "summary": .object([
+                "create": .int(plan.count(.create)), "update": .int(plan.count(.update)),
+                "replace": .int(plan.count(.replace)), "delete": .int(plan.count(.delete)),
+                "unchanged": .int(plan.unchanged.count), "refused": .int(plan.refusals.count),
+            ]),
+            "changes": .array(plan.changes.map(json)),
+            "unchanged": .array(plan.unchanged.map { .string($0.description) }),
+            "unmanaged": .array(plan.unmanaged.map { .string($0.description) }),
+            "orphaned": .array(plan.orphaned.map { .string($0.description) }),
+        ])
+    }
+
+    static func json(_ change: Change) -> Value {
+        var object: [String: Value] = [
+            "resource": .string(change.id.description),
+            "kind": .string(change.id.kind.rawValue),
+            "name": .string(change.id.name),
+            "action": .string(change.action.rawValue),
+            "destructive": .bool(change.isDestructive),
+            "destructiveReasons": .array(change.destructiveReasons.map(Value.string)),
+            "reasons": .array(change.reasons.map(Value.string)),
+            "fields": .array(change.fields.map { field in
+                var entry: [String: Value] = ["op": .string(field.op.rawValue), "path": .string(field.path)]
+                if let before = field.before { entry["before"] = before }
+                if let after = field.after { entry["after"] = after }
+                if let reason = field.destructiveReason { entry["destructiveReason"] = .string(reason) }
+                return .object(entry)
+            }),
+            "before": change.observed?.spec.canonical ?? .null,
+            "after": change.desired?.spec.canonical ?? .null,
+            "refused": change.refusal.map(Value.string) ?? .null,
+        ]
+        if let origin = change.desired?.origin { object["source"] = .string(origin.description) }
+        return .object(object)
+    }
+
+    // MARK: Markdown
+
+    static func markdown(_ plan: Plan) -> String {
+        var out = "### reconcile plan for `\(plan.environment)` at `\(plan.revision.prefix(12))`\n\n"
+        guard plan.hasChanges else {
+            return out + "**No changes.** The target (`\(plan.target)`) matches the manifests.\n"
+        }
+        out += "**\(summary(plan))** Target: `\(plan.target)`.\n\n"
+        if !plan.refusals.isEmpty {
+            out += "> [!CAUTION]\n> \(plan.refusals.count) change\(plan.refusals.count == 1 ? " is" : "s are") refused by the environment's policy.\n\n"
+        } else if plan.changes.contains(where: \.isDestructive) {
+            out += "> [!WARNING]\n> This plan contains destructive changes.\n\n"
+        }
+        out += "| | Resource | Action | Notes |\n|---|---|---|---|\n"
+        for change in plan.changes {
+            var notes = change.destructiveReasons.map { "⚠️ " + escape($0) }
+            if let refusal = change.refusal { notes.append("⛔ refused: " + escape(refusal)) }
+            out += "| `\(FieldText.actionSymbol(change.action))` | `\(change.id)` | \(change.action.rawValue) | \(notes.joined(separator: "<br>")) |\n"
+        }
+        for change in plan.changes where !change.fields.isEmpty {
+            out += "\n<details><summary><code>\(change.id)</code></summary>\n\n```diff\n"
+            out += change.fields.map(FieldText.line).joined(separator: "\n")
+            out += "\n```\n</details>\n"
+        }
+        return out
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacing("|", with: "\\|").replacing("\n", with: " ")
+    }
+}
+
+/// Deterministic JSON text of a `Value`.
+public enum JSONText {
+    public static func encode(_ value: Value) -> String {
+        var out = ""
+        write(value, into: &out, indent: "")
+        return out + "\n"
+    }
+
+    static func write(_ value: Value, into out: inout String, indent: String) {
+        let inner = indent + "  "
+        switch value {
+        case .null: out += "null"
+        case .bool(let flag): out += flag ? "true" : "false"
+        case .int(let number): out += String(number)
+        case .string(let text): out += quote(text)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (index, item) in items.enumerated() {
+                out += inner
+                write(item, into: &out, indent: inner)
+                out += index == items.count - 1 ? "\n" : ",\n"
+            }
+            out += indent + "]"
+        case .object(let fields):
+            if fields.isEmpty { out += "{}"; return }
+            out += "{\n"
+            let keys = fields.keys.sorted()
+            for (index, key) in keys.enumerated() {
+                out += inner + quote(key) + ": "
+                write(fields[key]!, into: &out, indent: inner)
+                out += index == keys.count - 1 ? "\n" : ",\n"
+            }
+            out += indent + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
