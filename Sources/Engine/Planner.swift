@@ -31,6 +31,7 @@ public enum Planner {
         for resource in input.desired {
             guard let current = observed[resource.id] else {
                 forward.append(Change(id: resource.id, action: .create, observed: nil, desired: resource,
+                                      fields: creationFields(resource.spec),
                                       reasons: ["\(resource.id) does not exist in the target"]))
                 continue
             }
@@ -84,6 +85,29 @@ public enum Planner {
             return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: fields,
                           reasons: ["the manifest differs from the target"])
         }
+    }
+
+    /// What a create sets, field by field, so a plan shows the new resource whole.
+    static func creationFields(_ spec: ResourceSpec) -> [FieldChange] {
+        guard case .table(let table) = spec else {
+            return ValueDiff.diff(.object([:]), spec.canonical).filter { $0.after != .object([:]) }
+        }
+        var fields: [FieldChange] = []
+        if let comment = table.comment {
+            fields.append(FieldChange(op: .add, path: "/comment", before: nil, after: .string(comment)))
+        }
+        fields += table.columns.map {
+            FieldChange(op: .add, path: FieldChange.pointer(["columns", $0.name]), before: nil, after: $0.canonical)
+        }
+        if !table.partitionedBy.isEmpty {
+            fields.append(FieldChange(op: .add, path: "/partitionedBy", before: nil, after: .array(table.partitionedBy.map(Value.string))))
+        }
+        fields += ValueDiff.diff(.object([:]), .strings(table.properties), at: ["properties"])
+        fields += ValueDiff.diff(.object([:]), .strings(table.constraints), at: ["constraints"])
+        if let location = table.location {
+            fields.append(FieldChange(op: .add, path: "/location", before: nil, after: .string(location)))
+        }
+        return fields
     }
 
     static func deleteReason(_ resource: Resource) -> String {

@@ -152,7 +152,9 @@ struct TreeBuilder {
                     documents.append(Document(index: documents.count, root: nil, mark: event.mark))
                     continue
                 }
-                let root = try node(from: first)
+                var root: Node? = try node(from: first)
+                // libyaml reports an empty document (a trailing `---`) as an empty plain scalar.
+                if case .scalar("", .plain)? = root?.content, root?.tag == nil { root = nil }
                 let end = try reader.next()
                 guard end.kind == .documentEnd else {
                     throw YAMLError(path: path, mark: end.mark, message: "expected the end of the document")

@@ -1,0 +1,108 @@
+import Testing
+@testable import YAMLSource
+
+@Suite struct ParserTests {
+    @Test func marksAreOneBased() throws {
+        let docs = try YAMLParser.parse("""
+        apiVersion: reconcile/v1
+        spec:
+          columns:
+            - name: id
+              type: bigint
+        """, path: "t.yaml")
+        let root = try #require(docs.first?.root)
+        #expect(root.mark == Mark(line: 1, column: 1))
+        let column = try #require(root["spec"]?["columns"]?.items?.first)
+        #expect(column.mark == Mark(line: 4, column: 7))
+        let type = try #require(column["type"])
+        #expect(type.mark == Mark(line: 5, column: 13))
+        #expect(type.scalarText == "bigint")
+    }
+
+    @Test func severalDocumentsPerFile() throws {
+        let docs = try YAMLParser.parse("a: 1\n---\nb: 2\n---\n", path: "t.yaml")
+        // The trailing `---` opens a third, empty document.
+        #expect(docs.count == 3)
+        #expect(docs[2].root == nil)
+        #expect(docs[1].root?["b"]?.scalar == .int(2))
+        #expect(docs[1].index == 1)
+        #expect(docs[1].root?.mark.line == 3)
+    }
+
+    @Test func anchorsAliasesAndMergeKeys() throws {
+        let docs = try YAMLParser.parse("""
+        base: &base
+          owner: team
+          comment: shared
+        copy: *base
+        merged:
+          <<: *base
+          comment: own
+        """, path: "t.yaml")
+        let root = try #require(docs.first?.root)
+        #expect(root["copy"]?["owner"]?.scalarText == "team")
+        #expect(root["merged"]?["comment"]?.scalarText == "own")
+        #expect(root["merged"]?["owner"]?.scalarText == "team")
+        #expect(root["merged"]?.pairs?.count == 2)
+    }
+
+    @Test func duplicateKeyIsAnErrorAtTheSecondKey() {
+        #expect {
+            _ = try YAMLParser.parse("name: a\nspec: {}\nname: b\n", path: "dup.yaml")
+        } throws: { error in
+            let error = error as! YAMLError
+            return error.mark == Mark(line: 3, column: 1) && error.message.contains("duplicate key \"name\"")
+                && error.message.contains("line 1") && error.path == "dup.yaml"
+        }
+    }
+
+    @Test func syntaxErrorHasPosition() {
+        #expect {
+            _ = try YAMLParser.parse("a: [1, 2\nb: 3\n", path: "bad.yaml")
+        } throws: { error in
+            let error = error as! YAMLError
+            return error.path == "bad.yaml" && error.mark.line == 2 && !error.message.isEmpty
+        }
+    }
+
+    @Test func tabIndentationIsNamed() {
+        #expect {
+            _ = try YAMLParser.parse("spec:\n\tcomment: x\n", path: "tab.yaml")
+        } throws: { error in
+            let error = error as! YAMLError
+            return error.mark == Mark(line: 2, column: 1) && error.message.contains("tab")
+        }
+    }
+
+    @Test func unknownAliasIsAnError() {
+        #expect(throws: YAMLError.self) { _ = try YAMLParser.parse("a: *nope\n", path: "t.yaml") }
+    }
+
+    @Test func scalarsResolveByTheCoreSchema() throws {
+        let root = try #require(try YAMLParser.parse("""
+        plainTrue: true
+        quotedTrue: "true"
+        int: 42
+        negative: -7
+        float: 1.5
+        nothing: ~
+        empty:
+        text: hello world
+        version: 1.2.3
+        """, path: "t.yaml").first?.root)
+        #expect(root["plainTrue"]?.scalar == .bool(true))
+        #expect(root["quotedTrue"]?.scalar == .string("true"))
+        #expect(root["int"]?.scalar == .int(42))
+        #expect(root["negative"]?.scalar == .int(-7))
+        #expect(root["float"]?.scalar == .double(1.5))
+        #expect(root["nothing"]?.scalar == .null)
+        #expect(root["empty"]?.scalar == .null)
+        #expect(root["text"]?.scalar == .string("hello world"))
+        #expect(root["version"]?.scalar == .string("1.2.3"))
+    }
+
+    @Test func emptyStreamHasNoDocuments() throws {
+        #expect(try YAMLParser.parse("", path: "t.yaml").isEmpty)
+        #expect(try YAMLParser.parse("# only a comment\n", path: "t.yaml").isEmpty)
+    }
+}
