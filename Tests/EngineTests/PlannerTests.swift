@@ -1,0 +1,128 @@
+import Testing
+import Model
+@testable import Engine
+
+@Suite struct PlannerTests {
+    @Test func createsRunInDependencyOrderWhateverTheInputOrder() {
+        let desired = [
+            Fixture.table("main.b.t2", Fixture.orders), Fixture.schema("main.b"), Fixture.table("main.a.t1", Fixture.orders),
+            Fixture.catalog("main"), Fixture.schema("main.a"),
+        ]
+        let plan = Planner.plan(Fixture.input(desired: desired, observed: []))
+        #expect(plan.changes.map(\.id.description) == [
+            "Catalog/main", "Schema/main.a", "Schema/main.b", "Table/main.a.t1", "Table/main.b.t2",
+        ])
+        #expect(plan.changes.allSatisfy { $0.action == .create })
+    }
+
+    @Test func deletesRunAfterCreatesInReverseOrder() {
+        let observed = [Fixture.catalog("old"), Fixture.schema("old.s"), Fixture.table("old.s.t", Fixture.orders, hasData: false)]
+        let plan = Planner.plan(Fixture.input(desired: [Fixture.catalog("main")], observed: observed, inventory: Set(observed.map(\.id))))
+        #expect(plan.changes.map(\.id.description) == ["Catalog/main", "Table/old.s.t", "Schema/old.s", "Catalog/old"])
+        #expect(plan.changes.dropFirst().allSatisfy { $0.action == .delete && $0.isDestructive })
+    }
+
+    @Test func onlyInventoryIsPruned() {
+        let observed = [Fixture.catalog("main"), Fixture.schema("main.s"),
+                        Fixture.table("main.s.ours", Fixture.orders), Fixture.table("main.s.theirs", Fixture.orders)]
+        let plan = Planner.plan(Fixture.input(desired: [Fixture.catalog("main"), Fixture.schema("main.s")], observed: observed,
+                                              inventory: [ResourceID(.table, "main.s.ours")]))
+        #expect(plan.changes.map(\.id.description) == ["Table/main.s.ours"])
+        #expect(plan.unmanaged == [ResourceID(.table, "main.s.theirs")])
+        #expect(plan.unchanged.count == 2)
+    }
+
+    @Test func withoutPruneDeletionsAreOnlyReported() {
+        let observed = [Fixture.table("main.s.ours", Fixture.orders)]
+        let plan = Planner.plan(Fixture.input(desired: [], observed: observed, inventory: [ResourceID(.table, "main.s.ours")], prune: false))
+        #expect(plan.changes.isEmpty)
+        #expect(plan.orphaned == [ResourceID(.table, "main.s.ours")])
+    }
+
+    @Test func aNamespaceHoldingUnmanagedResourcesIsKept() {
+        let observed = [Fixture.catalog("main"), Fixture.schema("main.s"), Fixture.table("main.s.theirs", Fixture.orders)]
+        let plan = Planner.plan(Fixture.input(desired: [], observed: observed,
+                                              inventory: [ResourceID(.catalog, "main"), ResourceID(.schema, "main.s")]))
+        #expect(plan.changes.isEmpty)
+        #expect(plan.orphaned == [ResourceID(.catalog, "main"), ResourceID(.schema, "main.s")])
+        #expect(plan.unmanaged == [ResourceID(.table, "main.s.theirs")])
+    }
+
+    @Test func convergedStateHasNoChanges() {
+        let resources = [Fixture.catalog("main"), Fixture.schema("main.s"), Fixture.table("main.s.t", Fixture.orders)]
+        let plan = Planner.plan(Fixture.input(desired: resources, observed: resources, inventory: Set(resources.map(\.id))))
+        #expect(!plan.hasChanges)
+        #expect(plan.unchanged.count == 3)
+    }
+}
+
+@Suite struct PolicyTests {
+    func destructivePlan() -> (Plan, Int) {
+        var narrowed = Fixture.orders
+        narrowed[1].type = .integer
+        let desired = [Fixture.table("main.s.t", narrowed)]
+        return (Planner.plan(Fixture.input(desired: desired, observed: [Fixture.table("main.s.t", Fixture.orders, hasData: true)])), desired.count)
+    }
+
+    @Test func denyRefusesDestructiveChanges() {
+        let (plan, count) = destructivePlan()
+        let checked = PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desiredCount: count, options: .init())
+        #expect(checked.refusals.count == 1)
+        #expect(checked.refusals[0].refusal?.contains("--allow-destructive") == true)
+        #expect(checked.refusals[0].refusal?.contains("changes type decimal(18,2) → int") == true)
+    }
+
+    @Test func allowDestructiveFlagOrPolicyLetsThemThrough() {
+        let (plan, count) = destructivePlan()
+        #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desiredCount: count, options: .init(allowDestructive: true)).refusals.isEmpty)
+        #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .allow), desiredCount: count, options: .init()).refusals.isEmpty)
+    }
+
+    @Test func anEmptyManifestSetNeverPrunesEverythingUnlessAsked() {
+        let observed = [Fixture.table("main.s.t", Fixture.orders)]
+        let plan = Planner.plan(Fixture.input(desired: [], observed: observed, inventory: [observed[0].id]))
+        let refused = PolicyCheck.evaluate(plan, policy: Policy(), desiredCount: 0, options: .init())
+        #expect(refused.refusals.first?.refusal?.contains("--allow-empty") == true)
+        let allowed = PolicyCheck.evaluate(plan, policy: Policy(), desiredCount: 0, options: .init(allowEmpty: true))
+        #expect(allowed.refusals.isEmpty)
+    }
+
+    @Test func referencesMustBeDeclaredOrPresent() {
+        let table = Fixture.table("main.s.t", Fixture.orders)
+        let problems = ReferenceCheck.diagnostics(desired: [table, Fixture.catalog("main")], observed: [])
+        #expect(problems.count == 1)
+        #expect(problems[0].message.contains("schema \"main.s\" is neither declared nor present"))
+        #expect(ReferenceCheck.diagnostics(desired: [table], observed: [ResourceID(.catalog, "main"), ResourceID(.schema, "main.s")]).isEmpty)
+    }
+}
+
+@Suite struct ApplierTests {
+    /// A target that records what it is asked and fails on one resource.
+    final class RecordingTarget: Target {
+        var applied: [ResourceID] = []
+        var inventory: Inventory?
+        let failOn: ResourceID?
+
+        init(failOn: ResourceID? = nil) { self.failOn = failOn }
+
+        var summary: String { "recording" }
+        func observe() throws(TargetError) -> [Resource] { [] }
+        func apply(_ change: Change) throws(TargetError) {
+            if change.id == failOn { throw TargetError(change.id, "boom") }
+            applied.append(change.id)
+        }
+        func loadInventory(environment: String) throws(TargetError) -> Inventory { inventory ?? Inventory(environment: environment) }
+        func saveInventory(_ inventory: Inventory) throws(TargetError) { self.inventory = inventory }
+    }
+
+    @Test func stopsAtTheFirstFailureAndRecordsWhatWasDone() throws {
+        let desired = [Fixture.catalog("main"), Fixture.schema("main.s"), Fixture.table("main.s.t", Fixture.orders)]
+        let plan = Planner.plan(Fixture.input(desired: desired, observed: []))
+        let target = RecordingTarget(failOn: ResourceID(.schema, "main.s"))
+        let report = try Applier.apply(plan, to: target)
+        #expect(!report.succeeded)
+        #expect(report.outcomes == [.applied, .failed("boom"), .notAttempted])
+        #expect(target.applied == [ResourceID(.catalog, "main")])
+        #expect(target.inventory?.resources == [ResourceID(.catalog, "main")])
+    }
+}

@@ -1,0 +1,92 @@
+import Testing
+import Model
+@testable import Engine
+
+@Suite struct TableDiffTests {
+    let name = "main.silver.orders"
+
+    func change(_ old: [Column], _ new: [Column], hasData: Bool = false, oldPartitions: [String] = [], newPartitions: [String] = []) -> Change? {
+        Planner.compare(observed: Fixture.table(name, old, partitionedBy: oldPartitions, hasData: hasData),
+                        desired: Fixture.table(name, new, partitionedBy: newPartitions))
+    }
+
+    @Test func identicalTablesHaveNoChange() {
+        #expect(change(Fixture.orders, Fixture.orders) == nil)
+    }
+
+    @Test func columnOrderIsNotAChange() {
+        #expect(change(Fixture.orders, Fixture.orders.reversed()) == nil)
+    }
+
+    @Test func addingANullableColumnIsAnInPlaceUpdate() throws {
+        let result = try #require(change(Fixture.orders, Fixture.orders + [Column(name: "email", type: .string)]))
+        #expect(result.action == .update)
+        #expect(!result.isDestructive)
+        #expect(result.fields == [FieldChange(op: .add, path: "/columns/email", before: nil,
+                                              after: .object(["type": .string("string"), "nullable": .bool(true)]))])
+    }
+
+    @Test func addingANotNullColumnToATableWithRowsIsAReplace() throws {
+        let result = try #require(change(Fixture.orders, Fixture.orders + [Column(name: "email", type: .string, nullable: false)], hasData: true))
+        #expect(result.action == .replace)
+        #expect(result.destructiveReasons.first?.contains("NOT NULL") == true)
+    }
+
+    @Test func narrowingATypeIsADestructiveReplace() throws {
+        var new = Fixture.orders
+        new[1].type = .integer
+        let result = try #require(change(Fixture.orders, new))
+        #expect(result.action == .replace)
+        #expect(result.destructiveReasons == ["column \"amount\" changes type decimal(18,2) → int, which is not a widening and loses or rewrites data"])
+        #expect(result.fields.map(\.path) == ["/columns/amount/type"])
+    }
+
+    @Test func wideningATypeIsInPlace() throws {
+        var old = Fixture.orders
+        old[0].type = .integer
+        let result = try #require(change(old, Fixture.orders))
+        #expect(result.action == .update)
+        #expect(result.fields.first?.before == .string("int"))
+        #expect(result.fields.first?.after == .string("bigint"))
+    }
+
+    @Test func droppingAColumnIsADestructiveReplace() throws {
+        let result = try #require(change(Fixture.orders, Array(Fixture.orders.prefix(2))))
+        #expect(result.action == .replace)
+        #expect(result.fields.map(\.op) == [.remove])
+        #expect(result.destructiveReasons.first?.contains("column \"order_date\" is dropped") == true)
+    }
+
+    @Test func changingPartitionsIsADestructiveReplace() throws {
+        let result = try #require(change(Fixture.orders, Fixture.orders, newPartitions: ["order_date"]))
+        #expect(result.action == .replace)
+        #expect(result.destructiveReasons.first?.contains("partition columns change from (none) to (order_date)") == true)
+    }
+
+    @Test func nullability() throws {
+        var relaxed = Fixture.orders
+        relaxed[0].nullable = true
+        #expect(try #require(change(Fixture.orders, relaxed)).action == .update)
+        var tightened = Fixture.orders
+        tightened[1].nullable = false
+        #expect(try #require(change(Fixture.orders, tightened, hasData: false)).action == .update)
+        #expect(try #require(change(Fixture.orders, tightened, hasData: true)).action == .replace)
+    }
+
+    @Test func propertiesConstraintsAndCommentsAreInPlace() throws {
+        let old = Fixture.table(name, Fixture.orders, properties: ["a": "1", "b": "2"], constraints: ["c1": "amount > 0"], hasData: true)
+        let new = Fixture.table(name, Fixture.orders, properties: ["a": "1", "b": "3", "d": "4"], constraints: ["c2": "order_id > 0"], comment: "new")
+        let result = try #require(Planner.compare(observed: old, desired: new))
+        #expect(result.action == .update)
+        #expect(!result.isDestructive)
+        #expect(Set(result.fields.map(\.path)) == ["/comment", "/properties/b", "/properties/d", "/constraints/c1", "/constraints/c2"])
+        #expect(result.fields.first { $0.path == "/properties/b" }?.op == .change)
+        #expect(result.fields.first { $0.path == "/constraints/c1" }?.op == .remove)
+    }
+
+    @Test func namespacesDiffFieldByField() throws {
+        let result = try #require(Planner.compare(observed: Fixture.catalog("main"), desired: Fixture.catalog("main", comment: "hi")))
+        #expect(result.action == .update)
+        #expect(result.fields == [FieldChange(op: .add, path: "/comment", before: nil, after: .string("hi"))])
+    }
+}
