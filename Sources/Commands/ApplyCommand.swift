@@ -46,7 +46,10 @@ struct ApplyCommand: ParsableCommand {
             let refused = plan.refusals
             if !refused.isEmpty {
                 if options.output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
-                throw CommandFailure(refused.map { .error(at: $0.origin, "\($0.id): \($0.refusal!)") }
+                throw CommandFailure(refused.map { change in
+                    let why = change.destructiveReasons.isEmpty ? "" : change.destructiveReasons.joined(separator: "; ") + "; "
+                    return .error(at: change.origin, "\(change.id): \(why)\(change.refusal!)")
+                }
                     + [.error(at: nil, "apply refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")])
             }
             guard plan.hasChanges else {

@@ -20,7 +20,7 @@ public enum PolicyCheck {
             if emptyPrune && change.action == .delete && !options.allowEmpty {
                 plan.changes[index].refusal = "no manifests were found, so this would delete everything this environment created; check the revision and the manifests/ directory, or pass --allow-empty"
             } else if change.isDestructive && policy.destructive == .deny && !options.allowDestructive {
-                plan.changes[index].refusal = "\(change.destructiveReasons.joined(separator: "; ")); the environment's policy is \"destructive: deny\", so pass --allow-destructive to apply it"
+                plan.changes[index].refusal = "the environment's policy is \"destructive: deny\"; pass --allow-destructive to apply it"
             }
         }
         return plan

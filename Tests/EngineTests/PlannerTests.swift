@@ -69,7 +69,7 @@ import Model
         let checked = PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desiredCount: count, options: .init())
         #expect(checked.refusals.count == 1)
         #expect(checked.refusals[0].refusal?.contains("--allow-destructive") == true)
-        #expect(checked.refusals[0].refusal?.contains("changes type decimal(18,2) → int") == true)
+        #expect(checked.refusals[0].destructiveReasons.first?.contains("changes type decimal(18,2) → int") == true)
     }
 
     @Test func allowDestructiveFlagOrPolicyLetsThemThrough() {
