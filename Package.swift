@@ -49,11 +49,13 @@ let package = Package(
         .executableTarget(name: "reconcile", dependencies: ["Commands"]),
 
         // MARK: Tests
+        /// Processes, temporary git repositories and paths shared by the tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["delta_inspect.py"]),
         .testTarget(name: "YAMLSourceTests", dependencies: ["YAMLSource"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore"]),
+        .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering"]),
-        .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model"]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,0 +1,186 @@
+import Testing
+import Model
+@testable import Loading
+
+let devEnvironment = """
+apiVersion: reconcile/v1
+kind: Environment
+metadata: { name: dev }
+spec:
+  target: { type: local, path: .lakehouse/dev }
+  variables: { catalog: main, retention: interval 7 days }
+  policy: { destructive: deny, prune: false }
+"""
+
+let goodTable = """
+apiVersion: reconcile/v1
+kind: Table
+metadata:
+  name: ${var.catalog}.silver.orders
+  labels: { layer: silver }
+spec:
+  comment: Orders
+  columns:
+    - { name: id, type: bigint, nullable: false, comment: key }
+    - { name: day, type: date }
+    - { name: tags, type: "array<string>" }
+  partitionedBy: [day]
+  properties:
+    delta.appendOnly: true
+    delta.logRetentionDuration: ${var.retention}
+  constraints:
+    positive_id: id > 0
+"""
+
+func source(_ files: [String: String]) -> SourceSet {
+    SourceSet(revision: "0123456789abcdef", shortRevision: "0123456",
+              files: files.sorted { $0.key < $1.key }.map { SourceFile(path: $0.key, bytes: Array($0.value.utf8)) })
+}
+
+/// Loads `manifest` as manifests/m.yaml for dev and returns the resources and diagnostics.
+func render(_ manifest: String, extra: [String: String] = [:]) -> DesiredState {
+    let loaded = Loader.load(source(["environments/dev.yaml": devEnvironment, "manifests/m.yaml": manifest].merging(extra) { $1 }))
+    let environment = try! Loader.environment("dev", in: loaded)
+    var state = Loader.render(loaded, for: environment)
+    state.diagnostics = loaded.diagnostics + state.diagnostics
+    return state
+}
+
+@Suite struct LoaderTests {
+    @Test func decodesATableRenderedForTheEnvironment() throws {
+        let state = render(goodTable)
+        #expect(state.diagnostics.isEmpty)
+        let table = try #require(state.resources.first)
+        #expect(table.id.description == "Table/main.silver.orders")
+        #expect(table.origin == SourceLocation(path: "manifests/m.yaml", line: 1, column: 1))
+        #expect(table.labels == ["layer": "silver"])
+        #expect(table.table == TableSpec(
+            comment: "Orders",
+            columns: [Column(name: "id", type: .long, nullable: false, comment: "key"), Column(name: "day", type: .date),
+                      Column(name: "tags", type: .array(element: .string, containsNull: true))],
+            partitionedBy: ["day"],
+            properties: ["delta.appendOnly": "true", "delta.logRetentionDuration": "interval 7 days"],
+            constraints: ["positive_id": "id > 0"]))
+    }
+
+    @Test func decodesTheEnvironment() throws {
+        let loaded = Loader.load(source(["environments/dev.yaml": devEnvironment]))
+        let environment = try Loader.environment("dev", in: loaded)
+        #expect(environment.target == .local(path: ".lakehouse/dev"))
+        #expect(environment.variables == ["catalog": "main", "retention": "interval 7 days"])
+        #expect(environment.policy == Policy(destructive: .deny, prune: false))
+    }
+
+    @Test func unknownEnvironmentSuggestsTheClosest() {
+        let loaded = Loader.load(source(["environments/dev.yaml": devEnvironment]))
+        #expect {
+            try Loader.environment("deb", in: loaded)
+        } throws: { error in
+            (error as! DiagnosticsError).diagnostics[0].message.contains("did you mean \"dev\"")
+        }
+    }
+
+    /// Each broken manifest, with the position and words its first error must have.
+    @Test(arguments: [
+        ("kind: Tabel", "2:7", "unknown kind \"Tabel\"; did you mean \"Table\"?"),
+        ("  colums: []", "6:3", "unknown field \"spec.colums\"; did you mean \"columns\"?"),
+        ("    - { name: id, type: strng }", "8:25", "invalid type \"strng\": unknown type \"strng\"; did you mean \"string\"?"),
+        ("    - { name: id, type: \"map<string,strng>\" }", "8:37", "unknown type \"strng\""),
+        ("    - { name: id, type: int, nullable: maybe }", "8:40", "spec.columns[0].nullable must be true or false, not a string \"maybe\""),
+        ("    - { name: 1d, type: int }", "8:15", "invalid column name \"1d\""),
+        ("  comment: [a]", "6:12", "spec.comment must be a string, not a list"),
+        ("  partitionedBy: [nope]", "6:19", "partition column \"nope\" is not among the columns"),
+        ("  colour: red", "6:3", "unknown field \"spec.colour\""),
+        ("  name: main.silver", "4:9", "metadata.name must be the full name \"catalog.schema.table\""),
+        ("  name: ${var.catalgo}.s.t", "4:9", "unknown variable \"catalgo\": environment \"dev\" has no spec.variables.catalgo; did you mean \"catalog\"?"),
+        ("  properties: { delta.appendOnyl: \"true\" }", "6:17", "unknown Delta property \"delta.appendOnyl\"; did you mean \"delta.appendOnly\"?"),
+    ])
+    func brokenManifestsAreReportedWithPositions(line: String, position: String, message: String) throws {
+        let manifest = """
+        apiVersion: reconcile/v1
+        kind: Table
+        metadata:
+          name: main.silver.orders
+        spec:
+          comment: x
+          columns:
+            - { name: id, type: int }
+        """
+        var lines = manifest.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let key = line.trimmingCharacters(in: .whitespaces).split(separator: ":").first.map(String.init) ?? ""
+        if let index = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(key + ":") && !line.hasPrefix("    - ") }) {
+            lines[index] = line
+        } else if line.hasPrefix("    - ") {
+            lines[7] = line
+        } else {
+            lines.insert(line, at: 5)
+        }
+        let state = render(lines.joined(separator: "\n"))
+        let diagnostic = try #require(state.diagnostics.first, "no error for \(line)")
+        #expect("\(diagnostic.location!.line):\(diagnostic.location!.column)" == position, "\(diagnostic)")
+        #expect(diagnostic.message.contains(message), "\(diagnostic)")
+    }
+
+    @Test func everyErrorIsReportedTogether() {
+        let state = render("""
+        apiVersion: reconcile/v1
+        kind: Table
+        metadata: { name: main.s.t }
+        spec:
+          colums: []
+          columns:
+            - { name: a, type: strng }
+            - { name: b, type: int }
+            - { name: B, type: int }
+            - { name: c }
+        """)
+        let messages = state.diagnostics.map(\.message)
+        #expect(messages.count == 4, "\(messages)")
+        #expect(messages.contains { $0.contains("unknown field \"spec.colums\"; did you mean \"columns\"?") })
+        #expect(messages.contains { $0.contains("unknown type \"strng\"") })
+        #expect(messages.contains { $0.contains("missing required field \"spec.columns[3].type\"") })
+        #expect(messages.contains { $0.contains("duplicate column \"B\" (first declared at line 8)") })
+        #expect(state.diagnostics.allSatisfy { $0.location?.path == "manifests/m.yaml" })
+    }
+
+    @Test func duplicateResourcesAcrossFiles() {
+        let state = render(goodTable, extra: ["manifests/z.yaml": goodTable])
+        #expect(state.resources.count == 1)
+        #expect(state.diagnostics.count == 1)
+        #expect(state.diagnostics.first?.message.contains("duplicate resource Table/main.silver.orders: it is also declared at manifests/m.yaml:1:1") == true)
+        #expect(state.diagnostics.first?.location?.path == "manifests/z.yaml")
+    }
+
+    @Test func yamlSyntaxErrorsBecomeDiagnostics() {
+        let state = render("apiVersion: reconcile/v1\nkind: [Table\n")
+        #expect(state.diagnostics.count == 1)
+        #expect(state.diagnostics.first?.location?.path == "manifests/m.yaml")
+    }
+
+    @Test func environmentFileNameMustMatch() {
+        let loaded = Loader.load(source(["environments/prod.yaml": devEnvironment]))
+        #expect(loaded.diagnostics.first?.message.contains("name the file environments/dev.yaml") == true)
+    }
+
+    @Test func literalDollarBraceIsEscaped() throws {
+        let state = render(goodTable.replacingOccurrences(of: "comment: Orders", with: "comment: costs $${currency}"))
+        #expect(state.diagnostics.isEmpty)
+        #expect(state.resources.first?.table?.comment == "costs ${currency}")
+    }
+
+    @Test func namespacesDecode() throws {
+        let state = render("""
+        apiVersion: reconcile/v1
+        kind: Catalog
+        metadata: { name: "${var.catalog}" }
+        spec: { comment: c, owner: o, properties: { a: b } }
+        ---
+        apiVersion: reconcile/v1
+        kind: Schema
+        metadata: { name: main.silver }
+        """)
+        #expect(state.diagnostics.isEmpty)
+        #expect(state.resources.map(\.id.description) == ["Catalog/main", "Schema/main.silver"])
+        #expect(state.resources[0].spec == .catalog(NamespaceSpec(comment: "c", owner: "o", properties: ["a": "b"])))
+    }
+}
