@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+import Model
+import Engine
+import TestSupport
+@testable import LocalTarget
+
+@Suite struct LocalLakehouseTests {
+    let columns = [
+        Column(name: "id", type: .long, nullable: false, comment: "key"),
+        Column(name: "code", type: .varchar(8)),
+        Column(name: "lines", type: .array(element: .struct([StructField(name: "sku", type: .string, nullable: false)]), containsNull: true)),
+        Column(name: "attrs", type: .map(key: .string, value: .decimal(precision: 10, scale: 2), valueContainsNull: false)),
+        Column(name: "day", type: .date),
+    ]
+
+    func desired(_ spec: TableSpec) -> [Resource] {
+        [Resource(id: ResourceID(.catalog, "main"), spec: .catalog(NamespaceSpec(comment: "c", owner: "o", properties: ["k": "v"]))),
+         Resource(id: ResourceID(.schema, "main.s"), spec: .schema(NamespaceSpec())),
+         Resource(id: ResourceID(.table, "main.s.t"), spec: .table(spec))]
+    }
+
+    /// Plans and applies `resources` on `lakehouse`; fails the test on any error.
+    @discardableResult
+    func converge(_ lakehouse: LocalLakehouse, _ resources: [Resource]) throws -> Plan {
+        let plan = Planner.plan(.init(environment: "dev", revision: "r", target: lakehouse.summary, desired: resources,
+                                      observed: try lakehouse.observe(), inventory: try lakehouse.loadInventory(environment: "dev"), prune: true))
+        let report = try Applier.apply(plan, to: lakehouse)
+        #expect(report.succeeded, "\(report.outcomes)")
+        return plan
+    }
+
+    func replan(_ lakehouse: LocalLakehouse, _ resources: [Resource]) throws -> Plan {
+        Planner.plan(.init(environment: "dev", revision: "r", target: lakehouse.summary, desired: resources,
+                           observed: try lakehouse.observe(), inventory: try lakehouse.loadInventory(environment: "dev"), prune: true))
+    }
+
+    @Test func whatIsWrittenIsObservedTheSame() throws {
+        let dir = try TemporaryDirectory()
+        let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
+        let spec = TableSpec(comment: "t", columns: columns, partitionedBy: ["day"],
+                             properties: ["delta.appendOnly": "true", "x": "y"], constraints: ["positive": "id > 0"])
+        try converge(lakehouse, desired(spec))
+        let observed = try lakehouse.observe()
+        #expect(observed.map(\.id.description) == ["Catalog/main", "Schema/main.s", "Table/main.s.t"])
+        #expect(observed[2].table == spec)
+        #expect(observed[0].spec == .catalog(NamespaceSpec(comment: "c", owner: "o", properties: ["k": "v"])))
+        #expect(observed[2].observation == Observation(version: 0, hasData: false))
+        #expect(try replan(lakehouse, desired(spec)).hasChanges == false)
+        #expect(try lakehouse.loadInventory(environment: "dev").resources.count == 3)
+    }
+
+    @Test func updatesAppendACommitKeepingTheTableIdentity() throws {
+        let dir = try TemporaryDirectory()
+        let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
+        var spec = TableSpec(columns: columns)
+        try converge(lakehouse, desired(spec))
+        let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("lake/main/s/t"), id: ResourceID(.table, "main.s.t"))
+        let before = try log.snapshot()
+        #expect(before.minWriterVersion == 2)
+
+        spec.columns.append(Column(name: "email", type: .string))
+        spec.constraints = ["positive": "id > 0"]
+        let plan = try converge(lakehouse, desired(spec))
+        #expect(plan.changes.map(\.action) == [.update])
+        let after = try log.snapshot()
+        #expect(after.version == 1)
+        #expect(after.tableID == before.tableID)
+        #expect(after.minWriterVersion == 3, "CHECK constraints need writer version 3")
+        #expect(after.spec == spec)
+
+        spec.constraints = [:]
+        try converge(lakehouse, desired(spec))
+        #expect(try log.snapshot().minWriterVersion == 3, "the protocol is never lowered")
+    }
+
+    @Test func replaceRemovesEveryLiveFile() throws {
+        let dir = try TemporaryDirectory()
+        let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
+        let spec = TableSpec(columns: columns)
+        try converge(lakehouse, desired(spec))
+        let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("lake/main/s/t"), id: ResourceID(.table, "main.s.t"))
+        // Another writer adds a data file.
+        try log.commit(version: 1, actions: [["add": ["path": "part-0.parquet", "size": 10, "modificationTime": 0, "dataChange": true, "partitionValues": [String: String]()]]])
+        #expect(try lakehouse.observe()[2].observation?.hasData == true)
+
+        var narrowed = spec
+        narrowed.columns[0].type = .integer
+        let plan = try converge(lakehouse, desired(narrowed))
+        #expect(plan.changes.map(\.action) == [.replace])
+        let snapshot = try log.snapshot()
+        #expect(snapshot.liveFiles.isEmpty)
+        #expect(snapshot.columns[0].type == .integer)
+    }
+
+    @Test func aCommitIsCreatedOnlyIfAbsent() throws {
+        let dir = try TemporaryDirectory()
+        let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("t"), id: ResourceID(.table, "a.b.t"))
+        try log.commit(version: 0, actions: [["commitInfo": ["operation": "first"]]])
+        #expect {
+            try log.commit(version: 0, actions: [["commitInfo": ["operation": "second"]]])
+        } throws: { error in
+            (error as! TargetError).message.contains("another writer committed version 0 first")
+        }
+        let text = try String(contentsOf: log.logDirectory.appendingPathComponent(DeltaLog.fileName(0)), encoding: .utf8)
+        #expect(text.contains("first"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: log.logDirectory.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    func brokenTable(_ damage: (URL) throws -> Void) throws -> (TemporaryDirectory, LocalLakehouse) {
+        let dir = try TemporaryDirectory()
+        let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
+        var spec = TableSpec(columns: columns)
+        try converge(lakehouse, desired(spec))
+        spec.comment = "v1"
+        try converge(lakehouse, desired(spec))
+        try damage(dir.url.appendingPathComponent("lake/main/s/t/_delta_log"))
+        return (dir, lakehouse)
+    }
+
+    @Test func aVersionGapNamesTheMissingFile() throws {
+        let (dir, lakehouse) = try brokenTable { log in
+            try FileManager.default.moveItem(at: log.appendingPathComponent(DeltaLog.fileName(1)), to: log.appendingPathComponent(DeltaLog.fileName(2)))
+        }
+        #expect {
+            try lakehouse.observe()
+        } throws: { error in
+            let error = error as! TargetError
+            return error.resource == ResourceID(.table, "main.s.t") && error.message.contains("00000000000000000001.json is missing")
+        }
+        withExtendedLifetime(dir) {}
+    }
+
+    @Test func badJSONNamesTheFileAndLine() throws {
+        let (dir, lakehouse) = try brokenTable { log in
+            let file = log.appendingPathComponent(DeltaLog.fileName(1))
+            try (String(contentsOf: file, encoding: .utf8) + "{not json\n").write(to: file, atomically: true, encoding: .utf8)
+        }
+        #expect {
+            try lakehouse.observe()
+        } throws: { error in
+            (error as! TargetError).message.contains("00000000000000000001.json:3: not a JSON action")
+        }
+        withExtendedLifetime(dir) {}
+    }
+
+    @Test func aCheckpointIsRefusedClearly() throws {
+        let (dir, lakehouse) = try brokenTable { log in
+            try Data().write(to: log.appendingPathComponent("00000000000000000001.checkpoint.parquet"))
+        }
+        #expect {
+            try lakehouse.observe()
+        } throws: { error in
+            (error as! TargetError).message.contains("checkpoint")
+        }
+        withExtendedLifetime(dir) {}
+    }
+
+    @Test func deleteMovesToTrash() throws {
+        let dir = try TemporaryDirectory()
+        let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
+        try converge(lakehouse, desired(TableSpec(columns: columns)))
+        let plan = try converge(lakehouse, Array(desired(TableSpec(columns: columns)).prefix(2)))
+        #expect(plan.changes.map(\.action) == [.delete])
+        #expect(try lakehouse.observe().count == 2)
+        let trash = try FileManager.default.contentsOfDirectory(atPath: dir.url.appendingPathComponent("lake/.trash").path)
+        #expect(trash.count == 1)
+        #expect(trash[0].hasSuffix("Table-main.s.t"))
+        #expect(try lakehouse.loadInventory(environment: "dev").resources.count == 2)
+    }
+
+    @Test func anUnwritableRootIsAClearError() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("blocker", "a file where the lakehouse should be")
+        let lakehouse = LocalLakehouse(path: "blocker/lake", relativeTo: dir.url)
+        #expect(try lakehouse.observe().isEmpty)
+        let change = Change(id: ResourceID(.catalog, "main"), action: .create, observed: nil,
+                            desired: Resource(id: ResourceID(.catalog, "main"), spec: .catalog(NamespaceSpec())))
+        #expect {
+            try lakehouse.apply(change)
+        } throws: { error in
+            (error as! TargetError).message.contains("lakehouse root blocker/lake cannot be created")
+        }
+    }
+}
