@@ -63,7 +63,12 @@ struct ApplyCommand: ParsableCommand {
                 throw CommandFailure("\(error.description); the inventory could not be saved, so check \(target.summary) before applying again")
             }
             Console.out(ApplyRenderer.render(report, as: options.output, style: Console.stdoutStyle))
-            return report.succeeded ? 0 : 1
+            if let failed = zip(plan.changes, report.outcomes).first(where: { if case .failed = $1 { return true }; return false }),
+               case .failed(let message) = failed.1 {
+                throw CommandFailure([.error(at: failed.0.origin, "\(failed.0.id): \(message)"),
+                                      .error(at: nil, "apply failed: \(report.appliedCount) of \(plan.changes.count) changes applied; fix the cause and apply again")])
+            }
+            return 0
         }
     }
 }
