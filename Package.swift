@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "YAMLSourceTests", dependencies: ["YAMLSource"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering"], exclude: ["Snapshots"]),
         .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
