@@ -19,18 +19,14 @@ struct ApplyCommand: ParsableCommand {
     @Flag(name: .long, help: "Only show the plan (the same as reconcile plan).")
     var dryRun: Bool = false
 
-    @Flag(name: .long, help: "Allow changes that drop data (replace, drop, narrowing type change).")
-    var allowDestructive: Bool = false
-
-    @Flag(name: .long, help: "Allow deleting everything this environment created when no manifests are found.")
-    var allowEmpty: Bool = false
+    @OptionGroup var policyFlags: PolicyFlags
 
     func validate() throws {
         guard options.env != nil else { throw ValidationError("apply needs --env NAME") }
     }
 
     func run() throws {
-        let policy = PolicyCheck.Options(allowDestructive: allowDestructive, allowEmpty: allowEmpty)
+        let policy = policyFlags.options
         try runReporting(options) { context throws(CommandFailure) in
             if dryRun { return try showPlan(context, options: options, policy: policy) }
             let state = try context.desired(options.env!)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Rendering
 
@@ -24,6 +25,17 @@ struct CommonOptions: ParsableArguments {
             throw ValidationError("--worktree and --revision exclude each other: the working tree has no revision")
         }
     }
+}
+
+/// The flags that loosen an environment's policy for one run.
+struct PolicyFlags: ParsableArguments {
+    @Flag(name: .long, help: "Allow changes that drop data (replace, drop, narrowing type change) under a \"destructive: deny\" policy.")
+    var allowDestructive: Bool = false
+
+    @Flag(name: .long, help: "Allow deleting everything this environment created when no manifests are found.")
+    var allowEmpty: Bool = false
+
+    var options: PolicyCheck.Options { PolicyCheck.Options(allowDestructive: allowDestructive, allowEmpty: allowEmpty) }
 }
 
 extension OutputFormat: ExpressibleByArgument {}

@@ -15,11 +15,7 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .long, help: "Accepted for symmetry with apply; plan never changes anything.")
     var dryRun: Bool = false
 
-    @Flag(name: .long, help: "Plan as if destructive changes were allowed.")
-    var allowDestructive: Bool = false
-
-    @Flag(name: .long, help: "Plan as if deleting everything were allowed when no manifests are found.")
-    var allowEmpty: Bool = false
+    @OptionGroup var policy: PolicyFlags
 
     func validate() throws {
         guard options.env != nil else { throw ValidationError("plan needs --env NAME") }
@@ -27,7 +23,7 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         try runReporting(options) { context throws(CommandFailure) in
-            try showPlan(context, options: options, policy: .init(allowDestructive: allowDestructive, allowEmpty: allowEmpty))
+            try showPlan(context, options: options, policy: policy.options)
         }
     }
 }

@@ -20,7 +20,9 @@ enum FieldText {
             let value = field.op == .remove ? field.before : field.after
             return "\(symbol(field.op)) column \(name) \(column(value))"
         case ("columns", _):
-            return "~ column \(segments[1]).\(segments.dropFirst(2).joined(separator: ".")): \(text(field.before)) → \(text(field.after))"
+            // Types read best bare: `int → bigint`.
+            let bare = segments.last == "type"
+            return "~ column \(segments[1]).\(segments.dropFirst(2).joined(separator: ".")): \(text(field.before, bare: bare)) → \(text(field.after, bare: bare))"
         case ("properties", 2), ("constraints", 2):
             let noun = head == "properties" ? "property" : "constraint"
             let name = segments[1]
@@ -39,8 +41,9 @@ enum FieldText {
         }
     }
 
-    static func text(_ value: Value?) -> String {
-        value?.description ?? "(none)"
+    static func text(_ value: Value?, bare: Bool = false) -> String {
+        if bare, let string = value?.stringValue { return string }
+        return value?.description ?? "(none)"
     }
 
     /// `string`, `bigint not null`, `string comment "…"`.
