@@ -18,12 +18,16 @@ let package = Package(
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         /// libyaml, found through pkg-config (the system copy only: never Yams' vendored one).
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        /// SQLite, for the local catalog database.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // MARK: Edges that wrap C
         /// Repositories, revisions, trees and blobs read straight from the object database.
         .target(name: "GitStore", dependencies: ["CGit2"]),
         /// YAML documents as nodes with 1-based source marks.
         .target(name: "YAMLSource", dependencies: ["CYAML"]),
+        /// A small SQLite connection: statements, rows, transactions, bounded lock waits.
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
 
         // MARK: Pure core
         /// Resources, manifests, diagnostics, types, plans: values only, no I/O.
@@ -37,7 +41,7 @@ let package = Package(
         /// Decode and validate manifests, render them for an environment.
         .target(name: "Loading", dependencies: ["Model", "YAMLSource", "GitStore"]),
         /// The embedded local lakehouse: Delta tables on the file system.
-        .target(name: "LocalTarget", dependencies: ["Model"]),
+        .target(name: "LocalTarget", dependencies: ["Model", "SQLite"]),
 
         // MARK: Commands
         /// The command line; the only user of ArgumentParser.

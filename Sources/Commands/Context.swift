@@ -19,6 +19,7 @@ struct CommandFailure: Error {
 struct Context {
     let source: SourceSet
     let loaded: LoadedSource
+    let repository: Repository
 
     /// Reads the repository at the requested revision (or its working tree) and
     /// decodes the environments.
@@ -55,6 +56,7 @@ struct Context {
             }
         }
         loaded = Loader.load(source)
+        self.repository = repository
     }
 
     /// The environment's desired state; fails with every diagnostic found.
@@ -66,7 +68,13 @@ struct Context {
             throw CommandFailure(loaded.diagnostics + error.diagnostics)
         }
         let state = Loader.render(loaded, for: environment)
-        let problems = loaded.diagnostics + state.diagnostics
+        let libraries = Loader.missingLibraries(state, revision: source.shortRevision) { path in
+            if let commit = source.commit { return repository.containsFile(path, at: commit) }
+            guard let workdir = repository.workdir else { return false }
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: workdir + path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        let problems = loaded.diagnostics + state.diagnostics + libraries
         if !problems.isEmpty { throw CommandFailure(problems) }
         return state
     }
@@ -78,32 +86,30 @@ struct Context {
         }
     }
 
-    /// Observes the target and checks that every parent namespace exists somewhere.
-    func observe(_ state: DesiredState, on target: some Target) throws(CommandFailure) -> [Resource] {
+    /// Observes the target and its inventory, and checks that everything the
+    /// manifests depend on is declared or exists and stays.
+    func observe(_ state: DesiredState, on target: some Target) throws(CommandFailure) -> (observed: [Resource], inventory: Inventory) {
         let observed: [Resource]
+        let inventory: Inventory
         do {
             observed = try target.observe()
+            inventory = try target.loadInventory(environment: state.environment.name)
         } catch {
             throw CommandFailure("\(error.description) (environment \(state.environment.name), \(target.summary))")
         }
-        let problems = ReferenceCheck.diagnostics(desired: state.resources, observed: observed.map(\.id))
+        let problems = ReferenceCheck.diagnostics(desired: state.resources, observed: observed.map(\.id),
+                                                  inventory: state.environment.policy.prune ? inventory : Inventory(environment: ""))
         if !problems.isEmpty { throw CommandFailure(problems) }
-        return observed
+        return (observed, inventory)
     }
 
     /// Plans the environment and applies its policy.
     func plan(_ state: DesiredState, target: some Target, options: PolicyCheck.Options) throws(CommandFailure) -> Plan {
-        let observed = try observe(state, on: target)
-        let inventory: Inventory
-        do {
-            inventory = try target.loadInventory(environment: state.environment.name)
-        } catch {
-            throw CommandFailure(error.description)
-        }
+        let (observed, inventory) = try observe(state, on: target)
         let plan = Planner.plan(.init(
             environment: state.environment.name, revision: source.revision, target: target.summary,
             desired: state.resources, observed: observed, inventory: inventory, prune: state.environment.policy.prune))
-        return PolicyCheck.evaluate(plan, policy: state.environment.policy, desiredCount: state.resources.count, options: options)
+        return PolicyCheck.evaluate(plan, policy: state.environment.policy, desired: state.resources, inventory: inventory, options: options)
     }
 
     /// Prints diagnostics with source lines, to standard error.

@@ -6,18 +6,27 @@ public enum Applier {
     public static func apply(_ plan: Plan, to target: some Target) throws(TargetError) -> ApplyReport {
         precondition(plan.refusals.isEmpty, "a plan with refused changes must not reach the applier")
         var inventory = try target.loadInventory(environment: plan.environment)
+        try target.beginApply(plan)
         var outcomes = [ApplyReport.Outcome](repeating: .notAttempted, count: plan.changes.count)
+        var saveError: TargetError?
         for (index, change) in plan.changes.enumerated() {
             do {
-                try target.apply(change)
+                if !change.isMetadataOnly { try target.apply(change) }
             } catch {
                 outcomes[index] = .failed(error.message)
                 break
             }
             outcomes[index] = .applied
-            inventory.record(change.action, change.id)
-            try target.saveInventory(inventory)
+            inventory.record(change)
+            do {
+                try target.saveInventory(inventory)
+            } catch {
+                saveError = error
+                break
+            }
         }
+        try target.endApply()
+        if let saveError { throw saveError }
         return ApplyReport(plan: plan, outcomes: outcomes)
     }
 }

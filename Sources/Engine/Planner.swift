@@ -27,42 +27,59 @@ public enum Planner {
         let desiredIDs = Set(input.desired.map(\.id))
         var forward: [Change] = []
         var unchanged: [ResourceID] = []
+        var notices: [Notice] = []
 
         for resource in input.desired {
             guard let current = observed[resource.id] else {
                 forward.append(Change(id: resource.id, action: .create, observed: nil, desired: resource,
-                                      fields: creationFields(resource.spec),
+                                      fields: creationFields(resource.spec) + protectionFields(resource, wasProtected: false),
                                       reasons: ["\(resource.id) does not exist in the target"]))
                 continue
             }
-            if let change = compare(observed: current, desired: resource) {
+            if case .grants(let grants) = resource.spec, case .grants(let existing) = current.spec, !grants.exclusive {
+                for principal in existing.grants.keys.sorted() where grants.grants[principal] == nil {
+                    notices.append(Notice(resource.id, "\(principal) holds \(existing.grants[principal]!.sorted().joined(separator: ", ")) on \(grants.securable), granted outside this manifest; left alone (set exclusive: true to manage every principal)"))
+                }
+            }
+            let wasProtected = input.inventory.entries[resource.id]?.protected ?? false
+            if var change = compare(observed: current, desired: resource) {
+                change.fields += protectionFields(resource, wasProtected: wasProtected)
                 forward.append(change)
+            } else if input.inventory.contains(resource.id) && wasProtected != resource.isProtected {
+                forward.append(Change(id: resource.id, action: .update, observed: current, desired: resource,
+                                      fields: protectionFields(resource, wasProtected: wasProtected),
+                                      reasons: ["its protection changes; only the inventory is updated"]))
             } else {
                 unchanged.append(resource.id)
             }
         }
 
-        // Deletes: only what this environment created, only when pruning, and never a
-        // namespace that still holds something that stays.
+        // Deletes: only what this environment created, only when pruning, and never
+        // something another resource that stays still depends on.
         var deletes: [Change] = []
         var orphaned: [ResourceID] = []
         var unmanaged: [ResourceID] = []
         let leaving = Set(input.observed.map(\.id)).subtracting(desiredIDs)
-        let deletable = input.prune ? leaving.filter { input.inventory.resources.contains($0) } : []
+        let deletable = input.prune ? leaving.filter { input.inventory.contains($0) } : []
         for id in leaving.sorted() {
-            guard input.inventory.resources.contains(id) else { unmanaged.append(id); continue }
-            let keeps = input.observed.contains { $0.id.parents.contains(id) && !deletable.contains($0.id) }
-            guard input.prune, !keeps, let current = observed[id] else { orphaned.append(id); continue }
+            guard let entry = input.inventory.entries[id] else { unmanaged.append(id); continue }
+            let keeps = input.observed.contains { $0.dependencies.contains(id) && !deletable.contains($0.id) }
+                || input.desired.contains { $0.dependencies.contains(id) }
+            guard input.prune, !keeps, var current = observed[id] else { orphaned.append(id); continue }
+            // Grants: revoke only what this environment granted.
+            if case .grants(var grants) = current.spec, let principals = entry.principals {
+                grants.grants = grants.grants.filter { principals.contains($0.key) }
+                current.spec = .grants(grants)
+            }
             deletes.append(Change(
                 id: id, action: .delete, observed: current, desired: nil,
                 reasons: ["its manifest is gone and this environment created it"],
                 destructiveReasons: [deleteReason(current)]))
         }
 
-        forward.sort { $0.id < $1.id }
-        deletes.sort { $1.id < $0.id }
+        let ordered = Ordering.forward(forward, all: input.desired) + Ordering.reverse(deletes, all: input.observed)
         return Plan(environment: input.environment, revision: input.revision, target: input.target,
-                    changes: forward + deletes, unchanged: unchanged.sorted(), unmanaged: unmanaged, orphaned: orphaned)
+                    changes: ordered, unchanged: unchanged.sorted(), unmanaged: unmanaged, orphaned: orphaned, notices: notices)
     }
 
     /// The change that turns `observed` into `desired`, or nil when they match.
@@ -79,6 +96,24 @@ public enum Planner {
             }
             return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: diff.fields,
                           reasons: ["the manifest differs from the table"])
+        case let (.grants(old), .grants(new)):
+            return GrantsDiff.change(observed: observed, old: old, desired: desired, new: new)
+        case let (.pipeline(old), .pipeline(new)):
+            let fields = ValueDiff.diff(old.canonical, new.canonical)
+            guard !fields.isEmpty else { return nil }
+            if old.catalog != new.catalog || old.target != new.target {
+                return Change(id: desired.id, action: .replace, observed: observed, desired: desired, fields: fields,
+                              reasons: ["a pipeline cannot move to another catalog or schema in place"],
+                              destructiveReasons: ["replacing \(desired.id) (its target moves from \(old.catalog).\(old.target) to \(new.catalog).\(new.target)) discards its run history and checkpoints"])
+            }
+            return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: fields,
+                          reasons: ["the manifest differs from the pipeline"])
+        case let (.model(old), .model(new)):
+            let fields = ValueDiff.diff(old.canonical, new.canonical)
+            guard !fields.isEmpty else { return nil }
+            return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: fields,
+                          reasons: ["the manifest differs from the registered model"],
+                          destructiveReasons: ModelDiff.destructiveReasons(old: old, new: new))
         default:
             let fields = ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
             guard !fields.isEmpty else { return nil }
@@ -87,10 +122,19 @@ public enum Planner {
         }
     }
 
+    /// A field for a change of protection, so the plan shows it and the inventory records it.
+    static func protectionFields(_ resource: Resource, wasProtected: Bool) -> [FieldChange] {
+        guard resource.isProtected != wasProtected else { return [] }
+        let path = FieldChange.pointer(["metadata", "annotations", Resource.protectAnnotation])
+        return [resource.isProtected
+            ? FieldChange(op: .add, path: path, before: nil, after: .string("true"))
+            : FieldChange(op: .remove, path: path, before: .string("true"), after: nil)]
+    }
+
     /// What a create sets, field by field, so a plan shows the new resource whole.
     static func creationFields(_ spec: ResourceSpec) -> [FieldChange] {
         guard case .table(let table) = spec else {
-            return ValueDiff.diff(.object([:]), spec.canonical).filter { $0.after != .object([:]) }
+            return ValueDiff.diff(.object([:]), spec.canonical).filter { $0.after != .object([:]) && $0.after != .array([]) }
         }
         var fields: [FieldChange] = []
         if let comment = table.comment {
@@ -111,13 +155,66 @@ public enum Planner {
     }
 
     static func deleteReason(_ resource: Resource) -> String {
-        switch resource.id.kind {
+        switch resource.spec {
         case .table:
             return resource.observation?.hasData == true
                 ? "deleting \(resource.id) drops the table and its data"
                 : "deleting \(resource.id) drops the table"
         case .catalog, .schema:
             return "deleting \(resource.id) removes the namespace"
+        case .pipeline:
+            return "deleting \(resource.id) discards its run history and checkpoints"
+        case .grants(let grants):
+            let list = grants.grants.keys.sorted().map { "\(grants.grants[$0]!.sorted().joined(separator: ", ")) from \($0)" }
+            return "deleting \(resource.id) revokes " + (list.isEmpty ? "nothing" : list.joined(separator: "; "))
+        case .featureFlag:
+            return "deleting \(resource.id) makes every evaluation of it fall back to the caller's default"
+        case .model(let model):
+            return "deleting \(resource.id) deletes the registered model and its \(model.versions.count) version\(model.versions.count == 1 ? "" : "s")"
         }
+    }
+}
+
+/// Grants are compared per declared principal; undeclared principals only count
+/// when the manifest is exclusive. Revoking is destructive.
+enum GrantsDiff {
+    static func change(observed: Resource, old: GrantsSpec, desired: Resource, new: GrantsSpec) -> Change? {
+        let principals = new.exclusive ? Set(old.grants.keys).union(new.grants.keys) : Set(new.grants.keys)
+        var fields: [FieldChange] = []
+        var revoked: [String] = []
+        for principal in principals.sorted() {
+            let had = old.grants[principal] ?? []
+            let wants = new.grants[principal] ?? []
+            for privilege in wants.subtracting(had).sorted() {
+                fields.append(FieldChange(op: .add, path: FieldChange.pointer(["grants", principal, privilege]), before: nil, after: .string(privilege)))
+            }
+            for privilege in had.subtracting(wants).sorted() {
+                let reason = "revokes \(privilege) on \(new.securable) from \(principal)"
+                revoked.append(reason)
+                fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["grants", principal, privilege]), before: .string(privilege), after: nil, destructiveReason: reason))
+            }
+        }
+        guard !fields.isEmpty else { return nil }
+        return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: fields,
+                      reasons: ["the declared privileges differ from those granted"], destructiveReasons: revoked)
+    }
+}
+
+/// Deleting a model version loses it; versions are immutable, so changing one's
+/// source or run re-registers it.
+enum ModelDiff {
+    static func destructiveReasons(old: ModelSpec, new: ModelSpec) -> [String] {
+        var reasons: [String] = []
+        for number in old.versions.keys.sorted() {
+            guard let before = old.versions[number] else { continue }
+            guard let after = new.versions[number] else {
+                reasons.append("deletes model version \(number)")
+                continue
+            }
+            if before.source != after.source || before.runId != after.runId {
+                reasons.append("model version \(number) is immutable, so changing its source or run deletes it and registers it again")
+            }
+        }
+        return reasons
     }
 }

@@ -12,31 +12,54 @@ public enum PolicyCheck {
         }
     }
 
-    public static func evaluate(_ plan: Plan, policy: Policy, desiredCount: Int, options: Options) -> Plan {
+    public static func evaluate(_ plan: Plan, policy: Policy, desired: [Resource], inventory: Inventory, options: Options) -> Plan {
         var plan = plan
-        let emptyPrune = desiredCount == 0 && plan.changes.contains { $0.action == .delete }
+        let emptied = emptiedKinds(plan, desired: desired, inventory: inventory)
         for index in plan.changes.indices {
             let change = plan.changes[index]
-            if emptyPrune && change.action == .delete && !options.allowEmpty {
-                plan.changes[index].refusal = "no manifests were found, so this would delete everything this environment created; check the revision and the manifests/ directory, or pass --allow-empty"
+            let protected = change.desired?.isProtected == true || inventory.entries[change.id]?.protected == true
+            if protected && (change.action == .delete || change.action == .replace) {
+                let how = change.desired?.isProtected == true
+                    ? "its manifest says \(Resource.protectAnnotation): \"true\"; remove the annotation and apply before you \(change.action.rawValue) it"
+                    : "it was applied with \(Resource.protectAnnotation): \"true\", which deleting the manifest does not lift; restore the manifest, remove the annotation and apply, then delete it"
+                plan.changes[index].refusal = "\(change.id) is protected: \(how)"
+            } else if change.action == .delete && emptied.contains(change.id.kind) && !options.allowEmpty {
+                plan.changes[index].refusal = "no \(change.id.kind.rawValue) manifests were found, so this would delete every \(change.id.kind.rawValue) this environment created; check the revision and the manifests/ directory, or pass --allow-empty"
             } else if change.isDestructive && policy.destructive == .deny && !options.allowDestructive {
                 plan.changes[index].refusal = "the environment's policy is \"destructive: deny\"; pass --allow-destructive to apply it"
             }
         }
         return plan
     }
+
+    /// Kinds of which the plan deletes every resource the environment manages while
+    /// no manifest declares one: most often a wrong revision or a moved directory.
+    static func emptiedKinds(_ plan: Plan, desired: [Resource], inventory: Inventory) -> Set<ResourceKind> {
+        var kinds: Set<ResourceKind> = []
+        let declared = Set(desired.map(\.id.kind))
+        for kind in ResourceKind.allCases where !declared.contains(kind) {
+            let deleted = Set(plan.changes.filter { $0.action == .delete && $0.id.kind == kind }.map(\.id))
+            let managed = inventory.resources.filter { $0.kind == kind }
+            if !deleted.isEmpty && managed.isSubset(of: deleted) { kinds.insert(kind) }
+        }
+        return kinds
+    }
 }
 
-/// Checks that every table's schema and catalog, and every schema's catalog, is
-/// either declared or present in the target.
+/// Checks that everything a resource depends on (its namespaces, a pipeline's
+/// tables, the securable of grants) is declared, or present in the target and not
+/// about to be pruned.
 public enum ReferenceCheck {
-    public static func diagnostics(desired: [Resource], observed: [ResourceID]) -> [Diagnostic] {
-        let known = Set(desired.map(\.id)).union(observed)
+    public static func diagnostics(desired: [Resource], observed: [ResourceID], inventory: Inventory = Inventory(environment: "")) -> [Diagnostic] {
+        let declared = Set(desired.map(\.id))
+        let kept = observed.filter { declared.contains($0) || !inventory.contains($0) }
+        let known = declared.union(kept)
         var diagnostics: [Diagnostic] = []
         for resource in desired {
-            for parent in resource.id.parents where !known.contains(parent) {
+            for dependency in resource.dependencies where !known.contains(dependency) {
+                let noun = dependency.kind.rawValue.lowercased()
                 diagnostics.append(.error(at: resource.origin,
-                    "\(resource.id): its \(parent.kind.rawValue.lowercased()) \"\(parent.name)\" is neither declared nor present in the target; add a \(parent.kind.rawValue) manifest named \"\(parent.name)\""))
+                    "\(resource.id): its \(noun) \"\(dependency.name)\" is neither declared nor present in the target; add a \(dependency.kind.rawValue) manifest named \"\(dependency.name)\""))
                 break
             }
         }

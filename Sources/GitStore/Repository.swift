@@ -131,6 +131,22 @@ public final class Repository {
         return found.sorted { $0.path < $1.path }
     }
 
+    /// Whether `path` names a file (a blob) in the tree of `commit`.
+    public func containsFile(_ path: String, at commit: Commit) -> Bool {
+        var oid = git_oid()
+        git_oid_fromstr(&oid, commit.id.hex)
+        var commitObject: OpaquePointer?
+        guard git_commit_lookup(&commitObject, handle, &oid) == 0, let commitObject else { return false }
+        defer { git_commit_free(commitObject) }
+        var tree: OpaquePointer?
+        guard git_commit_tree(&tree, commitObject) == 0, let tree else { return false }
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        guard git_tree_entry_bypath(&entry, tree, path) == 0, let entry else { return false }
+        defer { git_tree_entry_free(entry) }
+        return git_tree_entry_type(entry) == GIT_OBJECT_BLOB
+    }
+
     private func walk(
         tree: OpaquePointer, prefix: String,
         descend: (String) -> Bool, include: (String) -> Bool,

@@ -16,6 +16,8 @@ public struct DesiredState: Sendable {
     public var environment: Environment
     public var resources: [Resource]
     public var diagnostics: [Diagnostic]
+    /// Library files the pipelines run, to check against the revision.
+    public var libraries: [Reference]
 }
 
 public enum Loader {
@@ -53,12 +55,13 @@ public enum Loader {
     /// validates every manifest, and reports duplicates.
     public static func render(_ loaded: LoadedSource, for environment: Environment) -> DesiredState {
         let sink = DiagnosticSink()
+        let references = ReferenceCollector()
         var resources: [Resource] = []
         var seen: [ResourceID: SourceLocation] = [:]
         for (file, document) in loaded.documents {
             guard let root = document.root else { continue }
             let rendered = Interpolation(variables: environment.variables, environment: environment.name, file: file, sink: sink).apply(root)
-            guard let resource = ManifestDecoder(file: file, sink: sink).decode(rendered) else { continue }
+            guard let resource = ManifestDecoder(file: file, sink: sink, references: references).decode(rendered) else { continue }
             if let first = seen[resource.id] {
                 sink.append(.error(at: resource.origin, "duplicate resource \(resource.id): it is also declared at \(first); each resource is declared once per environment"))
                 continue
@@ -66,7 +69,16 @@ public enum Loader {
             seen[resource.id] = resource.origin
             resources.append(resource)
         }
-        return DesiredState(environment: environment, resources: resources, diagnostics: sink.diagnostics)
+        let lineage = Lineage.check(resources: resources, references: references.items)
+        return DesiredState(environment: environment, resources: resources, diagnostics: sink.diagnostics + lineage,
+                            libraries: references.items.filter { $0.kind == .library })
+    }
+
+    /// Library files named by pipelines that `exists` says are not at the revision.
+    public static func missingLibraries(_ state: DesiredState, revision: String, exists: (String) -> Bool) -> [Diagnostic] {
+        state.libraries.filter { !exists($0.value) }.map {
+            .error(at: $0.location, "\($0.from): \($0.field): library \"\($0.value)\" does not exist at revision \(revision); commit the file or fix the path")
+        }
     }
 
     /// The environment named `name`, or an error listing the ones that exist.

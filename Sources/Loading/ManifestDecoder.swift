@@ -8,6 +8,7 @@ struct ManifestDecoder {
 
     let file: String
     let sink: DiagnosticSink
+    var references = ReferenceCollector()
 
     func decode(_ root: Node) -> Resource? {
         guard let document = MappingReader(root, file: file, fieldPath: "", subject: "", sink: sink) else { return nil }
@@ -28,27 +29,37 @@ struct ManifestDecoder {
               let name = metadata.stringValue(nameNode, "metadata.name") else {
             return nil
         }
-        let id = ResourceID(kind, name)
+        var id = ResourceID(kind, name)
         let subject = "\(id): "
         checkName(name, kind: kind, at: nameNode)
         let labels = metadata.stringMap("labels").mapValues(\.value)
-        let annotations = metadata.stringMap("annotations").mapValues(\.value)
+        let annotations = metadata.stringMap("annotations")
+        if let protect = annotations[Resource.protectAnnotation], !["true", "false"].contains(protect.value) {
+            metadata.error(protect.node, "annotation \(Resource.protectAnnotation) must be \"true\" or \"false\", not \"\(protect.value)\"")
+        }
         metadata.finish()
 
-        let specNode = document.field("spec", required: kind == .table)
+        let specNode = document.field("spec", required: ![.catalog, .schema].contains(kind))
         document.finish()
-        let spec: ResourceSpec?
         let empty = Node(.mapping([]), mark: root.mark)
         guard let specReader = MappingReader(specNode ?? empty, file: file, fieldPath: "spec", subject: subject, sink: sink) else {
             return nil
         }
+        let spec: ResourceSpec?
         switch kind {
         case .catalog: spec = .catalog(namespace(specReader))
         case .schema: spec = .schema(namespace(specReader))
         case .table: spec = TableDecoder(reader: specReader).decode().map(ResourceSpec.table)
+        case .pipeline: spec = PipelineDecoder(reader: specReader, references: references, from: id).decode().map(ResourceSpec.pipeline)
+        case .grants:
+            let grants = GrantsDecoder(reader: specReader).decode()
+            if let grants { id = GrantsSpec.resourceID(for: grants.securable) }
+            spec = grants.map(ResourceSpec.grants)
+        case .featureFlag: spec = FlagDecoder(reader: specReader).decode().map(ResourceSpec.featureFlag)
+        case .model: spec = ModelDecoder(reader: specReader).decode().map(ResourceSpec.model)
         }
         guard let spec else { return nil }
-        return Resource(id: id, spec: spec, labels: labels, annotations: annotations,
+        return Resource(id: id, spec: spec, labels: labels, annotations: annotations.mapValues(\.value),
                         origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
     }
 
@@ -60,10 +71,16 @@ struct ManifestDecoder {
     }
 
     private func checkName(_ name: String, kind: ResourceKind, at node: Node) {
+        guard let expected = kind.nameParts else {
+            if !Identifier.isSlug(name) {
+                sink.error(file, node.mark, "\(kind.rawValue)/\(name): invalid name \"\(name)\"; \(Identifier.slugRule)")
+            }
+            return
+        }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        let shape = ["catalog", "catalog.schema", "catalog.schema.table"][kind.rank]
-        guard parts.count == kind.nameParts else {
-            sink.error(file, node.mark, "\(kind.rawValue)/\(name): metadata.name must be the full name \"\(shape)\" (\(kind.nameParts) part\(kind.nameParts == 1 ? "" : "s") separated by dots), not \"\(name)\"")
+        let shape = ["catalog", "catalog.schema", "catalog.schema.\(kind.rawValue.lowercased())"][expected - 1]
+        guard parts.count == expected else {
+            sink.error(file, node.mark, "\(kind.rawValue)/\(name): metadata.name must be the full name \"\(shape)\" (\(expected) part\(expected == 1 ? "" : "s") separated by dots), not \"\(name)\"")
             return
         }
         for part in parts where !Identifier.isValid(part) {

@@ -139,4 +139,67 @@ enum Identifier {
     }
 
     static let rule = "use letters, digits and underscores, starting with a letter or underscore"
+
+    /// Names of pipelines, flags and principals' grants manifests: `orders-silver`, `new.checkout_v2`.
+    static func isSlug(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+    }
+
+    static let slugRule = "use letters, digits, \"-\", \"_\" and \".\", starting with a letter or digit"
+
+    /// A full name of `parts` identifiers separated by dots.
+    static func isFullName(_ name: String, parts: Int) -> Bool {
+        let split = name.split(separator: ".", omittingEmptySubsequences: false)
+        return split.count == parts && split.allSatisfy { isValid(String($0)) }
+    }
+}
+
+/// Something a manifest names that is checked once every manifest is read: a table
+/// a pipeline reads or writes, a library file in the repository.
+public struct Reference: Sendable {
+    public enum Kind: Sendable { case consumes, produces, library }
+    public var kind: Kind
+    public var value: String
+    public var location: SourceLocation
+    /// The field, for messages (`spec.consumes[1]`).
+    public var field: String
+    public var from: ResourceID
+}
+
+final class ReferenceCollector {
+    var items: [Reference] = []
+}
+
+extension MappingReader {
+    func location(_ node: Node) -> SourceLocation {
+        SourceLocation(path: file, line: node.mark.line, column: node.mark.column)
+    }
+
+    /// A list of strings, each with its node.
+    func strings(_ key: String) -> [(value: String, node: Node)] {
+        var result: [(String, Node)] = []
+        for (index, item) in (sequence(key) ?? []).enumerated() {
+            if let text = stringValue(item, "\(path(key))[\(index)]") { result.append((text, item)) }
+        }
+        return result
+    }
+
+    /// Any YAML value as JSON (flag variants, targeting, metadata).
+    func jsonValue(_ node: Node) -> Value {
+        switch node.content {
+        case .mapping(let pairs):
+            return .object(Dictionary(pairs.map { ($0.key.scalarText ?? "", jsonValue($0.value)) }, uniquingKeysWith: { $1 }))
+        case .sequence(let items):
+            return .array(items.map(jsonValue))
+        case .scalar:
+            switch node.scalar {
+            case .null?, nil: return .null
+            case .bool(let flag)?: return .bool(flag)
+            case .int(let number)?: return .int(number)
+            case .double(let number)?: return .double(number)
+            case .string(let text)?: return .string(text)
+            }
+        }
+    }
 }

@@ -33,12 +33,21 @@ public struct SourceSet: Sendable {
     /// A short form for display (`4f2c1e9`, or `worktree`).
     public var shortRevision: String
     public var files: [SourceFile]
+    /// The commit read, or nil for the working tree.
+    public var commit: Commit?
 
     public static let manifestDirectory = "manifests"
     public static let environmentDirectory = "environments"
 
     public var manifestFiles: [SourceFile] { files.filter { $0.path.hasPrefix(Self.manifestDirectory + "/") } }
     public var environmentFiles: [SourceFile] { files.filter { $0.path.hasPrefix(Self.environmentDirectory + "/") } }
+
+    public init(revision: String, shortRevision: String, files: [SourceFile], commit: Commit? = nil) {
+        self.revision = revision
+        self.shortRevision = shortRevision
+        self.files = files
+        self.commit = commit
+    }
 
     public func file(_ path: String) -> SourceFile? { files.first { $0.path == path } }
 
@@ -59,7 +68,7 @@ public struct SourceSet: Sendable {
             descend: { $0 == manifestDirectory || $0 == environmentDirectory || $0.hasPrefix(manifestDirectory + "/") },
             include: wanted)
         return SourceSet(revision: commit.id.hex, shortRevision: commit.id.short,
-                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes) })
+                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes) }, commit: commit)
     }
 
     /// Reads the files from the working tree at `root`, with uncommitted edits.
@@ -75,6 +84,6 @@ public struct SourceSet: Sendable {
                 files.append(SourceFile(path: relative, bytes: Array(try Data(contentsOf: url))))
             }
         }
-        return SourceSet(revision: "worktree", shortRevision: "worktree", files: files.sorted { $0.path < $1.path })
+        return SourceSet(revision: "worktree", shortRevision: "worktree", files: files.sorted { $0.path < $1.path }, commit: nil)
     }
 }

@@ -7,6 +7,8 @@ import Model
 /// <root>/<catalog>/_catalog.json
 /// <root>/<catalog>/<schema>/_schema.json
 /// <root>/<catalog>/<schema>/<table>/_delta_log/00000000000000000000.json
+/// <root>/catalog.db        grants, pipelines, models (SQLite)
+/// <root>/flags.json        feature flags, in flagd's format
 /// <root>/.reconcile/inventory/<environment>.json
 /// <root>/.trash/…          deleted namespaces and tables, kept for recovery
 /// ```
@@ -14,6 +16,12 @@ public struct LocalLakehouse: Target {
     public let root: URL
     /// The root as the user wrote it, for messages.
     public let displayRoot: String
+    /// The catalog database of the apply in progress, holding its write lock.
+    private let session = Session()
+
+    final class Session {
+        var catalog: CatalogDatabase?
+    }
 
     static let catalogFile = "_catalog.json"
     static let schemaFile = "_schema.json"
@@ -50,7 +58,36 @@ public struct LocalLakehouse: Target {
                 }
             }
         }
+        if let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: false) {
+            resources += try catalog.observe()
+        }
+        resources += try flagFile.observe()
         return resources
+    }
+
+    var flagFile: FlagFile { FlagFile(url: root.appendingPathComponent(FlagFile.fileName)) }
+
+    /// Kinds kept in the catalog database; an apply that touches them takes its lock first.
+    static let catalogKinds: Set<ResourceKind> = [.grants, .pipeline, .model, .table]
+
+    public func beginApply(_ plan: Plan) throws(TargetError) {
+        guard plan.changes.contains(where: { Self.catalogKinds.contains($0.id.kind) && ($0.id.kind != .table || $0.action == .delete) }) else { return }
+        try ensureRoot()
+        guard let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: true) else { return }
+        try catalog.begin()
+        session.catalog = catalog
+    }
+
+    public func endApply() throws(TargetError) {
+        defer { session.catalog = nil }
+        try session.catalog?.commit()
+    }
+
+    private func catalogForChange(_ id: ResourceID) throws(TargetError) -> CatalogDatabase {
+        guard let catalog = session.catalog else {
+            throw TargetError(id, "internal error: the catalog database was not opened for this apply")
+        }
+        return catalog
     }
 
     private func subdirectories(_ url: URL) -> [String] {
@@ -83,6 +120,15 @@ public struct LocalLakehouse: Target {
             case .catalog(let spec)?, .schema(let spec)?: try writeNamespace(id, spec)
             default: throw TargetError(id, "internal error: a \(change.action.rawValue) without a namespace spec")
             }
+        case (.grants, _), (.pipeline, _), (.model, _):
+            try catalogForChange(id).apply(change)
+        case (.featureFlag, _):
+            var flag: FlagSpec?
+            if case .featureFlag(let spec)? = change.desired?.spec { flag = spec }
+            try flagFile.write(id.name, flag)  // nil removes it
+        case (.table, .delete):
+            try moveToTrash(id)
+            try catalogForChange(id).dropGrants(on: Securable(.table, id.name))
         case (_, .delete):
             try moveToTrash(id)
         case (.table, .create):

@@ -4,6 +4,10 @@ extension ResourceSpec {
         switch self {
         case .catalog(let spec), .schema(let spec): return spec.canonical
         case .table(let spec): return spec.canonical
+        case .model(let spec): return spec.canonical
+        case .pipeline(let spec): return spec.canonical
+        case .grants(let spec): return spec.canonical
+        case .featureFlag(let spec): return spec.canonical
         }
     }
 }
@@ -43,3 +47,59 @@ extension TableSpec {
     }
 }
 
+
+extension PipelineSpec {
+    public var canonical: Value {
+        var fields: [String: Value] = [
+            "catalog": .string(catalog), "target": .string(target),
+            "libraries": .array(libraries.map(Value.string)), "configuration": .strings(configuration),
+            "continuous": .bool(continuous), "development": .bool(development),
+            "produces": .array(produces.map(Value.string)), "consumes": .array(consumes.map(Value.string)),
+        ]
+        if let schedule { fields["schedule"] = .object(["cron": .string(schedule.cron), "timezone": .string(schedule.timezone)]) }
+        return .object(fields)
+    }
+}
+
+extension GrantsSpec {
+    /// Principal → sorted privileges. `exclusive` is how to plan, not state, so it is left out.
+    public var canonical: Value {
+        .object([
+            "securable": .string(securable.description),
+            "grants": .object(grants.mapValues { .array($0.sorted().map(Value.string)) }),
+        ])
+    }
+}
+
+extension FlagSpec {
+    /// The flag exactly as flagd's file format holds it.
+    public var canonical: Value {
+        var fields: [String: Value] = [
+            "state": .string(state.rawValue), "variants": .object(variants), "defaultVariant": .string(defaultVariant),
+        ]
+        if let targeting { fields["targeting"] = targeting }
+        if !metadata.isEmpty { fields["metadata"] = .object(metadata) }
+        return .object(fields)
+    }
+}
+
+extension ModelVersion {
+    public var canonical: Value {
+        var fields: [String: Value] = ["source": .string(source), "tags": .strings(tags)]
+        if let runId { fields["runId"] = .string(runId) }
+        if let description { fields["description"] = .string(description) }
+        return .object(fields)
+    }
+}
+
+extension ModelSpec {
+    public var canonical: Value {
+        var fields: [String: Value] = [
+            "tags": .strings(tags),
+            "versions": .object(Dictionary(uniqueKeysWithValues: versions.map { (String($0.key), $0.value.canonical) })),
+            "aliases": .object(aliases.mapValues { .int($0) }),
+        ]
+        if let description { fields["description"] = .string(description) }
+        return .object(fields)
+    }
+}

@@ -70,6 +70,14 @@ public struct Change: Sendable, Hashable {
     public var isDestructive: Bool { !destructiveReasons.isEmpty }
     /// Where the change was declared, if it was.
     public var origin: SourceLocation? { desired?.origin ?? observed?.origin }
+
+    /// Pointers under this prefix are bookkeeping (annotations): recorded, never sent to a target.
+    public static let metadataPrefix = "/metadata/"
+
+    /// True when only bookkeeping changes, so the target has nothing to do.
+    public var isMetadataOnly: Bool {
+        action == .update && !fields.isEmpty && fields.allSatisfy { $0.path.hasPrefix(Change.metadataPrefix) }
+    }
 }
 
 /// An ordered list of changes for one environment at one revision.
@@ -87,8 +95,10 @@ public struct Plan: Sendable, Hashable {
     /// Resources this environment created whose manifests are gone, kept because
     /// the policy does not prune.
     public var orphaned: [ResourceID]
+    /// Facts worth saying that change nothing (grants made outside reconcile).
+    public var notices: [Notice]
 
-    public init(environment: String, revision: String, target: String, changes: [Change], unchanged: [ResourceID] = [], unmanaged: [ResourceID] = [], orphaned: [ResourceID] = []) {
+    public init(environment: String, revision: String, target: String, changes: [Change], unchanged: [ResourceID] = [], unmanaged: [ResourceID] = [], orphaned: [ResourceID] = [], notices: [Notice] = []) {
         self.environment = environment
         self.revision = revision
         self.target = target
@@ -96,12 +106,24 @@ public struct Plan: Sendable, Hashable {
         self.unchanged = unchanged
         self.unmanaged = unmanaged
         self.orphaned = orphaned
+        self.notices = notices
     }
 
     public var hasChanges: Bool { !changes.isEmpty }
     public var refusals: [Change] { changes.filter { $0.refusal != nil } }
 
     public func count(_ action: Action) -> Int { changes.filter { $0.action == action }.count }
+}
+
+/// Something a plan reports about a resource without changing it.
+public struct Notice: Sendable, Hashable {
+    public var id: ResourceID
+    public var message: String
+
+    public init(_ id: ResourceID, _ message: String) {
+        self.id = id
+        self.message = message
+    }
 }
 
 /// The outcome of applying a plan, change by change.

@@ -3,18 +3,48 @@ public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable {
     case catalog = "Catalog"
     case schema = "Schema"
     case table = "Table"
+    case model = "Model"
+    case pipeline = "Pipeline"
+    case grants = "Grants"
+    case featureFlag = "FeatureFlag"
 
-    /// Position in create order: a resource's dependencies come first.
+    /// Position in create order when nothing else decides: a kind's usual
+    /// dependencies come first (grants after what they are on).
     public var rank: Int {
         switch self {
         case .catalog: return 0
         case .schema: return 1
         case .table: return 2
+        case .model: return 3
+        case .pipeline: return 4
+        case .grants: return 5
+        case .featureFlag: return 6
         }
     }
 
-    /// How many dot-separated parts a full name of this kind has.
-    public var nameParts: Int { rank + 1 }
+    /// How many dot-separated parts a full name of this kind has; nil for kinds
+    /// whose names are free identifiers (pipelines, flags) or derived (grants).
+    public var nameParts: Int? {
+        switch self {
+        case .catalog: return 1
+        case .schema: return 2
+        case .table, .model: return 3
+        case .pipeline, .grants, .featureFlag: return nil
+        }
+    }
+
+    /// The plural used in messages and target routing (`tables`, `flags`).
+    public var plural: String {
+        switch self {
+        case .catalog: return "catalogs"
+        case .schema: return "schemas"
+        case .table: return "tables"
+        case .model: return "models"
+        case .pipeline: return "pipelines"
+        case .grants: return "grants"
+        case .featureFlag: return "flags"
+        }
+    }
 }
 
 /// A resource's identity: kind and full name (`Table/main.sales.orders`).
@@ -35,14 +65,16 @@ public struct ResourceID: Sendable, Hashable, Codable, Comparable, CustomStringC
         return lhs.name < rhs.name
     }
 
-    /// The resources this one cannot exist without (a table's schema and catalog).
+    /// The namespaces this one lives in (a table's schema and catalog).
     public var parents: [ResourceID] {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         switch kind {
-        case .catalog: return []
-        case .schema: return [ResourceID(.catalog, parts[0])]
-        case .table:
+        case .schema where parts.count >= 2:
+            return [ResourceID(.catalog, parts[0])]
+        case .table where parts.count >= 3, .model where parts.count >= 3:
             return [ResourceID(.catalog, parts[0]), ResourceID(.schema, parts.prefix(2).joined(separator: "."))]
+        default:
+            return []
         }
     }
 
@@ -84,12 +116,20 @@ public enum ResourceSpec: Sendable, Hashable {
     case catalog(NamespaceSpec)
     case schema(NamespaceSpec)
     case table(TableSpec)
+    case model(ModelSpec)
+    case pipeline(PipelineSpec)
+    case grants(GrantsSpec)
+    case featureFlag(FlagSpec)
 
     public var kind: ResourceKind {
         switch self {
         case .catalog: return .catalog
         case .schema: return .schema
         case .table: return .table
+        case .model: return .model
+        case .pipeline: return .pipeline
+        case .grants: return .grants
+        case .featureFlag: return .featureFlag
         }
     }
 }
@@ -133,5 +173,25 @@ public struct Resource: Sendable, Hashable {
     public var table: TableSpec? {
         if case .table(let table) = spec { return table }
         return nil
+    }
+
+    /// `reconcile/protect: "true"`: never delete or replace.
+    public static let protectAnnotation = "reconcile/protect"
+
+    public var isProtected: Bool { annotations[Self.protectAnnotation] == "true" }
+
+    /// What must exist before this resource: its namespaces, and what its spec
+    /// names (a pipeline's catalog, schema and tables; the securable of grants).
+    public var dependencies: [ResourceID] {
+        switch spec {
+        case .catalog, .schema, .table, .model, .featureFlag:
+            return id.parents
+        case .pipeline(let pipeline):
+            var result = [ResourceID(.catalog, pipeline.catalog), ResourceID(.schema, "\(pipeline.catalog).\(pipeline.target)")]
+            result += (pipeline.consumes + pipeline.produces).map { ResourceID(.table, $0) }
+            return result
+        case .grants(let grants):
+            return [grants.securable.resourceID]
+        }
     }
 }

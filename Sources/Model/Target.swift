@@ -1,19 +1,67 @@
-/// The set of resources an environment created, and so may prune.
+/// The set of resources an environment created, and so may prune, with what it
+/// must remember about each beyond its manifest.
 public struct Inventory: Sendable, Hashable, Codable {
-    public var environment: String
-    public var resources: Set<ResourceID>
+    public struct Entry: Sendable, Hashable, Codable {
+        /// Protected when last applied: survives the manifest's deletion.
+        public var protected: Bool
+        /// For grants: the principals this environment manages on the securable.
+        public var principals: [String]?
 
-    public init(environment: String, resources: Set<ResourceID> = []) {
-        self.environment = environment
-        self.resources = resources
+        public init(protected: Bool = false, principals: [String]? = nil) {
+            self.protected = protected
+            self.principals = principals
+        }
     }
 
+    public var environment: String
+    public var entries: [ResourceID: Entry]
+
+    public init(environment: String, entries: [ResourceID: Entry] = [:]) {
+        self.environment = environment
+        self.entries = entries
+    }
+
+    public init(environment: String, resources: Set<ResourceID>) {
+        self.init(environment: environment, entries: Dictionary(uniqueKeysWithValues: resources.map { ($0, Entry()) }))
+    }
+
+    public var resources: Set<ResourceID> { Set(entries.keys) }
+
+    public func contains(_ id: ResourceID) -> Bool { entries[id] != nil }
+
     /// Records the effect of one applied change.
-    public mutating func record(_ action: Action, _ id: ResourceID) {
-        switch action {
-        case .create, .update, .replace: resources.insert(id)
-        case .delete: resources.remove(id)
+    public mutating func record(_ change: Change) {
+        switch change.action {
+        case .create, .update, .replace:
+            var principals: [String]?
+            if case .grants(let grants)? = change.desired?.spec { principals = grants.grants.keys.sorted() }
+            entries[change.id] = Entry(protected: change.desired?.isProtected ?? false, principals: principals)
+        case .delete:
+            entries[change.id] = nil
         }
+    }
+
+    // Stored as a sorted list, so the file diffs well.
+    private struct Stored: Codable {
+        var id: ResourceID
+        var protected: Bool?
+        var principals: [String]?
+    }
+
+    private enum CodingKeys: String, CodingKey { case environment, resources }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        environment = try container.decode(String.self, forKey: .environment)
+        let stored = try container.decode([Stored].self, forKey: .resources)
+        entries = Dictionary(stored.map { ($0.id, Entry(protected: $0.protected ?? false, principals: $0.principals)) }, uniquingKeysWith: { $1 })
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(environment, forKey: .environment)
+        let stored = entries.keys.sorted().map { Stored(id: $0, protected: entries[$0]!.protected ? true : nil, principals: entries[$0]!.principals) }
+        try container.encode(stored, forKey: .resources)
     }
 }
 
@@ -44,4 +92,14 @@ public protocol Target {
     /// The environment's inventory, as last saved.
     func loadInventory(environment: String) throws(TargetError) -> Inventory
     func saveInventory(_ inventory: Inventory) throws(TargetError)
+    /// Called once before the first change of an apply: take locks, so that a busy
+    /// target fails before anything is changed.
+    func beginApply(_ plan: Plan) throws(TargetError)
+    /// Called once after the last change attempted.
+    func endApply() throws(TargetError)
+}
+
+extension Target {
+    public func beginApply(_ plan: Plan) throws(TargetError) {}
+    public func endApply() throws(TargetError) {}
 }

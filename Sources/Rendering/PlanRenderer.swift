@@ -59,6 +59,9 @@ public enum PlanRenderer {
         if !plan.unmanaged.isEmpty {
             out += "\nNot managed by this environment (left alone): " + plan.unmanaged.map(\.description).joined(separator: ", ") + "\n"
         }
+        for notice in plan.notices {
+            out += "\nNote: \(notice.id): \(notice.message)\n"
+        }
         if !plan.orphaned.isEmpty {
             out += "\nCreated by this environment but no longer declared, kept (prune is off, or something unmanaged is inside): "
                 + plan.orphaned.map(\.description).joined(separator: ", ") + "\n"
@@ -84,6 +87,7 @@ public enum PlanRenderer {
             "unchanged": .array(plan.unchanged.map { .string($0.description) }),
             "unmanaged": .array(plan.unmanaged.map { .string($0.description) }),
             "orphaned": .array(plan.orphaned.map { .string($0.description) }),
+            "notices": .array(plan.notices.map { .object(["resource": .string($0.id.description), "message": .string($0.message)]) }),
         ])
     }
 
@@ -157,6 +161,7 @@ public enum JSONText {
         case .null: out += "null"
         case .bool(let flag): out += flag ? "true" : "false"
         case .int(let number): out += String(number)
+        case .double(let number): out += number.isFinite ? String(number) : "null"
         case .string(let text): out += quote(text)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }

@@ -57,16 +57,18 @@ import Model
 }
 
 @Suite struct PolicyTests {
-    func destructivePlan() -> (Plan, Int) {
+    func destructivePlan() -> (Plan, [Resource]) {
         var narrowed = Fixture.orders
         narrowed[1].type = .integer
         let desired = [Fixture.table("main.s.t", narrowed)]
-        return (Planner.plan(Fixture.input(desired: desired, observed: [Fixture.table("main.s.t", Fixture.orders, hasData: true)])), desired.count)
+        return (Planner.plan(Fixture.input(desired: desired, observed: [Fixture.table("main.s.t", Fixture.orders, hasData: true)])), desired)
     }
+
+    let noInventory = Inventory(environment: "dev")
 
     @Test func denyRefusesDestructiveChanges() {
         let (plan, count) = destructivePlan()
-        let checked = PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desiredCount: count, options: .init())
+        let checked = PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desired: count, inventory: noInventory, options: .init())
         #expect(checked.refusals.count == 1)
         #expect(checked.refusals[0].refusal?.contains("--allow-destructive") == true)
         #expect(checked.refusals[0].destructiveReasons.first?.contains("changes type decimal(18,2) → int") == true)
@@ -74,16 +76,17 @@ import Model
 
     @Test func allowDestructiveFlagOrPolicyLetsThemThrough() {
         let (plan, count) = destructivePlan()
-        #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desiredCount: count, options: .init(allowDestructive: true)).refusals.isEmpty)
-        #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .allow), desiredCount: count, options: .init()).refusals.isEmpty)
+        #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desired: count, inventory: noInventory, options: .init(allowDestructive: true)).refusals.isEmpty)
+        #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .allow), desired: count, inventory: noInventory, options: .init()).refusals.isEmpty)
     }
 
     @Test func anEmptyManifestSetNeverPrunesEverythingUnlessAsked() {
         let observed = [Fixture.table("main.s.t", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: [], observed: observed, inventory: [observed[0].id]))
-        let refused = PolicyCheck.evaluate(plan, policy: Policy(), desiredCount: 0, options: .init())
+        let inventory = Inventory(environment: "dev", resources: [observed[0].id])
+        let refused = PolicyCheck.evaluate(plan, policy: Policy(), desired: [], inventory: inventory, options: .init())
         #expect(refused.refusals.first?.refusal?.contains("--allow-empty") == true)
-        let allowed = PolicyCheck.evaluate(plan, policy: Policy(), desiredCount: 0, options: .init(allowEmpty: true))
+        let allowed = PolicyCheck.evaluate(plan, policy: Policy(), desired: [], inventory: inventory, options: .init(allowEmpty: true))
         #expect(allowed.refusals.isEmpty)
     }
 

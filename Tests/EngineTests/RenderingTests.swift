@@ -26,9 +26,9 @@ import Engine
             Fixture.table("main.silver.retired", Fixture.orders, hasData: true),
             Fixture.table("main.silver.foreign", Fixture.orders, hasData: false),
         ]
-        let plan = Planner.plan(Fixture.input(desired: desired, observed: observed,
-                                              inventory: [ResourceID(.table, "main.silver.retired"), ResourceID(.table, "main.silver.payments")]))
-        return PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desiredCount: desired.count, options: .init())
+        let input = Fixture.input(desired: desired, observed: observed,
+                                  inventory: [ResourceID(.table, "main.silver.retired"), ResourceID(.table, "main.silver.payments")])
+        return PolicyCheck.evaluate(Planner.plan(input), policy: Policy(destructive: .deny), desired: desired, inventory: input.inventory, options: .init())
     }
 
     func assertSnapshot(_ text: String, _ name: String) throws {

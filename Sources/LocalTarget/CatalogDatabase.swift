@@ -1,0 +1,265 @@
+import Foundation
+import Model
+import SQLite
+
+/// The embedded catalog database (`<root>/catalog.db`, SQLite): what has no file
+/// format of its own — grants, pipelines, models with versions, tags and aliases.
+/// Observed state is read back from it on every plan, never kept in memory.
+final class CatalogDatabase {
+    static let fileName = "catalog.db"
+
+    let database: Database
+    let displayPath: String
+    let timeout: Int32
+
+    static let schema = """
+    CREATE TABLE IF NOT EXISTS grants (
+        securable_type TEXT NOT NULL, securable_name TEXT NOT NULL, principal TEXT NOT NULL, privilege TEXT NOT NULL,
+        PRIMARY KEY (securable_type, securable_name, principal, privilege));
+    CREATE TABLE IF NOT EXISTS pipelines (
+        name TEXT PRIMARY KEY, id TEXT NOT NULL, catalog TEXT NOT NULL, target TEXT NOT NULL,
+        libraries TEXT NOT NULL, configuration TEXT NOT NULL, continuous INTEGER NOT NULL, development INTEGER NOT NULL,
+        schedule_cron TEXT, schedule_timezone TEXT, produces TEXT NOT NULL, consumes TEXT NOT NULL,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS models (
+        name TEXT PRIMARY KEY, description TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS model_tags (
+        model TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (model, key));
+    CREATE TABLE IF NOT EXISTS model_versions (
+        model TEXT NOT NULL, version INTEGER NOT NULL, source TEXT NOT NULL, run_id TEXT, description TEXT,
+        created_at INTEGER NOT NULL, PRIMARY KEY (model, version));
+    CREATE TABLE IF NOT EXISTS model_version_tags (
+        model TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (model, version, key));
+    CREATE TABLE IF NOT EXISTS model_aliases (
+        model TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (model, alias));
+    """
+
+    /// How long to wait for another process's lock: `RECONCILE_DB_TIMEOUT_MS`, default 10 s.
+    static var defaultTimeout: Int32 {
+        ProcessInfo.processInfo.environment["RECONCILE_DB_TIMEOUT_MS"].flatMap { Int32($0) } ?? 10_000
+    }
+
+    /// Opens the database in `root`; nil when it does not exist and `create` is false.
+    static func open(root: URL, displayRoot: String, create: Bool) throws(TargetError) -> CatalogDatabase? {
+        let url = root.appendingPathComponent(fileName)
+        guard create || FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let display = "\(displayRoot)/\(fileName)"
+        let timeout = defaultTimeout
+        let database: Database
+        do throws(SQLiteError) {
+            database = try Database(path: url.path, busyTimeoutMilliseconds: timeout)
+        } catch {
+            throw TargetError(nil, "cannot open the catalog database \(display): \(error.message)")
+        }
+        let catalog = CatalogDatabase(database: database, displayPath: display, timeout: timeout)
+        try catalog.run { () throws(SQLiteError) in try database.execute(schema) }
+        return catalog
+    }
+
+    private init(database: Database, displayPath: String, timeout: Int32) {
+        self.database = database
+        self.displayPath = displayPath
+        self.timeout = timeout
+    }
+
+    /// Runs a database call, turning a lock held too long into a clear error.
+    func run<T>(_ id: ResourceID? = nil, _ body: () throws(SQLiteError) -> T) throws(TargetError) -> T {
+        do {
+            return try body()
+        } catch {
+            if error.isBusy {
+                let seconds = String(format: "%.1f", Double(timeout) / 1000)
+                throw TargetError(id, "the catalog database \(displayPath) is locked by another process; waited \(seconds) s. Let it finish (find it with: fuser \(displayPath)), then run again")
+            }
+            throw TargetError(id, "catalog database \(displayPath): \(error.message)")
+        }
+    }
+
+    // MARK: Transactions for an apply
+
+    func begin() throws(TargetError) { try run { () throws(SQLiteError) in try database.execute("BEGIN IMMEDIATE") } }
+    func commit() throws(TargetError) { try run { () throws(SQLiteError) in try database.execute("COMMIT") } }
+
+    /// Runs one change's statements in a savepoint: all of them, or none.
+    func change(_ id: ResourceID, _ body: () throws(SQLiteError) -> Void) throws(TargetError) {
+        try run(id) { () throws(SQLiteError) in
+            try database.execute("SAVEPOINT change")
+            do throws(SQLiteError) {
+                try body()
+                try database.execute("RELEASE change")
+            } catch {
+                try? database.execute("ROLLBACK TO change")
+                try? database.execute("RELEASE change")
+                throw error
+            }
+        }
+    }
+
+    // MARK: Observe
+
+    func observe() throws(TargetError) -> [Resource] {
+        try run { () throws(SQLiteError) in try grants() + pipelines() + models() }
+    }
+
+    private func grants() throws(SQLiteError) -> [Resource] {
+        var bySecurable: [Securable: [String: Set<String>]] = [:]
+        for row in try database.query("SELECT securable_type, securable_name, principal, privilege FROM grants") {
+            guard let type = row[0].string.flatMap(Securable.Kind.init(rawValue:)), let name = row[1].string,
+                  let principal = row[2].string, let privilege = row[3].string else { continue }
+            bySecurable[Securable(type, name), default: [:]][principal, default: []].insert(privilege)
+        }
+        return bySecurable.map { securable, grants in
+            Resource(id: GrantsSpec.resourceID(for: securable), spec: .grants(GrantsSpec(securable: securable, grants: grants)), observation: Observation())
+        }
+    }
+
+    private func pipelines() throws(SQLiteError) -> [Resource] {
+        try database.query("""
+            SELECT name, catalog, target, libraries, configuration, continuous, development, schedule_cron, schedule_timezone, produces, consumes
+            FROM pipelines
+            """).map { row in
+            let schedule = row[7].string.map { Schedule(cron: $0, timezone: row[8].string ?? "UTC") }
+            let spec = PipelineSpec(
+                catalog: row[1].string ?? "", target: row[2].string ?? "",
+                libraries: JSONColumn.strings(row[3]), configuration: JSONColumn.map(row[4]),
+                continuous: row[5].int == 1, schedule: schedule, development: row[6].int == 1,
+                produces: JSONColumn.strings(row[9]), consumes: JSONColumn.strings(row[10]))
+            return Resource(id: ResourceID(.pipeline, row[0].string ?? ""), spec: .pipeline(spec), observation: Observation())
+        }
+    }
+
+    private func models() throws(SQLiteError) -> [Resource] {
+        var specs: [String: ModelSpec] = [:]
+        for row in try database.query("SELECT name, description FROM models") {
+            specs[row[0].string ?? ""] = ModelSpec(description: row[1].string)
+        }
+        for row in try database.query("SELECT model, key, value FROM model_tags") {
+            specs[row[0].string ?? ""]?.tags[row[1].string ?? ""] = row[2].string ?? ""
+        }
+        for row in try database.query("SELECT model, version, source, run_id, description FROM model_versions") {
+            guard let number = row[1].int else { continue }
+            specs[row[0].string ?? ""]?.versions[number] = ModelVersion(version: number, source: row[2].string ?? "", runId: row[3].string, description: row[4].string)
+        }
+        for row in try database.query("SELECT model, version, key, value FROM model_version_tags") {
+            guard let number = row[1].int else { continue }
+            specs[row[0].string ?? ""]?.versions[number]?.tags[row[2].string ?? ""] = row[3].string ?? ""
+        }
+        for row in try database.query("SELECT model, alias, version FROM model_aliases") {
+            specs[row[0].string ?? ""]?.aliases[row[1].string ?? ""] = row[2].int
+        }
+        return specs.map { Resource(id: ResourceID(.model, $0.key), spec: .model($0.value), observation: Observation()) }
+    }
+
+    // MARK: Apply
+
+    func apply(_ change: Change) throws(TargetError) {
+        let now = SQLValue.int(Int64(Date().timeIntervalSince1970 * 1000))
+        try self.change(change.id) { () throws(SQLiteError) in
+            switch (change.observed?.spec, change.desired?.spec) {
+            case (let old, .grants(let new)?):
+                var principals = Set(new.grants.keys)
+                if new.exclusive, case .grants(let existing)? = old { principals.formUnion(existing.grants.keys) }
+                for principal in principals.sorted() {
+                    try revoke(new.securable, principal)
+                    for privilege in (new.grants[principal] ?? []).sorted() {
+                        try database.query("INSERT INTO grants VALUES (?, ?, ?, ?)", [.text(new.securable.type.rawValue), .text(new.securable.name), .text(principal), .text(privilege)])
+                    }
+                }
+            case (.grants(let old)?, nil):
+                for principal in old.grants.keys.sorted() { try revoke(old.securable, principal) }
+            case (_, .pipeline(let spec)?):
+                let created = change.action == .update ? try database.query("SELECT id, created_at FROM pipelines WHERE name = ?", [.text(change.id.name)]).first : nil
+                try database.query("DELETE FROM pipelines WHERE name = ?", [.text(change.id.name)])
+                try database.query("INSERT INTO pipelines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                    .text(change.id.name), created?[0] ?? .text(UUID().uuidString.lowercased()), .text(spec.catalog), .text(spec.target),
+                    JSONColumn.encode(spec.libraries), JSONColumn.encode(spec.configuration), SQLValue(spec.continuous), SQLValue(spec.development),
+                    SQLValue(spec.schedule?.cron), SQLValue(spec.schedule?.timezone), JSONColumn.encode(spec.produces), JSONColumn.encode(spec.consumes),
+                    created?[1] ?? now, now,
+                ])
+            case (.pipeline?, nil):
+                try database.query("DELETE FROM pipelines WHERE name = ?", [.text(change.id.name)])
+            case (_, .model(let spec)?):
+                try writeModel(change.id.name, spec, now: now)
+            case (.model?, nil):
+                try deleteModel(change.id.name)
+            default:
+                break
+            }
+        }
+    }
+
+    /// Dropping a securable drops the grants on it, as Unity Catalog does.
+    func dropGrants(on securable: Securable) throws(TargetError) {
+        try change(securable.resourceID) { () throws(SQLiteError) in
+            try database.query("DELETE FROM grants WHERE securable_type = ? AND securable_name = ?", [.text(securable.type.rawValue), .text(securable.name)])
+        }
+    }
+
+    private func revoke(_ securable: Securable, _ principal: String) throws(SQLiteError) {
+        try database.query("DELETE FROM grants WHERE securable_type = ? AND securable_name = ? AND principal = ?",
+                           [.text(securable.type.rawValue), .text(securable.name), .text(principal)])
+    }
+
+    private func writeModel(_ name: String, _ spec: ModelSpec, now: SQLValue) throws(SQLiteError) {
+        let model = SQLValue.text(name)
+        if try database.query("SELECT 1 FROM models WHERE name = ?", [model]).isEmpty {
+            try database.query("INSERT INTO models VALUES (?, ?, ?, ?)", [model, SQLValue(spec.description), now, now])
+        } else {
+            try database.query("UPDATE models SET description = ?, updated_at = ? WHERE name = ?", [SQLValue(spec.description), now, model])
+        }
+        try database.query("DELETE FROM model_tags WHERE model = ?", [model])
+        for (key, value) in spec.tags.sorted(by: { $0.key < $1.key }) {
+            try database.query("INSERT INTO model_tags VALUES (?, ?, ?)", [model, .text(key), .text(value)])
+        }
+        // Aliases first: they point at versions.
+        try database.query("DELETE FROM model_aliases WHERE model = ?", [model])
+        let existing = try database.query("SELECT version, source, run_id FROM model_versions WHERE model = ?", [model])
+        for row in existing {
+            guard let number = row[0].int else { continue }
+            let wanted = spec.versions[number]
+            if wanted == nil || wanted?.source != row[1].string || wanted?.runId != row[2].string {
+                try database.query("DELETE FROM model_versions WHERE model = ? AND version = ?", [model, .int(Int64(number))])
+            }
+        }
+        try database.query("DELETE FROM model_version_tags WHERE model = ?", [model])
+        for (number, version) in spec.versions.sorted(by: { $0.key < $1.key }) {
+            let key: [SQLValue] = [model, .int(Int64(number))]
+            if try database.query("SELECT 1 FROM model_versions WHERE model = ? AND version = ?", key).isEmpty {
+                try database.query("INSERT INTO model_versions VALUES (?, ?, ?, ?, ?, ?)", key + [.text(version.source), SQLValue(version.runId), SQLValue(version.description), now])
+            } else {
+                try database.query("UPDATE model_versions SET description = ? WHERE model = ? AND version = ?", [SQLValue(version.description)] + key)
+            }
+            for (tag, value) in version.tags.sorted(by: { $0.key < $1.key }) {
+                try database.query("INSERT INTO model_version_tags VALUES (?, ?, ?, ?)", key + [.text(tag), .text(value)])
+            }
+        }
+        for (alias, number) in spec.aliases.sorted(by: { $0.key < $1.key }) {
+            try database.query("INSERT INTO model_aliases VALUES (?, ?, ?)", [model, .text(alias), .int(Int64(number))])
+        }
+    }
+
+    private func deleteModel(_ name: String) throws(SQLiteError) {
+        for table in ["model_aliases", "model_version_tags", "model_versions", "model_tags", "models"] {
+            try database.query("DELETE FROM \(table) WHERE \(table == "models" ? "name" : "model") = ?", [.text(name)])
+        }
+        try database.query("DELETE FROM grants WHERE securable_type = 'model' AND securable_name = ?", [.text(name)])
+    }
+}
+
+/// Lists and maps stored as JSON text in a column.
+enum JSONColumn {
+    static func encode(_ value: Any) -> SQLValue {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
+        return .text(String(decoding: data, as: UTF8.self))
+    }
+
+    static func strings(_ value: SQLValue) -> [String] {
+        guard let text = value.string, let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any] else { return [] }
+        return array.compactMap { $0 as? String }
+    }
+
+    static func map(_ value: SQLValue) -> [String: String] {
+        guard let text = value.string, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+        return object.compactMapValues { $0 as? String }
+    }
+}
