@@ -54,7 +54,7 @@ let package = Package(
 
         // MARK: Tests
         /// Processes, temporary git repositories and paths shared by the tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["delta_inspect.py"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["delta_inspect.py", "flagd_eval.py", "schema_check.py"]),
         .testTarget(name: "YAMLSourceTests", dependencies: ["YAMLSource"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),

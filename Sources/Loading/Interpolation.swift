@@ -3,7 +3,8 @@ import YAMLSource
 
 /// Replaces `${var.NAME}` in every string scalar of a manifest with the environment's
 /// variables. `$${` stands for a literal `${`. Any other `${…}` is an error, so a typo
-/// never ships as literal text.
+/// never ships as literal text. A scalar that is exactly one `${var.NAME}` is
+/// re-typed from the value (a number, a boolean), even when quoted.
 struct Interpolation {
     let variables: [String: String]
     let environment: String
@@ -15,7 +16,10 @@ struct Interpolation {
         switch node.content {
         case .scalar(let text, let style):
             guard text.contains("${") else { return node }
-            node.content = .scalar(substitute(text, at: node.mark, style: style), style)
+            // A scalar that is exactly one reference takes the value as if written
+            // plain, so `"${var.rollout}"` can be a number and `"${var.on}"` a boolean.
+            let whole = text.hasPrefix("${var.") && text.hasSuffix("}") && text.dropFirst(2).firstIndex(of: "}") == text.index(before: text.endIndex)
+            node.content = .scalar(substitute(text, at: node.mark, style: style), whole ? .plain : style)
         case .mapping(let pairs):
             node.content = .mapping(pairs.map { Node.Pair(key: $0.key, value: apply($0.value)) })
         case .sequence(let items):

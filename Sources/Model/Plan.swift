@@ -110,6 +110,11 @@ public struct Plan: Sendable, Hashable {
     }
 
     public var hasChanges: Bool { !changes.isEmpty }
+
+    /// A commit id shortened as git does; other revisions (`worktree`) whole.
+    public var shortRevision: String {
+        revision.count == 40 && revision.allSatisfy(\.isHexDigit) ? String(revision.prefix(7)) : revision
+    }
     public var refusals: [Change] { changes.filter { $0.refusal != nil } }
 
     public func count(_ action: Action) -> Int { changes.filter { $0.action == action }.count }

@@ -73,3 +73,11 @@ public indirect enum Value: Sendable, Hashable, Codable, CustomStringConvertible
         .object(map.mapValues { .string($0) })
     }
 }
+
+/// Literals, so schemas and tests read as JSON.
+extension Value: ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(arrayLiteral elements: Value...) { self = .array(elements) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+}

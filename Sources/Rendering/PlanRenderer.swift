@@ -21,7 +21,7 @@ public enum PlanRenderer {
     // MARK: Human
 
     static func human(_ plan: Plan, style: TerminalStyle) -> String {
-        var out = "Plan for environment \(plan.environment) at \(plan.revision.prefix(7)) on \(plan.target)\n\n"
+        var out = "Plan for environment \(plan.environment) at \(plan.shortRevision) on \(plan.target)\n\n"
         guard plan.hasChanges else {
             out += "No changes. The target matches the manifests (\(plan.unchanged.count) resource\(plan.unchanged.count == 1 ? "" : "s")).\n"
             return out + notes(plan)
@@ -118,7 +118,7 @@ public enum PlanRenderer {
     // MARK: Markdown
 
     static func markdown(_ plan: Plan) -> String {
-        var out = "### reconcile plan for `\(plan.environment)` at `\(plan.revision.prefix(7))`\n\n"
+        var out = "### reconcile plan for `\(plan.environment)` at `\(plan.shortRevision)`\n\n"
         guard plan.hasChanges else {
             return out + "**No changes.** The target (`\(plan.target)`) matches the manifests.\n"
         }

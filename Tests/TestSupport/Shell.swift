@@ -129,6 +129,8 @@ public enum Paths {
             ?? packageRoot.appendingPathComponent(".venv/bin/python").path
     }
 
-    public static let deltaInspect = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("delta_inspect.py").path
+    static let support = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    public static let deltaInspect = support.appendingPathComponent("delta_inspect.py").path
+    public static let flagdEval = support.appendingPathComponent("flagd_eval.py").path
+    public static let schemaCheck = support.appendingPathComponent("schema_check.py").path
 }

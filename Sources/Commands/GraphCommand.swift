@@ -1,0 +1,37 @@
+import ArgumentParser
+import Model
+import Rendering
+
+struct GraphCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph",
+        abstract: "Print the lineage (pipelines between tables) or the dependency graph, as Mermaid or DOT."
+    )
+
+    enum View: String, ExpressibleByArgument, CaseIterable {
+        case lineage, dependencies
+    }
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "mermaid or dot.")
+    var format: GraphRenderer.Format = .mermaid
+
+    @Option(name: .long, help: "lineage (tables and pipelines) or dependencies (every resource).")
+    var view: View = .lineage
+
+    func validate() throws {
+        guard options.env != nil else { throw ValidationError("graph needs --env NAME") }
+    }
+
+    func run() throws {
+        try runReporting(options) { context throws(CommandFailure) in
+            let state = try context.desired(options.env!)
+            let graph = view == .lineage ? ResourceGraph.lineage(state.resources) : ResourceGraph.dependencies(state.resources)
+            Console.out(GraphRenderer.render(graph, as: format))
+            return 0
+        }
+    }
+}
+
+extension GraphRenderer.Format: ExpressibleByArgument {}

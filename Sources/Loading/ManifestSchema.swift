@@ -1,0 +1,160 @@
+import Model
+
+/// The JSON Schema of manifests and environment files, for editors (the YAML
+/// language server) and CI. It mirrors the decoders: the same fields, the same
+/// required ones, no others. A value that is exactly `${var.NAME}` is accepted
+/// wherever a boolean or number is, since it is typed when rendered.
+public enum ManifestSchema {
+    public static let id = "https://reconcile.dev/schema/v1/manifest.json"
+
+    public static var document: Value {
+        let kinds = ResourceKind.allCases.map(\.rawValue) + ["Environment"]
+        var definitions: [String: Value] = [
+            "reference": .object(["type": "string", "pattern": .string(#"^\$\{var\.[A-Za-z0-9_.-]+\}$"#)]),
+            "stringMap": .object(["type": "object", "additionalProperties": scalarText]),
+            "metadata": object(required: ["name"], [
+                "name": string("The resource's name: a full name (catalog.schema.table) for tables and models."),
+                "labels": ref("stringMap"),
+                "annotations": object([
+                    Resource.protectAnnotation: .object(["enum": ["true", "false"], "description": "Never delete or replace; remembered once applied."]),
+                ], additional: scalarText),
+            ]),
+        ]
+        definitions["CatalogSpec"] = namespace
+        definitions["SchemaSpec"] = namespace
+        definitions["TableSpec"] = table
+        definitions["PipelineSpec"] = pipeline
+        definitions["GrantsSpec"] = grants
+        definitions["FeatureFlagSpec"] = flag
+        definitions["ModelSpec"] = model
+        definitions["EnvironmentSpec"] = environment
+        return .object([
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": .string(id),
+            "title": "reconcile manifest (reconcile/v1)",
+            "type": "object",
+            "required": ["apiVersion", "kind", "metadata"],
+            "additionalProperties": false,
+            "properties": .object([
+                "apiVersion": .object(["const": .string(ManifestDecoder.apiVersion)]),
+                "kind": .object(["enum": .array(kinds.map(Value.string))]),
+                "metadata": ref("metadata"),
+                "spec": .object(["type": "object"]),
+            ]),
+            "allOf": .array(kinds.map { kind in
+                .object([
+                    "if": .object(["properties": .object(["kind": .object(["const": .string(kind)])]), "required": ["kind"]]),
+                    "then": .object([
+                        "properties": .object(["spec": ref("\(kind)Spec")]),
+                        "required": ["Catalog", "Schema"].contains(kind) ? .array([]) : ["spec"],
+                    ]),
+                ])
+            }),
+            "$defs": .object(definitions),
+        ])
+    }
+
+    // MARK: Kinds
+
+    static var namespace: Value {
+        object(["comment": string(), "owner": string(), "properties": ref("stringMap")])
+    }
+
+    static var table: Value {
+        object(required: ["columns"], [
+            "comment": string(),
+            "columns": .object(["type": "array", "minItems": 1, "items": object(required: ["name", "type"], [
+                "name": .object(["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"]),
+                "type": string("A Spark SQL type: bigint, decimal(18,2), array<string>, map<string,int>, struct<a:int,b:string>…"),
+                "nullable": boolean,
+                "comment": string(),
+            ])]),
+            "partitionedBy": strings,
+            "properties": ref("stringMap"),
+            "constraints": .object(["type": "object", "description": "CHECK constraints: name → SQL expression.", "additionalProperties": string()]),
+            "location": string(),
+        ])
+    }
+
+    static var pipeline: Value {
+        object(required: ["catalog", "target", "libraries"], [
+            "catalog": string(), "target": string("The schema the pipeline publishes to."),
+            "libraries": .object(["type": "array", "items": string("A SQL or Python file, relative to the repository root.")]),
+            "configuration": ref("stringMap"),
+            "continuous": boolean, "development": boolean,
+            "schedule": object(required: ["cron"], ["cron": string("5-field cron or 6/7-field Quartz cron."), "timezone": string("An IANA time zone.")]),
+            "produces": strings, "consumes": strings,
+        ])
+    }
+
+    static var grants: Value {
+        object(required: ["securable", "grants"], [
+            "securable": object(required: ["type", "name"], [
+                "type": .object(["enum": .array(Securable.Kind.allCases.map { .string($0.rawValue) })]),
+                "name": string(),
+            ]),
+            "grants": .object(["type": "array", "items": object(required: ["principal", "privileges"], [
+                "principal": string(),
+                "privileges": .object(["type": "array", "uniqueItems": true, "items": .object([
+                    "enum": .array(Set(Securable.Kind.allCases.flatMap(\.privileges)).sorted().map(Value.string)),
+                ])]),
+            ])]),
+            "exclusive": boolean,
+        ])
+    }
+
+    static var flag: Value {
+        object(required: ["variants", "defaultVariant"], [
+            "state": .object(["enum": ["ENABLED", "DISABLED"]]),
+            "variants": .object(["type": "object", "minProperties": 1]),
+            "defaultVariant": string(),
+            "targeting": .object(["type": "object", "description": "JsonLogic returning a variant name; flagd's fractional, starts_with, ends_with and sem_ver included."]),
+            "metadata": .object(["type": "object"]),
+        ])
+    }
+
+    static var model: Value {
+        object([
+            "description": string(),
+            "tags": ref("stringMap"),
+            "versions": .object(["type": "array", "items": object(required: ["version", "source"], [
+                "version": .object(["anyOf": [.object(["type": "integer", "minimum": 1]), ref("reference")]]),
+                "source": .object(["type": "string", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*:.+"]),
+                "runId": string(), "description": string(), "tags": ref("stringMap"),
+            ])]),
+            "aliases": .object(["type": "object", "additionalProperties": .object(["anyOf": [.object(["type": "integer", "minimum": 1]), ref("reference")]])]),
+        ])
+    }
+
+    static var environment: Value {
+        object(required: ["target"], [
+            "target": object(required: ["type", "path"], ["type": .object(["enum": ["local"]]), "path": string()]),
+            "variables": ref("stringMap"),
+            "policy": object([
+                "destructive": .object(["enum": ["allow", "deny"]]),
+                "prune": boolean, "allowWorktree": boolean,
+            ]),
+        ])
+    }
+
+    // MARK: Building blocks
+
+    static var scalarText: Value { .object(["type": .array(["string", "number", "boolean"])]) }
+    static var boolean: Value { .object(["anyOf": [.object(["type": "boolean"]), ref("reference")]]) }
+    static var strings: Value { .object(["type": "array", "items": string()]) }
+
+    static func string(_ description: String? = nil) -> Value {
+        var fields: [String: Value] = ["type": "string"]
+        if let description { fields["description"] = .string(description) }
+        return .object(fields)
+    }
+
+    static func ref(_ name: String) -> Value { .object(["$ref": .string("#/$defs/\(name)")]) }
+
+    static func object(required: [String] = [], _ properties: [String: Value], additional: Value = .bool(false)) -> Value {
+        var fields: [String: Value] = ["type": "object", "properties": .object(properties), "additionalProperties": additional]
+        if !required.isEmpty { fields["required"] = .array(required.map(Value.string)) }
+        return .object(fields)
+    }
+}
+
