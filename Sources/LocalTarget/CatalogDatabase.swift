@@ -5,7 +5,7 @@ import SQLite
 /// The embedded catalog database (`<root>/catalog.db`, SQLite): what has no file
 /// format of its own — grants, pipelines, models with versions, tags and aliases.
 /// Observed state is read back from it on every plan, never kept in memory.
-final class CatalogDatabase {
+public final class CatalogDatabase {
     static let fileName = "catalog.db"
 
     let database: Database
@@ -35,16 +35,15 @@ final class CatalogDatabase {
     """
 
     /// How long to wait for another process's lock: `RECONCILE_DB_TIMEOUT_MS`, default 10 s.
-    static var defaultTimeout: Int32 {
+    public static var defaultTimeout: Int32 {
         ProcessInfo.processInfo.environment["RECONCILE_DB_TIMEOUT_MS"].flatMap { Int32($0) } ?? 10_000
     }
 
     /// Opens the database in `root`; nil when it does not exist and `create` is false.
-    static func open(root: URL, displayRoot: String, create: Bool) throws(TargetError) -> CatalogDatabase? {
+    static func open(root: URL, displayRoot: String, create: Bool, timeout: Int32) throws(TargetError) -> CatalogDatabase? {
         let url = root.appendingPathComponent(fileName)
         guard create || FileManager.default.fileExists(atPath: url.path) else { return nil }
         let display = "\(displayRoot)/\(fileName)"
-        let timeout = defaultTimeout
         let database: Database
         do throws(SQLiteError) {
             database = try Database(path: url.path, busyTimeoutMilliseconds: timeout)

@@ -27,7 +27,11 @@ public struct LocalLakehouse: Target {
     static let schemaFile = "_schema.json"
     static let engineInfo = "reconcile/0.1"
 
-    public init(path: String, relativeTo base: URL) {
+    /// How long to wait for another process's lock on the catalog database.
+    public let lockTimeoutMilliseconds: Int32
+
+    public init(path: String, relativeTo base: URL, lockTimeoutMilliseconds: Int32 = CatalogDatabase.defaultTimeout) {
+        self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
         displayRoot = path
         root = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
     }
@@ -58,7 +62,7 @@ public struct LocalLakehouse: Target {
                 }
             }
         }
-        if let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: false) {
+        if let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: false, timeout: lockTimeoutMilliseconds) {
             resources += try catalog.observe()
         }
         resources += try flagFile.observe()
@@ -73,7 +77,7 @@ public struct LocalLakehouse: Target {
     public func beginApply(_ plan: Plan) throws(TargetError) {
         guard plan.changes.contains(where: { Self.catalogKinds.contains($0.id.kind) && ($0.id.kind != .table || $0.action == .delete) }) else { return }
         try ensureRoot()
-        guard let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: true) else { return }
+        guard let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: true, timeout: lockTimeoutMilliseconds) else { return }
         try catalog.begin()
         session.catalog = catalog
     }
