@@ -43,10 +43,63 @@ import TestSupport
         Case(name: "undeclared schema", file: "manifests/silver/orders.yaml",
              edit: { $0.replacingOccurrences(of: "silver.orders", with: "gold.orders") },
              expected: ["manifests/silver/orders.yaml:1:1: error: Table/main.gold.orders: its schema \"main.gold\" is neither declared nor present in the target"]),
+        Case(name: "unknown privilege", file: "manifests/grants.yaml",
+             edit: { _ in BadInputTests.grants(table: "main.silver.orders", privilege: "SELEKT") },
+             expected: ["manifests/grants.yaml:7:43: error: Grants/g: spec.grants[0].privileges[0]: unknown privilege \"SELEKT\" for a table; did you mean \"SELECT\"?"]),
+        Case(name: "grant on an undeclared securable", file: "manifests/grants.yaml",
+             edit: { _ in BadInputTests.grants(table: "main.silver.nope", privilege: "SELECT") },
+             expected: ["manifests/grants.yaml:1:1: error: Grants/table:main.silver.nope: its table \"main.silver.nope\" is neither declared nor present in the target"]),
+        Case(name: "alias to an undeclared version", file: "manifests/model.yaml",
+             edit: { _ in "apiVersion: reconcile/v1\nkind: Model\nmetadata: { name: main.silver.m }\nspec:\n  versions: [{ version: 1, source: \"s3://m/1\" }]\n  aliases: { champion: 3 }\n" },
+             expected: ["manifests/model.yaml:6:24: error: Model/main.silver.m: alias \"champion\" points at version 3, which is not declared in spec.versions (declared: 1)"]),
+        Case(name: "flag default that is not a variant", file: "manifests/flag.yaml",
+             edit: { _ in "apiVersion: reconcile/v1\nkind: FeatureFlag\nmetadata: { name: f }\nspec:\n  variants: { red: \"#f00\", blue: \"#00f\" }\n  defaultVariant: green\n" },
+             expected: ["manifests/flag.yaml:6:19: error: FeatureFlag/f: spec.defaultVariant \"green\" is not a variant; variants: blue, red"]),
+        Case(name: "variants of mixed types", file: "manifests/flag.yaml",
+             edit: { _ in "apiVersion: reconcile/v1\nkind: FeatureFlag\nmetadata: { name: f }\nspec:\n  variants: { \"on\": true, \"off\": \"no\" }\n  defaultVariant: \"on\"\n" },
+             expected: ["manifests/flag.yaml:5:34: error: FeatureFlag/f: variant \"off\" is a string, but variant \"on\" is a boolean; every variant of a flag has one type"]),
+        Case(name: "pipeline library missing at the revision", file: "manifests/pipeline.yaml",
+             edit: { _ in BadInputTests.pipeline("p", consumes: "main.silver.orders", produces: "main.silver.out", library: "pipelines/missing.sql") },
+             expected: ["manifests/pipeline.yaml:7:15: error: Pipeline/p: spec.libraries[0]: library \"pipelines/missing.sql\" does not exist at revision"]),
+        Case(name: "pipeline dependency cycle", file: "manifests/pipeline.yaml",
+             edit: { _ in BadInputTests.pipeline("p1", consumes: "main.silver.orders", produces: "main.silver.out")
+                 + "\n---\n" + BadInputTests.pipeline("p2", consumes: "main.silver.out", produces: "main.silver.orders") },
+             expected: ["error: pipelines form a dependency cycle: Pipeline/p1 consumes main.silver.orders, produced by Pipeline/p2; Pipeline/p2 consumes main.silver.out, produced by Pipeline/p1"]),
         Case(name: "unwritable lakehouse root", file: "environments/dev.yaml",
              edit: { $0.replacingOccurrences(of: "path: .lakehouse/dev", with: "path: .gitignore/dev") },
              expected: ["lakehouse root .gitignore/dev cannot be created"]),
     ]
+
+    static func grants(table: String, privilege: String) -> String {
+        """
+        apiVersion: reconcile/v1
+        kind: Grants
+        metadata: { name: g }
+        spec:
+          securable: { type: table, name: \(table) }
+          grants:
+            - { principal: analysts, privileges: [\(privilege)] }
+        """
+    }
+
+    static func pipeline(_ name: String, consumes: String, produces: String, library: String = "manifests/namespaces.yaml") -> String {
+        """
+        apiVersion: reconcile/v1
+        kind: Pipeline
+        metadata: { name: \(name) }
+        spec:
+          catalog: main
+          target: silver
+          libraries: [\(library)]
+          consumes: [\(consumes)]
+          produces: [\(produces)]
+        ---
+        apiVersion: reconcile/v1
+        kind: Table
+        metadata: { name: \(produces) }
+        spec: { columns: [{ name: id, type: int }] }
+        """
+    }
 
     @Test(arguments: cases)
     func rejected(_ badCase: Case) throws {
@@ -62,6 +115,32 @@ import TestSupport
             #expect(result.stderr.contains(text), "missing \"\(text)\" in:\n\(result.stderr)")
         }
         #expect(try project.lakehouseFingerprint() == before, "nothing may change")
+    }
+
+    @Test func aLockedCatalogDatabaseIsWaitedForThenRefused() throws {
+        let project = try Project()
+        try project.write("manifests/grants.yaml", Self.grants(table: "main.silver.orders", privilege: "SELECT"))
+        try project.commit("grants")
+        try project.apply()
+        try project.write("manifests/grants.yaml", Self.grants(table: "main.silver.orders", privilege: "MODIFY"))
+        try project.write("manifests/silver/orders.yaml", Project.orders.replacingOccurrences(of: "One row per order", with: "changed"))
+        try project.commit("change a table and the grants")
+        let before = try project.lakehouseFingerprint()
+        let database = project.url.appendingPathComponent(".lakehouse/dev/catalog.db").path
+        // Another process holds a write lock: readers may read, writers must wait.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", "import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('locked', flush=True)\ntime.sleep(20)", database]
+        let ready = Pipe()
+        holder.standardOutput = ready
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        _ = ready.fileHandleForReading.availableData
+
+        let result = try Shell.run(Paths.reconcile, ["apply", "--env", "dev"], in: project.url, environment: ["RECONCILE_DB_TIMEOUT_MS": "500"])
+        #expect(result.code == 1, "\(result.output)")
+        #expect(result.stderr.contains("the catalog database .lakehouse/dev/catalog.db is locked by another process; waited 0.5 s"))
+        #expect(try project.lakehouseFingerprint() == before, "the table change before the grants was not made either")
     }
 
     @Test func notAGitRepository() throws {

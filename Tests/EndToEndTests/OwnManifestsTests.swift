@@ -7,7 +7,7 @@ import TestSupport
 @Suite struct OwnManifestsTests {
     @Test func theRepositoryExampleConvergesAndReadsBackExactly() throws {
         let repo = try GitFixture()
-        for directory in ["manifests", "environments"] {
+        for directory in ["manifests", "environments", "pipelines"] {
             try FileManager.default.copyItem(at: Paths.packageRoot.appendingPathComponent(directory),
                                              to: repo.url.appendingPathComponent(directory))
         }
