@@ -23,6 +23,11 @@ enum FieldText {
             // Types read best bare: `int → bigint`.
             let bare = segments.last == "type"
             return "~ column \(segments[1]).\(segments.dropFirst(2).joined(separator: ".")): \(text(field.before, bare: bare)) → \(text(field.after, bare: bare))"
+        case ("grants", 3):
+            return field.op == .add ? "+ grant \(segments[2]) to \(segments[1])" : "- revoke \(segments[2]) from \(segments[1])"
+        case ("versions", 2):
+            let value = field.op == .remove ? field.before : field.after
+            return "\(symbol(field.op)) version \(segments[1]) \(text(value))"
         case ("properties", 2), ("constraints", 2):
             let noun = head == "properties" ? "property" : "constraint"
             let name = segments[1]

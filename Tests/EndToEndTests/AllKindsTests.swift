@@ -98,7 +98,7 @@ import TestSupport
         #expect(update.code == 2)
         #expect(update.stdout.contains("~ Pipeline/daily"))
         #expect(update.stdout.contains("~ schedule.cron: \"0 3 * * *\" → \"0 4 * * *\""))
-        #expect(update.stdout.contains("+ grants.engineers.ALL_PRIVILEGES"))
+        #expect(update.stdout.contains("+ grant ALL_PRIVILEGES to engineers"))
         #expect(update.stdout.contains("~ FeatureFlag/new-checkout"))
         #expect(update.stdout.contains("~ aliases.champion: 1 → 2"))
         #expect(update.stdout.contains("- aliases.challenger (was 2)"))
@@ -175,7 +175,7 @@ import TestSupport
         try edit(project, [("  grants:\n    - { principal: analysts", "  exclusive: true\n  grants:\n    - { principal: analysts")], "exclusive")
         let exclusive = try project.reconcile("plan", "--env", "dev")
         #expect(exclusive.code == 2)
-        #expect(exclusive.stdout.contains("- grants.auditors.SELECT"))
+        #expect(exclusive.stdout.contains("- revoke SELECT from auditors"))
         try project.apply()
         let rows = try Shell.check("sqlite3", [database, "SELECT principal FROM grants WHERE securable_name = 'main.silver.orders' ORDER BY 1"]).stdout
         #expect(rows == "analysts\nengineers\nengineers\n")
