@@ -42,11 +42,13 @@ let package = Package(
         .target(name: "Loading", dependencies: ["Model", "YAMLSource", "GitStore"]),
         /// The embedded local lakehouse: Delta tables on the file system.
         .target(name: "LocalTarget", dependencies: ["Model", "SQLite"]),
+        /// History, inventory, locks, the apply journal and holds, in an SQLite file.
+        .target(name: "SQLiteState", dependencies: ["Model", "SQLite"]),
 
         // MARK: Commands
         /// The command line; the only user of ArgumentParser.
         .target(name: "Commands", dependencies: [
-            "Model", "Loading", "Engine", "Rendering", "LocalTarget", "GitStore",
+            "Model", "Loading", "Engine", "Rendering", "LocalTarget", "SQLiteState", "GitStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// Entry point.
@@ -54,11 +56,11 @@ let package = Package(
 
         // MARK: Tests
         /// Processes, temporary git repositories and paths shared by the tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["delta_inspect.py", "flagd_eval.py", "schema_check.py"]),
+        .target(name: "TestSupport", dependencies: ["Model"], path: "Tests/TestSupport", exclude: ["delta_inspect.py", "flagd_eval.py", "schema_check.py"]),
         .testTarget(name: "YAMLSourceTests", dependencies: ["YAMLSource"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering"], exclude: ["Snapshots"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]

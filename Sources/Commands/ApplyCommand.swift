@@ -1,16 +1,19 @@
 import ArgumentParser
 import Engine
+import LocalTarget
 import Model
 import Rendering
+import SQLiteState
 
 struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply the manifests to an environment.",
         discussion: """
-        Plans, refuses the whole apply if the policy refuses any change, then applies
-        the changes in order and stops at the first failure. Exit 0 on success, 1 on
-        error; with --dry-run it is plan (exit 2 when changes are pending).
+        Takes the environment's lock, plans, refuses the whole apply if the policy
+        refuses any change, then applies the changes in order and stops at the first
+        failure; every change is journaled and the apply recorded in history. Exit 0 on
+        success, 1 on error; with --dry-run it is plan (exit 2 when changes are pending).
         """
     )
 
@@ -29,42 +32,54 @@ struct ApplyCommand: ParsableCommand {
         let policy = policyFlags.options
         try runReporting(options) { context throws(CommandFailure) in
             if dryRun { return try showPlan(context, options: options, policy: policy) }
-            let state = try context.desired(options.env!)
-            if options.worktree && !state.environment.policy.allowWorktree {
-                throw CommandFailure([.error(at: state.environment.origin,
-                    "environment \"\(state.environment.name)\" does not allow applying uncommitted manifests; commit them, or set spec.policy.allowWorktree: true")])
+            let environment = try context.environment(options.env!)
+            if options.worktree && !environment.policy.allowWorktree {
+                throw CommandFailure([.error(at: environment.origin,
+                    "environment \"\(environment.name)\" does not allow applying uncommitted manifests; commit them, or set spec.policy.allowWorktree: true")])
             }
-            let target = context.target(for: state.environment)
-            let plan = try context.plan(state, target: target, options: policy)
-            if options.output == .human {
-                Console.out(PlanRenderer.render(plan, as: .human, style: Console.stdoutStyle))
+            let state = try context.desired(environment)
+            let target = context.target(for: environment)
+            let store = try context.store(for: environment)
+            return try context.withLock(environment, store: store, command: "apply") { () throws(CommandFailure) in
+                let plan = try context.plan(state, target: target, store: store, options: policy)
+                return try context.execute(plan, on: target, store: store, kind: .apply, output: options.output)
             }
-            let refused = plan.refusals
-            if !refused.isEmpty {
-                if options.output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
-                throw CommandFailure(refused.map { change in
-                    let why = change.destructiveReasons.isEmpty ? "" : change.destructiveReasons.joined(separator: "; ") + "; "
-                    return .error(at: change.origin, "\(change.id): \(why)\(change.refusal!)")
-                }
-                    + [.error(at: nil, "apply refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")])
-            }
-            guard plan.hasChanges else {
-                if options.output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
-                return 0
-            }
-            let report: ApplyReport
-            do throws(TargetError) {
-                report = try Applier.apply(plan, to: target)
-            } catch {
-                throw CommandFailure("\(error.description); the inventory could not be saved, so check \(target.summary) before applying again")
-            }
-            Console.out(ApplyRenderer.render(report, as: options.output, style: Console.stdoutStyle))
-            if let failed = zip(plan.changes, report.outcomes).first(where: { if case .failed = $1 { return true }; return false }),
-               case .failed(let message) = failed.1 {
-                throw CommandFailure([.error(at: failed.0.origin, "\(failed.0.id): \(message)"),
-                                      .error(at: nil, "apply failed: \(report.appliedCount) of \(plan.changes.count) changes applied; fix the cause and apply again")])
-            }
+        }
+    }
+}
+
+extension Context {
+    /// Shows the plan, refuses it whole if policy refuses any change, else applies it
+    /// and records it in history. Returns the exit code.
+    func execute(_ plan: Plan, on target: LocalLakehouse, store: SQLiteStateStore, kind: ApplyRecord.Kind, output: OutputFormat) throws(CommandFailure) -> Int32 {
+        if output == .human {
+            Console.out(PlanRenderer.render(plan, as: .human, style: Console.stdoutStyle))
+        }
+        let refused = plan.refusals
+        if !refused.isEmpty {
+            if output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
+            throw CommandFailure(refused.map { change in
+                let why = change.destructiveReasons.isEmpty ? "" : change.destructiveReasons.joined(separator: "; ") + "; "
+                return .error(at: change.origin, "\(change.id): \(why)\(change.refusal!)")
+            } + [.error(at: nil, "apply refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")])
+        }
+        guard plan.hasChanges else {
+            if output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
             return 0
         }
+        let digest = SHA256.hex(Array(JSONText.encode(PlanRenderer.json(plan)).utf8))
+        let report: ApplyReport
+        do throws(TargetError) {
+            report = try Applier.apply(plan, to: target, context: .init(store: store, actor: actor, kind: kind, digest: digest))
+        } catch {
+            throw CommandFailure("\(error.description); nothing more was applied")
+        }
+        Console.out(ApplyRenderer.render(report, as: output, style: Console.stdoutStyle))
+        if let failed = zip(plan.changes, report.outcomes).first(where: { if case .failed = $1 { return true }; return false }),
+           case .failed(let message) = failed.1 {
+            throw CommandFailure([.error(at: failed.0.origin, "\(failed.0.id): \(message)"),
+                                  .error(at: nil, "apply failed: \(report.appliedCount) of \(plan.changes.count) changes applied; fix the cause and apply again")])
+        }
+        return 0
     }
 }

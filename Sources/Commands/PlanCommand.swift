@@ -30,8 +30,9 @@ struct PlanCommand: ParsableCommand {
 
 /// Plans, prints the plan, and returns 2 when there are changes.
 func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options) throws(CommandFailure) -> Int32 {
-    let state = try context.desired(options.env!)
-    let plan = try context.plan(state, target: context.target(for: state.environment), options: policy)
+    let environment = try context.environment(options.env!)
+    let state = try context.desired(environment)
+    let plan = try context.plan(state, target: context.target(for: environment), store: try context.existingStore(for: environment), options: policy)
     Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle))
     return plan.hasChanges ? 2 : 0
 }

@@ -21,8 +21,9 @@ struct ValidateCommand: ParsableCommand {
             var counts: [String] = []
             for name in names {
                 do throws(CommandFailure) {
-                    let state = try context.desired(name)
-                    _ = try context.observe(state, on: context.target(for: state.environment))
+                    let environment = try context.environment(name)
+                    let state = try context.desired(environment)
+                    _ = try context.observe(state, on: context.target(for: environment), store: try context.existingStore(for: environment))
                     counts.append("\(name): \(state.resources.count) resources")
                 } catch {
                     // The same manifest error shows once, even when every environment hits it.

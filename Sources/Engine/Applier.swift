@@ -1,32 +1,64 @@
 import Model
 
-/// Applies a plan in order and stops at the first failure. The inventory is saved
-/// after every change, so a failure never loses the record of what was done.
+/// Applies a plan in order and stops at the first failure. Before each change the
+/// journal says it started; after it, the journal and the inventory say it was
+/// applied, in one write. A killed apply is thus found, whole, on the next run.
 public enum Applier {
-    public static func apply(_ plan: Plan, to target: some Target) throws(TargetError) -> ApplyReport {
+    public struct Context {
+        public var store: any StateStore
+        public var actor: String
+        public var kind: ApplyRecord.Kind
+        public var digest: String
+
+        public init(store: any StateStore, actor: String, kind: ApplyRecord.Kind, digest: String) {
+            self.store = store
+            self.actor = actor
+            self.kind = kind
+            self.digest = digest
+        }
+    }
+
+    public static func apply(_ plan: Plan, to target: some Target, context: Context) throws(TargetError) -> ApplyReport {
         precondition(plan.refusals.isEmpty, "a plan with refused changes must not reach the applier")
-        var inventory = try target.loadInventory(environment: plan.environment)
+        let store = context.store
         try target.beginApply(plan)
+        let id: Int
+        do {
+            id = try store.startApply(plan.environment, revision: plan.revision, planDigest: context.digest, actor: context.actor,
+                                      kind: context.kind, changes: plan.changes.map { ($0.id, $0.action) })
+        } catch {
+            try? target.endApply()
+            throw error
+        }
         var outcomes = [ApplyReport.Outcome](repeating: .notAttempted, count: plan.changes.count)
-        var saveError: TargetError?
+        var storeError: TargetError?
         for (index, change) in plan.changes.enumerated() {
+            do {
+                try store.changeStarted(id, position: index)
+            } catch {
+                storeError = error
+                break
+            }
             do {
                 if !change.isMetadataOnly { try target.apply(change) }
             } catch {
                 outcomes[index] = .failed(error.message)
+                try? store.changeFailed(id, position: index, error: error.message)
                 break
             }
             outcomes[index] = .applied
-            inventory.record(change)
             do {
-                try target.saveInventory(inventory)
+                try store.changeApplied(id, position: index, environment: plan.environment, inventory: change.id, entry: Inventory.entry(after: change))
             } catch {
-                saveError = error
+                storeError = error
                 break
             }
         }
-        try target.endApply()
-        if let saveError { throw saveError }
-        return ApplyReport(plan: plan, outcomes: outcomes)
+        let report = ApplyReport(plan: plan, outcomes: outcomes)
+        let ended: TargetError?
+        do { try target.endApply(); ended = nil } catch { ended = error }
+        try store.finishApply(id, outcome: report.succeeded && storeError == nil && ended == nil ? .succeeded : .failed)
+        if let error = storeError ?? ended { throw error }
+        return report
     }
 }

@@ -83,42 +83,51 @@ public enum Planner {
     }
 
     /// The change that turns `observed` into `desired`, or nil when they match.
+    /// Fields under the desired resource's `reconcile/ignore` pointers are left out.
+    /// A field the target cannot change in place makes the change a replace; every
+    /// field's destructive reason is the change's.
     public static func compare(observed: Resource, desired: Resource) -> Change? {
+        let ignored = desired.ignoredFields
+        let fields = fieldChanges(observed: observed, desired: desired).filter { field in !ignored.contains { field.isUnder($0) } }
+        guard !fields.isEmpty else { return nil }
+        var destructive: [String] = []
+        for reason in fields.compactMap(\.destructiveReason) where !destructive.contains(reason) { destructive.append(reason) }
+        let replace = fields.contains(where: \.forcesReplace)
+        let reason: String
+        switch (desired.id.kind, replace) {
+        case (.table, true):
+            let data = observed.observation?.hasData == true ? "its data" : "its current files (history keeps them)"
+            reason = "Delta cannot make this change in place, so the table is replaced, dropping \(data)"
+        case (.pipeline, true): reason = "a pipeline cannot move to another catalog or schema in place"
+        case (_, true): reason = "the target cannot make this change in place"
+        case (.grants, false): reason = "the declared privileges differ from those granted"
+        case (_, false): reason = "the manifest differs from what exists"
+        }
+        return Change(id: desired.id, action: replace ? .replace : .update, observed: observed, desired: desired,
+                      fields: fields, reasons: [reason], destructiveReasons: destructive)
+    }
+
+    /// Field by field, what differs, by kind.
+    static func fieldChanges(observed: Resource, desired: Resource) -> [FieldChange] {
         switch (observed.spec, desired.spec) {
         case let (.table(old), .table(new)):
-            let diff = TableDiff(observed: old, desired: new, hasData: observed.observation?.hasData ?? false)
-            guard !diff.fields.isEmpty else { return nil }
-            if !diff.replaceReasons.isEmpty {
-                let data = observed.observation?.hasData == true ? "its data" : "its history's current files"
-                return Change(id: desired.id, action: .replace, observed: observed, desired: desired, fields: diff.fields,
-                              reasons: ["Delta cannot make this change in place, so the table is replaced, dropping \(data)"],
-                              destructiveReasons: diff.replaceReasons)
-            }
-            return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: diff.fields,
-                          reasons: ["the manifest differs from the table"])
+            return TableDiff(observed: old, desired: new, hasData: observed.observation?.hasData ?? false).fields
         case let (.grants(old), .grants(new)):
-            return GrantsDiff.change(observed: observed, old: old, desired: desired, new: new)
+            return GrantsDiff.fields(old: old, new: new)
         case let (.pipeline(old), .pipeline(new)):
-            let fields = ValueDiff.diff(old.canonical, new.canonical)
-            guard !fields.isEmpty else { return nil }
-            if old.catalog != new.catalog || old.target != new.target {
-                return Change(id: desired.id, action: .replace, observed: observed, desired: desired, fields: fields,
-                              reasons: ["a pipeline cannot move to another catalog or schema in place"],
-                              destructiveReasons: ["replacing \(desired.id) (its target moves from \(old.catalog).\(old.target) to \(new.catalog).\(new.target)) discards its run history and checkpoints"])
+            let moved = "replacing \(desired.id) (its target moves from \(old.catalog).\(old.target) to \(new.catalog).\(new.target)) discards its run history and checkpoints"
+            return ValueDiff.diff(old.canonical, new.canonical).map { field in
+                var field = field
+                if field.path == "/catalog" || field.path == "/target" {
+                    field.destructiveReason = moved
+                    field.forcesReplace = true
+                }
+                return field
             }
-            return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: fields,
-                          reasons: ["the manifest differs from the pipeline"])
         case let (.model(old), .model(new)):
-            let fields = ValueDiff.diff(old.canonical, new.canonical)
-            guard !fields.isEmpty else { return nil }
-            return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: fields,
-                          reasons: ["the manifest differs from the registered model"],
-                          destructiveReasons: ModelDiff.destructiveReasons(old: old, new: new))
+            return ModelDiff.fields(old: old, new: new)
         default:
-            let fields = ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
-            guard !fields.isEmpty else { return nil }
-            return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: fields,
-                          reasons: ["the manifest differs from the target"])
+            return ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
         }
     }
 
@@ -178,10 +187,9 @@ public enum Planner {
 /// Grants are compared per declared principal; undeclared principals only count
 /// when the manifest is exclusive. Revoking is destructive.
 enum GrantsDiff {
-    static func change(observed: Resource, old: GrantsSpec, desired: Resource, new: GrantsSpec) -> Change? {
+    static func fields(old: GrantsSpec, new: GrantsSpec) -> [FieldChange] {
         let principals = new.exclusive ? Set(old.grants.keys).union(new.grants.keys) : Set(new.grants.keys)
         var fields: [FieldChange] = []
-        var revoked: [String] = []
         for principal in principals.sorted() {
             let had = old.grants[principal] ?? []
             let wants = new.grants[principal] ?? []
@@ -189,32 +197,28 @@ enum GrantsDiff {
                 fields.append(FieldChange(op: .add, path: FieldChange.pointer(["grants", principal, privilege]), before: nil, after: .string(privilege)))
             }
             for privilege in had.subtracting(wants).sorted() {
-                let reason = "revokes \(privilege) on \(new.securable) from \(principal)"
-                revoked.append(reason)
-                fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["grants", principal, privilege]), before: .string(privilege), after: nil, destructiveReason: reason))
+                fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["grants", principal, privilege]), before: .string(privilege), after: nil,
+                                          destructiveReason: "revokes \(privilege) on \(new.securable) from \(principal)"))
             }
         }
-        guard !fields.isEmpty else { return nil }
-        return Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: fields,
-                      reasons: ["the declared privileges differ from those granted"], destructiveReasons: revoked)
+        return fields
     }
 }
 
 /// Deleting a model version loses it; versions are immutable, so changing one's
 /// source or run re-registers it.
 enum ModelDiff {
-    static func destructiveReasons(old: ModelSpec, new: ModelSpec) -> [String] {
-        var reasons: [String] = []
-        for number in old.versions.keys.sorted() {
-            guard let before = old.versions[number] else { continue }
-            guard let after = new.versions[number] else {
-                reasons.append("deletes model version \(number)")
-                continue
+    static func fields(old: ModelSpec, new: ModelSpec) -> [FieldChange] {
+        ValueDiff.diff(old.canonical, new.canonical).map { field in
+            var field = field
+            let segments = field.segments
+            guard segments.first == "versions", segments.count >= 2, let number = Int(segments[1]) else { return field }
+            if segments.count == 2 && field.op == .remove {
+                field.destructiveReason = "deletes model version \(number)"
+            } else if segments.count == 3 && (segments[2] == "source" || segments[2] == "runId") {
+                field.destructiveReason = "model version \(number) is immutable, so changing its source or run deletes it and registers it again"
             }
-            if before.source != after.source || before.runId != after.runId {
-                reasons.append("model version \(number) is immutable, so changing its source or run deletes it and registers it again")
-            }
+            return field
         }
-        return reasons
     }
 }

@@ -6,8 +6,6 @@ import Model
 /// replace, which is destructive.
 struct TableDiff {
     var fields: [FieldChange] = []
-    /// Why the table must be replaced; empty when every change is in place.
-    var replaceReasons: [String] = []
 
     init(observed: TableSpec, desired: TableSpec, hasData: Bool) {
         if observed.comment != desired.comment {
@@ -16,16 +14,14 @@ struct TableDiff {
         diffColumns(observed: observed, desired: desired, hasData: hasData)
         if observed.partitionedBy.map({ $0.lowercased() }) != desired.partitionedBy.map({ $0.lowercased() }) {
             let reason = "partition columns change from \(Self.list(observed.partitionedBy)) to \(Self.list(desired.partitionedBy)), which rewrites every file"
-            replaceReasons.append(reason)
             fields.append(FieldChange(op: .change, path: "/partitionedBy",
                                       before: .array(observed.partitionedBy.map(Value.string)),
-                                      after: .array(desired.partitionedBy.map(Value.string)), destructiveReason: reason))
+                                      after: .array(desired.partitionedBy.map(Value.string)), destructiveReason: reason, forcesReplace: true))
         }
         if observed.location != desired.location {
             let reason = "location changes from \(observed.location ?? "managed") to \(desired.location ?? "managed")"
-            replaceReasons.append(reason)
             fields += ValueDiff.diff(observed.location.map(Value.string), desired.location.map(Value.string), at: ["location"])
-                .map { var change = $0; change.destructiveReason = reason; return change }
+                .map { var change = $0; change.destructiveReason = reason; change.forcesReplace = true; return change }
         }
         fields += ValueDiff.diff(.strings(observed.properties), .strings(desired.properties), at: ["properties"])
         fields += ValueDiff.diff(.strings(observed.constraints), .strings(desired.constraints), at: ["constraints"])
@@ -39,22 +35,21 @@ struct TableDiff {
                 if !column.nullable && hasData {
                     let reason = "new column \"\(column.name)\" is NOT NULL, but the table has rows with no value for it"
                     change.destructiveReason = reason
-                    replaceReasons.append(reason)
+                    change.forcesReplace = true
                 }
                 fields.append(change)
                 continue
             }
             if old.name != column.name {
                 let reason = "column \"\(old.name)\" is renamed to \"\(column.name)\", which Delta cannot do in place without column mapping"
-                replaceReasons.append(reason)
-                fields.append(FieldChange(op: .change, path: FieldChange.pointer(path + ["name"]), before: .string(old.name), after: .string(column.name), destructiveReason: reason))
+                fields.append(FieldChange(op: .change, path: FieldChange.pointer(path + ["name"]), before: .string(old.name), after: .string(column.name), destructiveReason: reason, forcesReplace: true))
             }
             if old.type != column.type {
                 var change = FieldChange(op: .change, path: FieldChange.pointer(path + ["type"]), before: .string(old.type.description), after: .string(column.type.description))
                 if !old.type.widens(to: column.type) {
                     let reason = "column \"\(column.name)\" changes type \(old.type) → \(column.type), which is not a widening and loses or rewrites data"
                     change.destructiveReason = reason
-                    replaceReasons.append(reason)
+                    change.forcesReplace = true
                 }
                 fields.append(change)
             }
@@ -63,7 +58,7 @@ struct TableDiff {
                 if !column.nullable && hasData {
                     let reason = "column \"\(column.name)\" becomes NOT NULL, which the rows already written cannot be checked for here"
                     change.destructiveReason = reason
-                    replaceReasons.append(reason)
+                    change.forcesReplace = true
                 }
                 fields.append(change)
             }
@@ -73,8 +68,7 @@ struct TableDiff {
         }
         for old in observed.columns where desired.column(named: old.name) == nil {
             let reason = "column \"\(old.name)\" is dropped, which deletes its data; Delta cannot drop a column in place without column mapping"
-            replaceReasons.append(reason)
-            fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["columns", old.name]), before: old.canonical, after: nil, destructiveReason: reason))
+            fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["columns", old.name]), before: old.canonical, after: nil, destructiveReason: reason, forcesReplace: true))
         }
     }
 

@@ -59,7 +59,7 @@ private let libgit2Ready: Bool = {
 /// Not `Sendable`: keep an instance in one isolation domain and pass the values it
 /// returns (`Commit`, `Blob`) instead.
 public final class Repository {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// The working directory, with a trailing `/`; nil for a bare repository.
     public let workdir: String?
 

@@ -45,12 +45,62 @@ struct EnvironmentDecoder {
             }
             policy.prune = policyReader.bool("prune") ?? policy.prune
             policy.allowWorktree = policyReader.bool("allowWorktree") ?? policy.allowWorktree
+            policy.autoSync = policyReader.bool("autoSync") ?? policy.autoSync
+            if let node = policyReader.field("drift"), let text = policyReader.stringValue(node, "spec.policy.drift") {
+                if let value = Policy.Drift(rawValue: text) {
+                    policy.drift = value
+                } else {
+                    policyReader.error(node, "spec.policy.drift must be \"report\" or \"heal\", not \"\(text)\"")
+                }
+            }
             policyReader.finish()
+        }
+        var source = SourceSpec.current
+        if let sourceReader = spec.mapping("source") {
+            let branch = sourceReader.string("branch")
+            let revision = sourceReader.string("revision")
+            sourceReader.finish()
+            switch (branch, revision) {
+            case (let branch?, nil): source = .branch(branch)
+            case (nil, let revision?): source = .revision(revision)
+            case (nil, nil): break
+            case (_?, _?): sourceReader.error(sourceReader.node, "spec.source takes a branch or a revision, not both")
+            }
+        }
+        var promotion: Promotion?
+        if let promotionReader = spec.mapping("promotion") {
+            promotion = decodePromotion(promotionReader, environment: name)
         }
         spec.finish()
         guard let target else { return nil }
-        return Environment(name: name, target: target, variables: variables, policy: policy,
+        return Environment(name: name, target: target, variables: variables, policy: policy, source: source, promotion: promotion,
                            origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
+    }
+
+    private func decodePromotion(_ reader: MappingReader, environment: String) -> Promotion? {
+        defer { reader.finish() }
+        guard let fromNode = reader.field("from", required: true), let from = reader.stringValue(fromNode, "spec.promotion.from") else { return nil }
+        if from == environment { reader.error(fromNode, "an environment cannot promote from itself") }
+        var promotion = Promotion(from: from)
+        if let node = reader.field("soak") {
+            let text = node.scalarText ?? ""
+            if let seconds = Promotion.duration(text) {
+                promotion.soak = seconds
+            } else {
+                reader.error(node, "spec.promotion.soak \"\(text)\" is not a duration; write e.g. 30m, 1h or 1h30m")
+            }
+        }
+        if let gates = reader.field("requires") {
+            promotion.requires = []
+            for item in gates.items ?? [] {
+                guard let text = item.scalarText, let gate = Promotion.Gate(rawValue: text) else {
+                    reader.error(item, "unknown promotion gate \"\(item.scalarText ?? "")\"; gates are applied and no-drift")
+                    continue
+                }
+                promotion.requires.insert(gate)
+            }
+        }
+        return promotion
     }
 
     private func decodeTarget(_ reader: MappingReader) -> TargetSpec? {

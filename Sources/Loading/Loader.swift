@@ -14,6 +14,9 @@ public struct LoadedSource: Sendable {
 /// The manifests rendered for one environment.
 public struct DesiredState: Sendable {
     public var environment: Environment
+    /// The commit the manifests were read at (or `worktree`).
+    public var revision: String
+    public var shortRevision: String
     public var resources: [Resource]
     public var diagnostics: [Diagnostic]
     /// Library files the pipelines run, to check against the revision.
@@ -70,7 +73,10 @@ public enum Loader {
             resources.append(resource)
         }
         let lineage = Lineage.check(resources: resources, references: references.items)
-        return DesiredState(environment: environment, resources: resources, diagnostics: sink.diagnostics + lineage,
+        // Environment files of another revision are not this run's: only manifest problems count.
+        let parseProblems = loaded.diagnostics.filter { !($0.location?.path.hasPrefix(SourceSet.environmentDirectory + "/") ?? false) }
+        return DesiredState(environment: environment, revision: loaded.source.revision, shortRevision: loaded.source.shortRevision,
+                            resources: resources, diagnostics: parseProblems + sink.diagnostics + lineage,
                             libraries: references.items.filter { $0.kind == .library })
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Model
 import YAMLSource
 
@@ -33,7 +34,12 @@ struct ManifestDecoder {
         let subject = "\(id): "
         checkName(name, kind: kind, at: nameNode)
         let labels = metadata.stringMap("labels").mapValues(\.value)
-        let annotations = metadata.stringMap("annotations")
+        let annotations = metadata.stringMap("annotations", lists: [Resource.ignoreAnnotation])
+        if let ignore = annotations[Resource.ignoreAnnotation] {
+            for pointer in ignore.value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !pointer.hasPrefix("/") {
+                metadata.error(ignore.node, "annotation \(Resource.ignoreAnnotation): \"\(pointer)\" is not a JSON pointer; write fields as /properties/owner or /columns/email/comment")
+            }
+        }
         if let protect = annotations[Resource.protectAnnotation], !["true", "false"].contains(protect.value) {
             metadata.error(protect.node, "annotation \(Resource.protectAnnotation) must be \"true\" or \"false\", not \"\(protect.value)\"")
         }

@@ -76,8 +76,9 @@ final class MappingReader {
         return flag
     }
 
-    /// A mapping of strings; scalar booleans and numbers are taken as their text.
-    func stringMap(_ key: String) -> [String: (value: String, node: Node, keyNode: Node)] {
+    /// A mapping of strings; scalar booleans and numbers are taken as their text. For
+    /// the keys in `lists`, a list of strings is accepted too, joined with commas.
+    func stringMap(_ key: String, lists: Set<String> = []) -> [String: (value: String, node: Node, keyNode: Node)] {
         guard let value = field(key) else { return [:] }
         if case .null = value.scalar { return [:] }
         guard let pairs = value.pairs else {
@@ -93,6 +94,8 @@ final class MappingReader {
             switch pair.value.content {
             case .scalar(let text, _):
                 result[name] = (text, pair.value, pair.key)
+            case .sequence(let items) where lists.contains(name) && items.allSatisfy({ $0.scalarText != nil }):
+                result[name] = (items.compactMap(\.scalarText).joined(separator: ","), pair.value, pair.key)
             default:
                 error(pair.value, "\(path(key)).\(name) must be a string, not \(pair.value.shapeName)")
             }

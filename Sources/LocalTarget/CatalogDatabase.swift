@@ -79,7 +79,9 @@ public final class CatalogDatabase {
     func begin() throws(TargetError) { try run { () throws(SQLiteError) in try database.execute("BEGIN IMMEDIATE") } }
     func commit() throws(TargetError) { try run { () throws(SQLiteError) in try database.execute("COMMIT") } }
 
-    /// Runs one change's statements in a savepoint: all of them, or none.
+    /// Runs one change's statements in a savepoint: all of them, or none. The
+    /// change is committed at once (and the write lock taken again), so what the
+    /// journal calls applied is durable.
     func change(_ id: ResourceID, _ body: () throws(SQLiteError) -> Void) throws(TargetError) {
         try run(id) { () throws(SQLiteError) in
             try database.execute("SAVEPOINT change")
@@ -91,6 +93,8 @@ public final class CatalogDatabase {
                 try? database.execute("RELEASE change")
                 throw error
             }
+            try database.execute("COMMIT")
+            try database.execute("BEGIN IMMEDIATE")
         }
     }
 

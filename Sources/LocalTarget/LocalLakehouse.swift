@@ -9,7 +9,7 @@ import Model
 /// <root>/<catalog>/<schema>/<table>/_delta_log/00000000000000000000.json
 /// <root>/catalog.db        grants, pipelines, models (SQLite)
 /// <root>/flags.json        feature flags, in flagd's format
-/// <root>/.reconcile/inventory/<environment>.json
+/// <root>/.reconcile/state.db   history, inventory, locks, journal (SQLiteState)
 /// <root>/.trash/…          deleted namespaces and tables, kept for recovery
 /// ```
 public struct LocalLakehouse: Target {
@@ -148,7 +148,8 @@ public struct LocalLakehouse: Target {
         id.name.split(separator: ".").reduce(root) { $0.appendingPathComponent(String($1)) }
     }
 
-    private func ensureRoot() throws(TargetError) {
+    /// Creates the root if needed and checks it is writable.
+    public func ensureRoot() throws(TargetError) {
         do {
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         } catch {
@@ -286,33 +287,8 @@ public struct LocalLakehouse: Target {
 
     static func now() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
 
-    // MARK: Inventory
-
-    private func inventoryURL(_ environment: String) -> URL {
-        root.appendingPathComponent(".reconcile/inventory/\(environment).json")
-    }
-
-    public func loadInventory(environment: String) throws(TargetError) -> Inventory {
-        let url = inventoryURL(environment)
-        guard let data = FileManager.default.contents(atPath: url.path) else { return Inventory(environment: environment) }
-        do {
-            return try JSONDecoder().decode(Inventory.self, from: data)
-        } catch {
-            throw TargetError(nil, "\(url.path) is not a readable inventory (\(error)); restore it from a backup, since prune relies on it")
-        }
-    }
-
-    public func saveInventory(_ inventory: Inventory) throws(TargetError) {
-        let url = inventoryURL(inventory.environment)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try Files.replaceAtomically(try encoder.encode(inventory), at: url, id: nil)
-        } catch let error as TargetError {
-            throw error
-        } catch {
-            throw TargetError(nil, "cannot save the inventory at \(url.path): \(Files.reason(error))")
-        }
+    /// Where this lakehouse keeps its environments' state: history, inventory, locks.
+    public var stateStorePath: (path: String, display: String) {
+        (root.appendingPathComponent(".reconcile/state.db").path, "\(displayRoot)/.reconcile/state.db")
     }
 }

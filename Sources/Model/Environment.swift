@@ -4,14 +4,83 @@ public struct Environment: Sendable, Hashable {
     public var target: TargetSpec
     public var variables: [String: String]
     public var policy: Policy
+    /// Which revision of the manifests this environment runs.
+    public var source: SourceSpec
+    /// Where its revisions come from, and the gates on the way.
+    public var promotion: Promotion?
     public var origin: SourceLocation?
 
-    public init(name: String, target: TargetSpec, variables: [String: String] = [:], policy: Policy = Policy(), origin: SourceLocation? = nil) {
+    public init(name: String, target: TargetSpec, variables: [String: String] = [:], policy: Policy = Policy(),
+                source: SourceSpec = .current, promotion: Promotion? = nil, origin: SourceLocation? = nil) {
         self.name = name
         self.target = target
         self.variables = variables
         self.policy = policy
+        self.source = source
+        self.promotion = promotion
         self.origin = origin
+    }
+}
+
+/// The revision an environment's manifests are read at.
+public enum SourceSpec: Sendable, Hashable {
+    /// The revision reconcile runs on (`--revision`, default HEAD).
+    case current
+    /// The tip of a branch.
+    case branch(String)
+    /// A pinned commit, moved by promote and rollback.
+    case revision(String)
+}
+
+/// `spec.promotion`: the environment a revision must pass through first, and how long
+/// it must have run there.
+public struct Promotion: Sendable, Hashable {
+    public enum Gate: String, Sendable, Hashable, CaseIterable {
+        case applied, noDrift = "no-drift"
+    }
+
+    public var from: String
+    /// Seconds since the source environment's apply.
+    public var soak: Double
+    public var requires: Set<Gate>
+
+    public init(from: String, soak: Double = 0, requires: Set<Gate> = Set(Gate.allCases)) {
+        self.from = from
+        self.soak = soak
+        self.requires = requires
+    }
+
+    /// Parses `90s`, `10m`, `1h`, `2d`, `1h30m`.
+    public static func duration(_ text: String) -> Double? {
+        var total = 0.0
+        var number = ""
+        var sawUnit = false
+        for character in text.trimmingSpaces {
+            if character.isNumber || character == "." {
+                number.append(character)
+                continue
+            }
+            guard let value = Double(number) else { return nil }
+            switch character {
+            case "s": total += value
+            case "m": total += value * 60
+            case "h": total += value * 3600
+            case "d": total += value * 86400
+            default: return nil
+            }
+            number = ""
+            sawUnit = true
+        }
+        if !number.isEmpty { return number == "0" ? total : nil }
+        return sawUnit ? total : nil
+    }
+}
+
+extension String {
+    var trimmingSpaces: Substring {
+        let start = firstIndex { !$0.isWhitespace } ?? endIndex
+        let end = lastIndex { !$0.isWhitespace }.map { index(after: $0) } ?? endIndex
+        return start < end ? self[start..<end] : ""
     }
 }
 
@@ -34,15 +103,25 @@ public struct Policy: Sendable, Hashable {
         case allow, deny
     }
 
+    public enum Drift: String, Sendable, Hashable, CaseIterable {
+        case report, heal
+    }
+
     public var destructive: Destructive
     /// Delete resources this environment created whose manifests are gone.
     public var prune: Bool
     /// Allow `apply --worktree` (uncommitted manifests); off by default.
     public var allowWorktree: Bool
+    /// What the watch loop does with drift.
+    public var drift: Drift
+    /// Whether the watch loop applies new revisions by itself.
+    public var autoSync: Bool
 
-    public init(destructive: Destructive = .allow, prune: Bool = true, allowWorktree: Bool = false) {
+    public init(destructive: Destructive = .allow, prune: Bool = true, allowWorktree: Bool = false, drift: Drift = .report, autoSync: Bool = false) {
         self.destructive = destructive
         self.prune = prune
         self.allowWorktree = allowWorktree
+        self.drift = drift
+        self.autoSync = autoSync
     }
 }

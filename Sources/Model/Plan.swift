@@ -14,15 +14,23 @@ public struct FieldChange: Sendable, Hashable, Codable {
     public var path: String
     public var before: Value?
     public var after: Value?
-    /// Why this field forces a replace, or is destructive; nil when it is neither.
+    /// Why this field change can lose data or access; nil when it cannot.
     public var destructiveReason: String?
+    /// The target cannot make this change in place: the resource is replaced.
+    public var forcesReplace: Bool
 
-    public init(op: Op, path: String, before: Value?, after: Value?, destructiveReason: String? = nil) {
+    public init(op: Op, path: String, before: Value?, after: Value?, destructiveReason: String? = nil, forcesReplace: Bool = false) {
         self.op = op
         self.path = path
         self.before = before
         self.after = after
         self.destructiveReason = destructiveReason
+        self.forcesReplace = forcesReplace
+    }
+
+    /// Whether `pointer` names this field or one of its parents.
+    public func isUnder(_ pointer: String) -> Bool {
+        path == pointer || path.hasPrefix(pointer.hasSuffix("/") ? pointer : pointer + "/")
     }
 
     /// The pointer's segments, unescaped (`~1` is `/`, `~0` is `~`).

@@ -180,6 +180,14 @@ public struct Resource: Sendable, Hashable {
 
     public var isProtected: Bool { annotations[Self.protectAnnotation] == "true" }
 
+    /// `reconcile/ignore`: JSON pointers (comma-separated, or a YAML list) of fields
+    /// whose differences are neither planned nor reported as drift.
+    public static let ignoreAnnotation = "reconcile/ignore"
+
+    public var ignoredFields: [String] {
+        (annotations[Self.ignoreAnnotation] ?? "").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }.map(String.init)
+    }
+
     /// What must exist before this resource: its namespaces, and what its spec
     /// names (a pipeline's catalog, schema and tables; the securable of grants).
     public var dependencies: [ResourceID] {

@@ -31,13 +31,18 @@ public struct Inventory: Sendable, Hashable, Codable {
 
     /// Records the effect of one applied change.
     public mutating func record(_ change: Change) {
+        entries[change.id] = Self.entry(after: change)
+    }
+
+    /// The entry a resource has once `change` is applied; nil once it is deleted.
+    public static func entry(after change: Change) -> Entry? {
         switch change.action {
         case .create, .update, .replace:
             var principals: [String]?
             if case .grants(let grants)? = change.desired?.spec { principals = grants.grants.keys.sorted() }
-            entries[change.id] = Entry(protected: change.desired?.isProtected ?? false, principals: principals)
+            return Entry(protected: change.desired?.isProtected ?? false, principals: principals)
         case .delete:
-            entries[change.id] = nil
+            return nil
         }
     }
 
@@ -89,9 +94,6 @@ public protocol Target {
     func observe() throws(TargetError) -> [Resource]
     /// Carries out one change. On error nothing of this change may remain half done.
     func apply(_ change: Change) throws(TargetError)
-    /// The environment's inventory, as last saved.
-    func loadInventory(environment: String) throws(TargetError) -> Inventory
-    func saveInventory(_ inventory: Inventory) throws(TargetError)
     /// Called once before the first change of an apply: take locks, so that a busy
     /// target fails before anything is changed.
     func beginApply(_ plan: Plan) throws(TargetError)

@@ -36,12 +36,16 @@ public struct Node: Sendable {
 
     public var content: Content
     public var mark: Mark
+    /// Just past the node's last character (for a block collection, where the next
+    /// token starts).
+    public var end: Mark
     /// An explicit tag (`!!str`, `!custom`), if the source gave one.
     public var tag: String?
 
-    public init(_ content: Content, mark: Mark, tag: String? = nil) {
+    public init(_ content: Content, mark: Mark, end: Mark? = nil, tag: String? = nil) {
         self.content = content
         self.mark = mark
+        self.end = end ?? mark
         self.tag = tag
     }
 }

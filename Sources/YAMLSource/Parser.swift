@@ -25,6 +25,7 @@ struct Event {
     }
     var kind: Kind
     var mark: Mark
+    var end: Mark = Mark(line: 0, column: 0)
     var anchor: String?
     var tag: String?
     var value: String = ""
@@ -60,6 +61,12 @@ final class EventReader {
         guard yaml_parser_parse(parser, &raw) == 1 else { throw currentError() }
         defer { yaml_event_delete(&raw) }
         let mark = Mark(line: Int(raw.start_mark.line) + 1, column: Int(raw.start_mark.column) + 1)
+        var event = try event(raw, mark)
+        event.end = Mark(line: Int(raw.end_mark.line) + 1, column: Int(raw.end_mark.column) + 1)
+        return event
+    }
+
+    private func event(_ raw: yaml_event_t, _ mark: Mark) throws(YAMLError) -> Event {
         switch raw.type {
         case YAML_STREAM_START_EVENT: return Event(kind: .streamStart, mark: mark)
         case YAML_STREAM_END_EVENT: return Event(kind: .streamEnd, mark: mark)
@@ -170,7 +177,7 @@ struct TreeBuilder {
         let built: Node
         switch event.kind {
         case .scalar:
-            built = Node(.scalar(event.value, event.style), mark: event.mark, tag: event.tag)
+            built = Node(.scalar(event.value, event.style), mark: event.mark, end: event.end, tag: event.tag)
         case .alias:
             guard let name = event.anchor, let target = anchors[name] else {
                 throw YAMLError(path: path, mark: event.mark, message: "unknown alias \"*\(event.anchor ?? "")\"; define the anchor \"&\(event.anchor ?? "")\" before using it")
@@ -178,14 +185,15 @@ struct TreeBuilder {
             return target
         case .sequenceStart:
             var items: [Node] = []
-            while true {
-                let next = try reader.next()
-                if next.kind == .sequenceEnd { break }
+            var next = try reader.next()
+            while next.kind != .sequenceEnd {
                 items.append(try node(from: next))
+                next = try reader.next()
             }
-            built = Node(.sequence(items), mark: event.mark, tag: event.tag)
+            built = Node(.sequence(items), mark: event.mark, end: next.end, tag: event.tag)
         case .mappingStart:
-            built = Node(.mapping(try mapping()), mark: event.mark, tag: event.tag)
+            let (pairs, end) = try mapping()
+            built = Node(.mapping(pairs), mark: event.mark, end: end, tag: event.tag)
         default:
             throw YAMLError(path: path, mark: event.mark, message: "unexpected YAML structure")
         }
@@ -193,13 +201,14 @@ struct TreeBuilder {
         return built
     }
 
-    private mutating func mapping() throws(YAMLError) -> [Node.Pair] {
+    private mutating func mapping() throws(YAMLError) -> ([Node.Pair], Mark) {
         var pairs: [Node.Pair] = []
         var seen: [String: Mark] = [:]
         var merged: [Node.Pair] = []
+        var end = Mark(line: 0, column: 0)
         while true {
             let next = try reader.next()
-            if next.kind == .mappingEnd { break }
+            if next.kind == .mappingEnd { end = next.end; break }
             let key = try node(from: next)
             let value = try node(from: try reader.next())
             if case .scalar("<<", .plain) = key.content {
@@ -220,7 +229,7 @@ struct TreeBuilder {
             seen[text] = pair.key.mark
             pairs.append(pair)
         }
-        return pairs
+        return (pairs, end)
     }
 
     private func mergeSources(_ value: Node) throws(YAMLError) -> [Node.Pair] {

@@ -107,12 +107,13 @@ final class Project: @unchecked Sendable {
         try #require(try deltaRS([table])[table])
     }
 
-    /// Every file under the lakehouse with its contents, to prove nothing changed.
+    /// Every file under the lakehouse with its contents, to prove nothing changed
+    /// (the state store's bookkeeping under .reconcile/ aside).
     func lakehouseFingerprint(_ env: String = "dev") throws -> [String: String] {
         let root = url.appendingPathComponent(".lakehouse/\(env)")
         var files: [String: String] = [:]
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [:] }
-        for case let file as URL in walker {
+        for case let file as URL in walker where !file.path.contains("/.reconcile/") && !file.path.hasSuffix("/.reconcile") {
             var isDirectory: ObjCBool = false
             FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory)
             files[file.path] = isDirectory.boolValue ? "<dir>" : ((try? String(contentsOf: file, encoding: .utf8)) ?? "<binary>")

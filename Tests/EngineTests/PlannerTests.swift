@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Model
 @testable import Engine
 
@@ -103,7 +104,7 @@ import Model
     /// A target that records what it is asked and fails on one resource.
     final class RecordingTarget: Target {
         var applied: [ResourceID] = []
-        var inventory: Inventory?
+        var began = 0, ended = 0
         let failOn: ResourceID?
 
         init(failOn: ResourceID? = nil) { self.failOn = failOn }
@@ -114,18 +115,35 @@ import Model
             if change.id == failOn { throw TargetError(change.id, "boom") }
             applied.append(change.id)
         }
-        func loadInventory(environment: String) throws(TargetError) -> Inventory { inventory ?? Inventory(environment: environment) }
-        func saveInventory(_ inventory: Inventory) throws(TargetError) { self.inventory = inventory }
+        func beginApply(_ plan: Plan) throws(TargetError) { began += 1 }
+        func endApply() throws(TargetError) { ended += 1 }
     }
 
-    @Test func stopsAtTheFirstFailureAndRecordsWhatWasDone() throws {
+    @Test func stopsAtTheFirstFailureAndJournalsEveryChange() throws {
         let desired = [Fixture.catalog("main"), Fixture.schema("main.s"), Fixture.table("main.s.t", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: desired, observed: []))
         let target = RecordingTarget(failOn: ResourceID(.schema, "main.s"))
-        let report = try Applier.apply(plan, to: target)
+        let store = MemoryStateStore()
+        let report = try Applier.apply(plan, to: target, context: .init(store: store, actor: "ana", kind: .apply, digest: "abc"))
         #expect(!report.succeeded)
         #expect(report.outcomes == [.applied, .failed("boom"), .notAttempted])
         #expect(target.applied == [ResourceID(.catalog, "main")])
-        #expect(target.inventory?.resources == [ResourceID(.catalog, "main")])
+        #expect((target.began, target.ended) == (1, 1))
+        #expect(try store.inventory("dev").resources == [ResourceID(.catalog, "main")])
+        let record = try #require(store.records.first)
+        #expect(record.outcome == .failed)
+        #expect(record.actor == "ana" && record.planDigest == "abc" && record.revision == "abc1234")
+        #expect(record.changes.map(\.status) == [.applied, .failed, .notAttempted])
+        #expect(record.changes[1].error == "boom")
+    }
+
+    @Test func aSuccessfulApplyIsRecordedWhole() throws {
+        let desired = [Fixture.catalog("main"), Fixture.schema("main.s")]
+        let store = MemoryStateStore()
+        let report = try Applier.apply(Planner.plan(Fixture.input(desired: desired, observed: [])), to: RecordingTarget(),
+                                       context: .init(store: store, actor: "ana", kind: .heal, digest: "d"))
+        #expect(report.succeeded)
+        #expect(try store.lastSuccessfulApply("dev")?.kind == .heal)
+        #expect(store.records[0].changes.allSatisfy { $0.status == .applied })
     }
 }

@@ -42,7 +42,7 @@ func render(_ manifest: String, extra: [String: String] = [:]) -> DesiredState {
     let loaded = Loader.load(source(["environments/dev.yaml": devEnvironment, "manifests/m.yaml": manifest].merging(extra) { $1 }))
     let environment = try! Loader.environment("dev", in: loaded)
     var state = Loader.render(loaded, for: environment)
-    state.diagnostics = loaded.diagnostics + state.diagnostics
+    state.diagnostics = loaded.diagnostics.filter { $0.location?.path.hasPrefix("environments/") ?? false } + state.diagnostics
     return state
 }
 

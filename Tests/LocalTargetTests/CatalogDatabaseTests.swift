@@ -6,6 +6,8 @@ import TestSupport
 @testable import LocalTarget
 
 @Suite struct CatalogDatabaseTests {
+    let store = MemoryStateStore()
+
     let namespaces = [
         Resource(id: ResourceID(.catalog, "main"), spec: .catalog(NamespaceSpec())),
         Resource(id: ResourceID(.schema, "main.ml"), spec: .schema(NamespaceSpec())),
@@ -32,13 +34,13 @@ import TestSupport
 
     func plan(_ lakehouse: LocalLakehouse, _ desired: [Resource]) throws -> Plan {
         Planner.plan(.init(environment: "dev", revision: "r", target: lakehouse.summary, desired: desired,
-                           observed: try lakehouse.observe(), inventory: try lakehouse.loadInventory(environment: "dev"), prune: true))
+                           observed: try lakehouse.observe(), inventory: try store.inventory("dev"), prune: true))
     }
 
     @discardableResult
     func converge(_ lakehouse: LocalLakehouse, _ desired: [Resource]) throws -> Plan {
         let plan = try plan(lakehouse, desired)
-        let report = try Applier.apply(plan, to: lakehouse)
+        let report = try Applier.apply(plan, to: lakehouse, context: .init(store: store, actor: "test", kind: .apply, digest: "d"))
         #expect(report.succeeded, "\(report.outcomes)")
         #expect(try self.plan(lakehouse, desired).hasChanges == false, "converges in one apply")
         return plan

@@ -6,6 +6,8 @@ import TestSupport
 @testable import LocalTarget
 
 @Suite struct LocalLakehouseTests {
+    let store = MemoryStateStore()
+
     let columns = [
         Column(name: "id", type: .long, nullable: false, comment: "key"),
         Column(name: "code", type: .varchar(8)),
@@ -24,15 +26,15 @@ import TestSupport
     @discardableResult
     func converge(_ lakehouse: LocalLakehouse, _ resources: [Resource]) throws -> Plan {
         let plan = Planner.plan(.init(environment: "dev", revision: "r", target: lakehouse.summary, desired: resources,
-                                      observed: try lakehouse.observe(), inventory: try lakehouse.loadInventory(environment: "dev"), prune: true))
-        let report = try Applier.apply(plan, to: lakehouse)
+                                      observed: try lakehouse.observe(), inventory: try store.inventory("dev"), prune: true))
+        let report = try Applier.apply(plan, to: lakehouse, context: .init(store: store, actor: "test", kind: .apply, digest: "d"))
         #expect(report.succeeded, "\(report.outcomes)")
         return plan
     }
 
     func replan(_ lakehouse: LocalLakehouse, _ resources: [Resource]) throws -> Plan {
         Planner.plan(.init(environment: "dev", revision: "r", target: lakehouse.summary, desired: resources,
-                           observed: try lakehouse.observe(), inventory: try lakehouse.loadInventory(environment: "dev"), prune: true))
+                           observed: try lakehouse.observe(), inventory: try store.inventory("dev"), prune: true))
     }
 
     @Test func whatIsWrittenIsObservedTheSame() throws {
@@ -47,7 +49,7 @@ import TestSupport
         #expect(observed[0].spec == .catalog(NamespaceSpec(comment: "c", owner: "o", properties: ["k": "v"])))
         #expect(observed[2].observation == Observation(version: 0, hasData: false))
         #expect(try replan(lakehouse, desired(spec)).hasChanges == false)
-        #expect(try lakehouse.loadInventory(environment: "dev").resources.count == 3)
+        #expect(try store.inventory("dev").resources.count == 3)
     }
 
     @Test func updatesAppendACommitKeepingTheTableIdentity() throws {
@@ -167,7 +169,7 @@ import TestSupport
         let trash = try FileManager.default.contentsOfDirectory(atPath: dir.url.appendingPathComponent("lake/.trash").path)
         #expect(trash.count == 1)
         #expect(trash[0].hasSuffix("Table-main.s.t"))
-        #expect(try lakehouse.loadInventory(environment: "dev").resources.count == 2)
+        #expect(try store.inventory("dev").resources.count == 2)
     }
 
     @Test func anUnwritableRootIsAClearError() throws {

@@ -1,0 +1,47 @@
+import Model
+
+/// A rollback keeps data unless told otherwise: every destructive change is taken
+/// out of the plan and said to stay, with why. A table that would be replaced only
+/// because it has columns the older revision lacks keeps those columns and gets the
+/// rest of its changes in place.
+public enum Preservation {
+    public static func apply(_ plan: Plan) -> Plan {
+        var plan = plan
+        var kept: [Change] = []
+        for change in plan.changes {
+            guard change.isDestructive else { kept.append(change); continue }
+            if change.id.kind == .table, change.action == .replace, let reduced = keepingColumns(change) {
+                let dropped = change.fields.filter { $0.op == .remove && $0.segments.first == "columns" }.map { $0.segments[1] }
+                for column in dropped {
+                    plan.notices.append(Notice(change.id, "column \"\(column)\" stays: dropping it would delete its data; pass --allow-destructive to drop it"))
+                }
+                if let reduced { kept.append(reduced) }
+                continue
+            }
+            plan.notices.append(Notice(change.id, "stays as it is (\(change.action.rawValue) not made): \(change.destructiveReasons.joined(separator: "; ")); pass --allow-destructive to make it"))
+        }
+        plan.changes = kept
+        return plan
+    }
+
+    /// The change with the dropped columns kept; `.some(nil)` when nothing else is
+    /// left to change; nil when something other than a dropped column is destructive.
+    static func keepingColumns(_ change: Change) -> Change?? {
+        guard case .table(var desired)? = change.desired?.spec, case .table(let observed)? = change.observed?.spec else { return nil }
+        let drops = change.fields.filter { $0.op == .remove && $0.segments.first == "columns" && $0.segments.count == 2 }
+        let others = change.fields.filter { field in !drops.contains(field) }
+        guard !drops.isEmpty, others.allSatisfy({ $0.destructiveReason == nil }) else { return nil }
+        for field in drops {
+            if let column = observed.column(named: field.segments[1]) { desired.columns.append(column) }
+        }
+        guard !others.isEmpty, var resource = change.desired else { return .some(nil) }
+        resource.spec = .table(desired)
+        var reduced = change
+        reduced.desired = resource
+        reduced.action = .update
+        reduced.fields = others
+        reduced.destructiveReasons = []
+        reduced.reasons = ["the manifest differs from the table; columns it no longer lists are kept"]
+        return .some(reduced)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+/// Who holds an environment's apply lock.
+public struct LockInfo: Sendable, Hashable, Codable {
+    public var owner: String
+    public var pid: Int32
+    public var host: String
+    /// The process's start time as the kernel reports it, so a reused pid is not
+    /// mistaken for the holder.
+    public var processStart: String
+    public var since: Date
+    public var command: String
+
+    public init(owner: String, pid: Int32, host: String, processStart: String, since: Date, command: String) {
+        self.owner = owner
+        self.pid = pid
+        self.host = host
+        self.processStart = processStart
+        self.since = since
+        self.command = command
+    }
+
+    public var description: String { "\(command) by \(owner) (pid \(pid) on \(host), since \(Self.format(since)))" }
+
+    public static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+/// One change of an apply, as the journal records it.
+public struct ChangeRecord: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, Codable {
+        case pending, started, applied, failed, notAttempted = "not-attempted", interrupted
+    }
+
+    public var position: Int
+    public var resource: ResourceID
+    public var action: Action
+    public var status: Status
+    public var error: String?
+
+    public init(position: Int, resource: ResourceID, action: Action, status: Status, error: String? = nil) {
+        self.position = position
+        self.resource = resource
+        self.action = action
+        self.status = status
+        self.error = error
+    }
+}
+
+/// One apply in an environment's history.
+public struct ApplyRecord: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, Codable { case apply, heal, rollback }
+    public enum Outcome: String, Sendable, Hashable, Codable { case running, succeeded, failed, interrupted }
+
+    public var id: Int
+    public var environment: String
+    public var revision: String
+    public var planDigest: String
+    public var actor: String
+    public var kind: Kind
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var outcome: Outcome
+    public var changes: [ChangeRecord]
+
+    public init(id: Int, environment: String, revision: String, planDigest: String, actor: String, kind: Kind,
+                startedAt: Date, finishedAt: Date?, outcome: Outcome, changes: [ChangeRecord]) {
+        self.id = id
+        self.environment = environment
+        self.revision = revision
+        self.planDigest = planDigest
+        self.actor = actor
+        self.kind = kind
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.changes = changes
+    }
+}
+
+/// Promotion into an environment is held (after a rollback) until released.
+public struct Hold: Sendable, Hashable {
+    public var environment: String
+    public var reason: String
+    public var revision: String
+    public var actor: String
+    public var since: Date
+
+    public init(environment: String, reason: String, revision: String, actor: String, since: Date) {
+        self.environment = environment
+        self.reason = reason
+        self.revision = revision
+        self.actor = actor
+        self.since = since
+    }
+}
+
+/// What an environment remembers between runs: history, inventory, its lock, the
+/// journal of the apply in progress, and holds. One implementation keeps it in an
+/// SQLite file in the target's root; a shared store can implement the same.
+public protocol StateStore: AnyObject {
+    var location: String { get }
+
+    func inventory(_ environment: String) throws(TargetError) -> Inventory
+
+    /// Takes the lock, or returns who holds it.
+    func acquireLock(_ environment: String, _ lock: LockInfo) throws(TargetError) -> LockInfo?
+    func releaseLock(_ environment: String, pid: Int32) throws(TargetError)
+    func currentLock(_ environment: String) throws(TargetError) -> LockInfo?
+    /// Removes the lock whoever holds it (`reconcile unlock`, after checks).
+    func breakLock(_ environment: String) throws(TargetError)
+
+    /// Writes the journal of a new apply (every change pending) and returns its id.
+    func startApply(_ environment: String, revision: String, planDigest: String, actor: String, kind: ApplyRecord.Kind,
+                    changes: [(ResourceID, Action)]) throws(TargetError) -> Int
+    func changeStarted(_ apply: Int, position: Int) throws(TargetError)
+    /// Marks a change applied and records its effect on the inventory, together.
+    func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?) throws(TargetError)
+    func changeFailed(_ apply: Int, position: Int, error: String) throws(TargetError)
+    func finishApply(_ apply: Int, outcome: ApplyRecord.Outcome) throws(TargetError)
+
+    func history(_ environment: String, limit: Int) throws(TargetError) -> [ApplyRecord]
+
+    func hold(_ environment: String) throws(TargetError) -> Hold?
+    func setHold(_ hold: Hold) throws(TargetError)
+    func releaseHold(_ environment: String) throws(TargetError)
+}
+
+extension StateStore {
+    /// The newest apply that succeeded.
+    public func lastSuccessfulApply(_ environment: String) throws(TargetError) -> ApplyRecord? {
+        try history(environment, limit: 1000).first { $0.outcome == .succeeded }
+    }
+}

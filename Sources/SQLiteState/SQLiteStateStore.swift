@@ -1,0 +1,240 @@
+import Foundation
+import Model
+import SQLite
+
+/// The state store in an SQLite file (by default `<target root>/.reconcile/state.db`).
+/// Each write is its own transaction, so a killed process leaves every record whole.
+public final class SQLiteStateStore: StateStore {
+    public let location: String
+    private let database: Database
+
+    static let schema = """
+    CREATE TABLE IF NOT EXISTS applies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, environment TEXT NOT NULL, revision TEXT NOT NULL, plan_digest TEXT NOT NULL,
+        actor TEXT NOT NULL, kind TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL, outcome TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS applies_by_environment ON applies (environment, id);
+    CREATE TABLE IF NOT EXISTS apply_changes (
+        apply_id INTEGER NOT NULL, position INTEGER NOT NULL, resource TEXT NOT NULL, action TEXT NOT NULL,
+        status TEXT NOT NULL, error TEXT, PRIMARY KEY (apply_id, position));
+    CREATE TABLE IF NOT EXISTS inventory (
+        environment TEXT NOT NULL, resource TEXT NOT NULL, protected INTEGER NOT NULL DEFAULT 0, principals TEXT,
+        PRIMARY KEY (environment, resource));
+    CREATE TABLE IF NOT EXISTS locks (
+        environment TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
+        process_start TEXT NOT NULL, since REAL NOT NULL, command TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS holds (
+        environment TEXT PRIMARY KEY, reason TEXT NOT NULL, revision TEXT NOT NULL, actor TEXT NOT NULL, since REAL NOT NULL);
+    """
+
+    /// Opens the store at `path`, creating it (and its directory) if needed.
+    public init(path: String, displayPath: String, busyTimeoutMilliseconds: Int32 = 10_000) throws(TargetError) {
+        location = displayPath
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        } catch {
+            throw TargetError(nil, "cannot create the state store's directory for \(displayPath): \(error.localizedDescription)")
+        }
+        do throws(SQLiteError) {
+            database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            try database.execute("PRAGMA journal_mode=WAL")
+            try database.execute(Self.schema)
+        } catch {
+            throw TargetError(nil, "cannot open the state store \(displayPath): \(error.message)")
+        }
+    }
+
+    private func run<T>(_ body: () throws(SQLiteError) -> T) throws(TargetError) -> T {
+        do {
+            return try body()
+        } catch {
+            if error.isBusy {
+                throw TargetError(nil, "the state store \(location) is locked by another process for too long; run again when it finishes")
+            }
+            throw TargetError(nil, "state store \(location): \(error.message)")
+        }
+    }
+
+    /// Runs statements in one write transaction.
+    private func write(_ body: () throws(SQLiteError) -> Void) throws(TargetError) {
+        try run { () throws(SQLiteError) in
+            try database.execute("BEGIN IMMEDIATE")
+            do throws(SQLiteError) {
+                try body()
+                try database.execute("COMMIT")
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    // MARK: Inventory
+
+    public func inventory(_ environment: String) throws(TargetError) -> Inventory {
+        let rows = try run { () throws(SQLiteError) in
+            try database.query("SELECT resource, protected, principals FROM inventory WHERE environment = ?", [.text(environment)])
+        }
+        var inventory = Inventory(environment: environment)
+        for row in rows {
+            guard let id = row[0].string.flatMap(ResourceID.init(parsing:)) else { continue }
+            let principals = row[2].string.map { $0.isEmpty ? [] : $0.components(separatedBy: "\n") }
+            inventory.entries[id] = Inventory.Entry(protected: row[1].int == 1, principals: principals)
+        }
+        return inventory
+    }
+
+    // MARK: Lock
+
+    public func acquireLock(_ environment: String, _ lock: LockInfo) throws(TargetError) -> LockInfo? {
+        var holder: LockInfo?
+        try write { () throws(SQLiteError) in
+            if let existing = try lockRow(environment) {
+                holder = existing
+                return
+            }
+            try database.query("INSERT INTO locks VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                .text(environment), .text(lock.owner), .int(Int64(lock.pid)), .text(lock.host), .text(lock.processStart),
+                .real(lock.since.timeIntervalSince1970), .text(lock.command),
+            ])
+        }
+        return holder
+    }
+
+    public func releaseLock(_ environment: String, pid: Int32) throws(TargetError) {
+        try write { () throws(SQLiteError) in
+            try database.query("DELETE FROM locks WHERE environment = ? AND pid = ?", [.text(environment), .int(Int64(pid))])
+        }
+    }
+
+    public func currentLock(_ environment: String) throws(TargetError) -> LockInfo? {
+        try run { () throws(SQLiteError) in try lockRow(environment) }
+    }
+
+    public func breakLock(_ environment: String) throws(TargetError) {
+        try write { () throws(SQLiteError) in
+            try database.query("DELETE FROM locks WHERE environment = ?", [.text(environment)])
+        }
+    }
+
+    private func lockRow(_ environment: String) throws(SQLiteError) -> LockInfo? {
+        guard let row = try database.query("SELECT owner, pid, host, process_start, since, command FROM locks WHERE environment = ?", [.text(environment)]).first else {
+            return nil
+        }
+        let since: Double
+        if case .real(let value) = row[4] { since = value } else { since = Double(row[4].int ?? 0) }
+        return LockInfo(owner: row[0].string ?? "", pid: Int32(row[1].int ?? 0), host: row[2].string ?? "",
+                        processStart: row[3].string ?? "", since: Date(timeIntervalSince1970: since), command: row[5].string ?? "")
+    }
+
+    // MARK: Journal and history
+
+    public func startApply(_ environment: String, revision: String, planDigest: String, actor: String, kind: ApplyRecord.Kind,
+                           changes: [(ResourceID, Action)]) throws(TargetError) -> Int {
+        var id = 0
+        try write { () throws(SQLiteError) in
+            try database.query("INSERT INTO applies (environment, revision, plan_digest, actor, kind, started_at, outcome) VALUES (?, ?, ?, ?, ?, ?, 'running')", [
+                .text(environment), .text(revision), .text(planDigest), .text(actor), .text(kind.rawValue), .real(Date().timeIntervalSince1970),
+            ])
+            id = try database.query("SELECT last_insert_rowid()").first?.first?.int ?? 0
+            for (position, change) in changes.enumerated() {
+                try database.query("INSERT INTO apply_changes VALUES (?, ?, ?, ?, 'pending', NULL)", [
+                    .int(Int64(id)), .int(Int64(position)), .text(change.0.description), .text(change.1.rawValue),
+                ])
+            }
+        }
+        return id
+    }
+
+    private func setStatus(_ apply: Int, _ position: Int, _ status: ChangeRecord.Status, error: String? = nil) throws(SQLiteError) {
+        try database.query("UPDATE apply_changes SET status = ?, error = ? WHERE apply_id = ? AND position = ?",
+                           [.text(status.rawValue), SQLValue(error), .int(Int64(apply)), .int(Int64(position))])
+    }
+
+    public func changeStarted(_ apply: Int, position: Int) throws(TargetError) {
+        try write { () throws(SQLiteError) in try setStatus(apply, position, .started) }
+    }
+
+    public func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?) throws(TargetError) {
+        try write { () throws(SQLiteError) in
+            try setStatus(apply, position, .applied)
+            try database.query("DELETE FROM inventory WHERE environment = ? AND resource = ?", [.text(environment), .text(id.description)])
+            if let entry {
+                try database.query("INSERT INTO inventory VALUES (?, ?, ?, ?)", [
+                    .text(environment), .text(id.description), SQLValue(entry.protected), SQLValue(entry.principals?.joined(separator: "\n")),
+                ])
+            }
+        }
+    }
+
+    public func changeFailed(_ apply: Int, position: Int, error: String) throws(TargetError) {
+        try write { () throws(SQLiteError) in try setStatus(apply, position, .failed, error: error) }
+    }
+
+    /// Closes an apply: what never started is marked not attempted, what started
+    /// and never finished (a killed apply) interrupted.
+    public func finishApply(_ apply: Int, outcome: ApplyRecord.Outcome) throws(TargetError) {
+        try write { () throws(SQLiteError) in
+            try database.query("UPDATE apply_changes SET status = 'not-attempted' WHERE apply_id = ? AND status = 'pending'", [.int(Int64(apply))])
+            try database.query("UPDATE apply_changes SET status = 'interrupted' WHERE apply_id = ? AND status = 'started'", [.int(Int64(apply))])
+            try database.query("UPDATE applies SET outcome = ?, finished_at = ? WHERE id = ?",
+                               [.text(outcome.rawValue), .real(Date().timeIntervalSince1970), .int(Int64(apply))])
+        }
+    }
+
+    public func history(_ environment: String, limit: Int) throws(TargetError) -> [ApplyRecord] {
+        try run { () throws(SQLiteError) in
+            let applies = try database.query("""
+                SELECT id, revision, plan_digest, actor, kind, started_at, finished_at, outcome FROM applies
+                WHERE environment = ? ORDER BY id DESC LIMIT ?
+                """, [.text(environment), .int(Int64(limit))])
+            return try applies.map { (row: [SQLValue]) throws(SQLiteError) -> ApplyRecord in
+                let id = row[0].int ?? 0
+                let changes = try database.query("SELECT position, resource, action, status, error FROM apply_changes WHERE apply_id = ? ORDER BY position", [.int(Int64(id))])
+                    .compactMap { change -> ChangeRecord? in
+                        guard let resource = change[1].string.flatMap(ResourceID.init(parsing:)),
+                              let action = change[2].string.flatMap(Action.init(rawValue:)),
+                              let status = change[3].string.flatMap(ChangeRecord.Status.init(rawValue:)) else { return nil }
+                        return ChangeRecord(position: change[0].int ?? 0, resource: resource, action: action, status: status, error: change[4].string)
+                    }
+                return ApplyRecord(
+                    id: id, environment: environment, revision: row[1].string ?? "", planDigest: row[2].string ?? "",
+                    actor: row[3].string ?? "", kind: row[4].string.flatMap(ApplyRecord.Kind.init(rawValue:)) ?? .apply,
+                    startedAt: Self.date(row[5]) ?? Date(timeIntervalSince1970: 0), finishedAt: Self.date(row[6]),
+                    outcome: row[7].string.flatMap(ApplyRecord.Outcome.init(rawValue:)) ?? .failed, changes: changes)
+            }
+        }
+    }
+
+    static func date(_ value: SQLValue) -> Date? {
+        switch value {
+        case .real(let seconds): return Date(timeIntervalSince1970: seconds)
+        case .int(let seconds): return Date(timeIntervalSince1970: Double(seconds))
+        default: return nil
+        }
+    }
+
+    // MARK: Holds
+
+    public func hold(_ environment: String) throws(TargetError) -> Hold? {
+        try run { () throws(SQLiteError) in
+            try database.query("SELECT reason, revision, actor, since FROM holds WHERE environment = ?", [.text(environment)]).first.map {
+                Hold(environment: environment, reason: $0[0].string ?? "", revision: $0[1].string ?? "", actor: $0[2].string ?? "",
+                     since: Self.date($0[3]) ?? Date(timeIntervalSince1970: 0))
+            }
+        }
+    }
+
+    public func setHold(_ hold: Hold) throws(TargetError) {
+        try write { () throws(SQLiteError) in
+            try database.query("INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?)", [
+                .text(hold.environment), .text(hold.reason), .text(hold.revision), .text(hold.actor), .real(hold.since.timeIntervalSince1970),
+            ])
+        }
+    }
+
+    public func releaseHold(_ environment: String) throws(TargetError) {
+        try write { () throws(SQLiteError) in
+            try database.query("DELETE FROM holds WHERE environment = ?", [.text(environment)])
+        }
+    }
+}
