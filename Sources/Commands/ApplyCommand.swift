@@ -63,11 +63,20 @@ extension Context {
                 return .error(at: change.origin, "\(change.id): \(why)\(change.refusal!)")
             } + [.error(at: nil, "apply refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")])
         }
+        let digest = SHA256.hex(Array(JSONText.encode(PlanRenderer.json(plan)).utf8))
         guard plan.hasChanges else {
             if output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
+            // A new revision that changes nothing is still what the environment now runs:
+            // history records it, so drift, promotion and rollback start from it.
+            do throws(TargetError) {
+                if try store.lastSuccessfulApply(plan.environment)?.revision != plan.revision {
+                    _ = try Applier.apply(plan, to: target, context: .init(store: store, actor: actor, kind: kind, digest: digest))
+                }
+            } catch {
+                throw CommandFailure(error.description)
+            }
             return 0
         }
-        let digest = SHA256.hex(Array(JSONText.encode(PlanRenderer.json(plan)).utf8))
         let report: ApplyReport
         do throws(TargetError) {
             report = try Applier.apply(plan, to: target, context: .init(store: store, actor: actor, kind: kind, digest: digest))

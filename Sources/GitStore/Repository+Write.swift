@@ -6,6 +6,11 @@ public struct Signature: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public var email: String
     public var description: String { "\(name) <\(email)>" }
+
+    public init(name: String, email: String) {
+        self.name = name
+        self.email = email
+    }
 }
 
 extension Repository {

@@ -17,6 +17,10 @@ public enum ManifestSchema {
                 "labels": ref("stringMap"),
                 "annotations": object([
                     Resource.protectAnnotation: .object(["enum": ["true", "false"], "description": "Never delete or replace; remembered once applied."]),
+                    Resource.ignoreAnnotation: .object([
+                        "description": "JSON pointers of fields whose differences are neither planned nor drift.",
+                        "anyOf": [.object(["type": "string"]), .object(["type": "array", "items": .object(["type": "string", "pattern": "^/"])])],
+                    ]),
                 ], additional: scalarText),
             ]),
         ]
@@ -132,7 +136,14 @@ public enum ManifestSchema {
             "variables": ref("stringMap"),
             "policy": object([
                 "destructive": .object(["enum": ["allow", "deny"]]),
-                "prune": boolean, "allowWorktree": boolean,
+                "prune": boolean, "allowWorktree": boolean, "autoSync": boolean,
+                "drift": .object(["enum": ["report", "heal"]]),
+            ]),
+            "source": object(["branch": string("Follow the tip of this branch."), "revision": string("Pinned commit; promote and rollback move it.")]),
+            "promotion": object(required: ["from"], [
+                "from": string("The environment revisions come from."),
+                "soak": string("How long the source must have run its revision: 30m, 1h, 1h30m."),
+                "requires": .object(["type": "array", "items": .object(["enum": ["applied", "no-drift"]])]),
             ]),
         ])
     }

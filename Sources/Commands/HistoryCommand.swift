@@ -1,0 +1,35 @@
+import ArgumentParser
+import Model
+import Rendering
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List an environment's applies: revision, plan digest, actor, outcome, and each change's result."
+    )
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "How many applies to show, newest first.")
+    var limit: Int = 20
+
+    func validate() throws {
+        guard options.env != nil else { throw ValidationError("history needs --env NAME") }
+        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() throws {
+        try runReporting(options) { context throws(CommandFailure) in
+            let environment = try context.environment(options.env!)
+            let store = try context.existingStore(for: environment)
+            let records: [ApplyRecord]
+            do throws(TargetError) {
+                records = try store?.history(environment.name, limit: limit) ?? []
+            } catch {
+                throw CommandFailure(error.description)
+            }
+            Console.out(HistoryRenderer.render(records, environment: environment.name, as: options.output))
+            return 0
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Engine
+import Foundation
+import GitStore
+import Model
+import Rendering
+
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Pin an environment back to a revision it applied successfully before, and hold promotions into it.",
+        discussion: """
+        Picks the revision (--to REV, or --steps N back, default 1) from history, writes
+        the pin commit, holds promotion into the environment until reconcile release,
+        and shows the plan; --apply applies it. Rollback keeps data: what the older
+        revision lacks (a column added since, a version, a table) stays, and the plan
+        says so, unless --allow-destructive.
+        """
+    )
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "The revision to go back to; it must have been applied successfully here.")
+    var to: String?
+
+    @Option(name: .long, help: "How many successfully applied revisions to go back.")
+    var steps: Int?
+
+    @Flag(name: .long, help: "Apply the rolled-back revision now.")
+    var apply: Bool = false
+
+    @OptionGroup var policyFlags: PolicyFlags
+
+    func validate() throws {
+        guard options.env != nil else { throw ValidationError("rollback needs --env NAME") }
+        if to != nil && steps != nil { throw ValidationError("--to and --steps exclude each other") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    }
+
+    func run() throws {
+        try runReporting(options) { context throws(CommandFailure) in
+            let environment = try context.environment(options.env!)
+            guard let store = try context.existingStore(for: environment) else {
+                throw CommandFailure("environment \(environment.name) has no recorded applies to roll back to")
+            }
+            let history: [ApplyRecord]
+            do throws(TargetError) { history = try store.history(environment.name, limit: 10_000) } catch { throw CommandFailure(error.description) }
+            var revisions: [String] = []
+            for record in history where record.outcome == .succeeded && !revisions.contains(record.revision) {
+                revisions.append(record.revision)
+            }
+            guard let current = revisions.first else {
+                throw CommandFailure("environment \(environment.name) has no successful apply to roll back from")
+            }
+            let wanted: String
+            if let to {
+                let resolved: Commit
+                do throws(GitError) { resolved = try context.repository.resolve(to) } catch {
+                    throw CommandFailure("unknown revision \"\(to)\": \(error.message)")
+                }
+                guard revisions.dropFirst().contains(resolved.id.hex) else {
+                    let list = revisions.dropFirst().prefix(10).map { String($0.prefix(7)) }.joined(separator: ", ")
+                    throw CommandFailure("\(resolved.id.short) was never applied successfully to \(environment.name) before \(current.prefix(7)); earlier applied revisions: \(list.isEmpty ? "none" : list)")
+                }
+                wanted = resolved.id.hex
+            } else {
+                let back = steps ?? 1
+                guard back < revisions.count else {
+                    throw CommandFailure("environment \(environment.name) has applied only \(revisions.count - 1) earlier revision\(revisions.count == 2 ? "" : "s"); cannot go back \(back)")
+                }
+                wanted = revisions[back]
+            }
+            let commit = try context.pin(environment, to: wanted, message: """
+                rollback \(environment.name) to \(wanted.prefix(7))
+
+                Rollback-Of: \(current)
+                Revision: \(wanted)
+                Actor: \(context.actor)
+                """)
+            do throws(TargetError) {
+                try store.setHold(Hold(environment: environment.name, reason: "rolled back from \(current.prefix(7)) to \(wanted.prefix(7))",
+                                       revision: wanted, actor: context.actor, since: Date()))
+            } catch {
+                throw CommandFailure(error.description)
+            }
+            Console.out("Rolled back \(environment.name) to \(wanted.prefix(7)) in commit \(commit.id.short); promotion into \(environment.name) is held until reconcile release --env \(environment.name).\n\n")
+            let state = try context.desired(environment, at: wanted)
+            let target = context.target(for: environment)
+            let plan = { () throws(CommandFailure) -> Plan in
+                let plan = try context.plan(state, target: target, store: store, options: policyFlags.options)
+                return policyFlags.allowDestructive ? plan : Preservation.apply(plan)
+            }
+            guard apply else {
+                let shown = try plan()
+                Console.out(PlanRenderer.render(shown, as: options.output, style: Console.stdoutStyle))
+                if shown.hasChanges { Console.out("\nRun reconcile rollback with --apply, or reconcile apply --env \(environment.name), to apply it.\n") }
+                return shown.hasChanges ? 2 : 0
+            }
+            return try context.withLock(environment, store: store, command: "rollback") { () throws(CommandFailure) in
+                try context.execute(try plan(), on: target, store: store, kind: .rollback, output: options.output)
+            }
+        }
+    }
+}
