@@ -24,13 +24,8 @@ public enum EnvironmentEditor {
         var edited: String
         if let source = specPairs.first(where: { $0.key.scalarText == "source" }) {
             let start = offset(source.key.end, in: text)
-            let end = offset(source.value.end, in: text)
-            var replacement = ": " + pinned
-            if source.value.mark.line > source.key.mark.line || isBlockCollection(source.value, in: text) {
-                // A block mapping ends where the next key starts: give back its line break and indentation.
-                replacement += "\n" + String(repeating: " ", count: max(0, source.value.end.column - 1))
-            }
-            edited = String(text[..<start]) + replacement + String(text[end...])
+            let end = offset(contentEnd(source.value, in: text), in: text)
+            edited = String(text[..<start]) + ": " + pinned + String(text[end...])
         } else {
             guard let first = specPairs.first, first.key.mark.line > specPair.key.mark.line else {
                 throw Failure(message: "\(path): write spec as a block mapping (one field per line) so reconcile can pin its source")
@@ -44,6 +39,15 @@ public enum EnvironmentEditor {
             throw Failure(message: "pinning \(path) would not read back as \(pinned): \(check.diagnostics.map(\.description).joined(separator: "; "))")
         }
         return edited
+    }
+
+    /// Where a node's own text ends: for a block collection, the end of its last
+    /// child (its end token sits at the next key, past comments that are not its own).
+    static func contentEnd(_ node: Node, in text: String) -> Mark {
+        guard isBlockCollection(node, in: text) else { return node.end }
+        if let last = node.pairs?.last { return contentEnd(last.value, in: text) }
+        if let last = node.items?.last { return contentEnd(last, in: text) }
+        return node.end
     }
 
     static func isBlockCollection(_ node: Node, in text: String) -> Bool {

@@ -162,3 +162,44 @@ import Model
         #expect(lineage.edges.map { "\($0.from) -> \($0.to)" } == ["Table/main.s.a -> Pipeline/p", "Pipeline/p -> Table/main.s.b"])
     }
 }
+
+@Suite struct IgnoreAndPreservationTests {
+    @Test func ignoredFieldsAreNotPlanned() throws {
+        var desired = Fixture.table("main.s.t", Fixture.orders, properties: ["owner": "a", "tier": "1"], comment: "x")
+        desired.annotations[Resource.ignoreAnnotation] = "/properties/owner, /comment"
+        let observed = Fixture.table("main.s.t", Fixture.orders, properties: ["owner": "b", "tier": "1"], comment: "y")
+        #expect(Planner.compare(observed: observed, desired: desired) == nil)
+        let changedTier = Fixture.table("main.s.t", Fixture.orders, properties: ["owner": "b", "tier": "2"])
+        let change = try #require(Planner.compare(observed: changedTier, desired: desired))
+        #expect(change.fields.map(\.path) == ["/properties/tier"])
+    }
+
+    @Test func ignoringTheOnlyDestructiveFieldMakesItAnUpdate() throws {
+        var narrowed = Fixture.orders
+        narrowed[1].type = .integer
+        var desired = Fixture.table("main.s.t", narrowed, properties: ["a": "1"])
+        desired.annotations[Resource.ignoreAnnotation] = "/columns/amount"
+        let change = try #require(Planner.compare(observed: Fixture.table("main.s.t", Fixture.orders), desired: desired))
+        #expect(change.action == .update)
+        #expect(!change.isDestructive)
+    }
+
+    @Test func rollbackKeepsColumnsAndEverythingElseDestructive() throws {
+        var older = Fixture.orders
+        older.removeLast()
+        let observed = [Fixture.table("main.s.t", Fixture.orders, properties: ["a": "1"], hasData: true),
+                        Resource(id: ResourceID(.featureFlag, "f"), spec: .featureFlag(FlagSpec(variants: ["on": true], defaultVariant: "on")))]
+        var inventory = Inventory(environment: "dev")
+        for resource in observed { inventory.entries[resource.id] = .init() }
+        var input = Fixture.input(desired: [Fixture.table("main.s.t", older, properties: ["a": "2"])], observed: observed)
+        input.inventory = inventory
+        let plan = Preservation.apply(Planner.plan(input))
+        let change = try #require(plan.changes.first)
+        #expect(plan.changes.count == 1)
+        #expect(change.action == .update)
+        #expect(change.fields.map(\.path) == ["/properties/a"])
+        #expect(change.desired?.table?.column(named: "order_date") != nil, "the dropped column is kept")
+        #expect(plan.notices.map(\.message).contains("column \"order_date\" stays: dropping it would delete its data; pass --allow-destructive to drop it"))
+        #expect(plan.notices.contains { $0.id == ResourceID(.featureFlag, "f") && $0.message.hasPrefix("stays as it is (delete not made)") })
+    }
+}
