@@ -49,6 +49,13 @@ struct DeltaLog {
 
     func relative(_ name: String) -> String { "_delta_log/" + name }
 
+    /// True when the log directory exists but holds no commit, only what a writer
+    /// killed before its first commit left (temporary files): the table was never created.
+    var isAbandoned: Bool {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: logDirectory.path) else { return false }
+        return names.allSatisfy { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }
+    }
+
     /// Replays every commit from version 0. A checkpoint, a gap or bad JSON is an
     /// error naming the table and the file.
     func snapshot() throws(TargetError) -> DeltaSnapshot {

@@ -56,7 +56,9 @@ public struct LocalLakehouse: Target {
                     let tableURL = schemaURL.appendingPathComponent(table)
                     guard isDirectory(tableURL.appendingPathComponent("_delta_log")) else { continue }
                     let id = ResourceID(.table, "\(catalog).\(schema).\(table)")
-                    let snapshot = try DeltaLog(tableDirectory: tableURL, id: id).snapshot()
+                    let log = DeltaLog(tableDirectory: tableURL, id: id)
+                    if log.isAbandoned { continue }
+                    let snapshot = try log.snapshot()
                     resources.append(Resource(id: id, spec: .table(snapshot.spec),
                                               observation: Observation(version: snapshot.version, hasData: !snapshot.liveFiles.isEmpty)))
                 }
@@ -193,7 +195,7 @@ public struct LocalLakehouse: Target {
 
     private func createTable(_ id: ResourceID, _ spec: TableSpec) throws(TargetError) {
         let log = DeltaLog(tableDirectory: directory(id), id: id)
-        if FileManager.default.fileExists(atPath: log.logDirectory.path) {
+        if FileManager.default.fileExists(atPath: log.logDirectory.path) && !log.isAbandoned {
             throw TargetError(id, "\(log.logDirectory.path) appeared since the plan was made; run plan again")
         }
         let now = Self.now()
