@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -45,10 +47,26 @@ let package = Package(
         /// History, inventory, locks, the apply journal and holds, in an SQLite file.
         .target(name: "SQLiteState", dependencies: ["Model", "SQLite"]),
 
+        // MARK: Orchestration
+        /// Reading a repository for an environment, planning, locking, applying,
+        /// drift, pinning: what commands and the watch loop share.
+        .target(name: "Workspace", dependencies: ["Model", "Engine", "Loading", "GitStore", "LocalTarget", "SQLiteState", "Rendering"]),
+
+        // MARK: Flags and the server
+        /// flagd's JsonLogic: evaluation of flags, fractional bucketing with murmur3. Pure.
+        .target(name: "Flags", dependencies: ["Model"]),
+        /// The watch loop (a state machine driven by one actor), status, metrics,
+        /// notifications, the HTTP API and OFREP.
+        .target(name: "Server", dependencies: [
+            "Model", "Engine", "Loading", "GitStore", "LocalTarget", "SQLiteState", "Rendering", "Flags", "Workspace",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // MARK: Commands
         /// The command line; the only user of ArgumentParser.
         .target(name: "Commands", dependencies: [
-            "Model", "Loading", "Engine", "Rendering", "LocalTarget", "SQLiteState", "GitStore",
+            "Model", "Loading", "Engine", "Rendering", "LocalTarget", "SQLiteState", "GitStore", "Server", "Workspace",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// Entry point.

@@ -1,3 +1,4 @@
+import Workspace
 import ArgumentParser
 import Engine
 import LocalTarget
@@ -55,40 +56,12 @@ extension Context {
         if output == .human {
             Console.out(PlanRenderer.render(plan, as: .human, style: Console.stdoutStyle))
         }
-        let refused = plan.refusals
-        if !refused.isEmpty {
+        if !plan.refusals.isEmpty || !plan.hasChanges {
             if output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
-            throw CommandFailure(refused.map { change in
-                let why = change.destructiveReasons.isEmpty ? "" : change.destructiveReasons.joined(separator: "; ") + "; "
-                return .error(at: change.origin, "\(change.id): \(why)\(change.refusal!)")
-            } + [.error(at: nil, "apply refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")])
         }
-        let digest = SHA256.hex(Array(JSONText.encode(PlanRenderer.json(plan)).utf8))
-        guard plan.hasChanges else {
-            if output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
-            // A new revision that changes nothing is still what the environment now runs:
-            // history records it, so drift, promotion and rollback start from it.
-            do throws(TargetError) {
-                if try store.lastSuccessfulApply(plan.environment)?.revision != plan.revision {
-                    _ = try Applier.apply(plan, to: target, context: .init(store: store, actor: actor, kind: kind, digest: digest))
-                }
-            } catch {
-                throw CommandFailure(error.description)
-            }
-            return 0
-        }
-        let report: ApplyReport
-        do throws(TargetError) {
-            report = try Applier.apply(plan, to: target, context: .init(store: store, actor: actor, kind: kind, digest: digest))
-        } catch {
-            throw CommandFailure("\(error.description); nothing more was applied")
-        }
+        guard let report = try apply(plan, on: target, store: store, kind: kind) else { return 0 }
         Console.out(ApplyRenderer.render(report, as: output, style: Console.stdoutStyle))
-        if let failed = zip(plan.changes, report.outcomes).first(where: { if case .failed = $1 { return true }; return false }),
-           case .failed(let message) = failed.1 {
-            throw CommandFailure([.error(at: failed.0.origin, "\(failed.0.id): \(message)"),
-                                  .error(at: nil, "apply failed: \(report.appliedCount) of \(plan.changes.count) changes applied; fix the cause and apply again")])
-        }
+        if let failure = Workspace.failure(of: report) { throw failure }
         return 0
     }
 }

@@ -1,3 +1,4 @@
+import Workspace
 import ArgumentParser
 import Foundation
 

@@ -9,12 +9,16 @@ public enum Applier {
         public var actor: String
         public var kind: ApplyRecord.Kind
         public var digest: String
+        /// Asked before each change: true stops the apply there (a SIGTERM), after
+        /// the change in flight is done and recorded.
+        public var shouldStop: @Sendable () -> Bool
 
-        public init(store: any StateStore, actor: String, kind: ApplyRecord.Kind, digest: String) {
+        public init(store: any StateStore, actor: String, kind: ApplyRecord.Kind, digest: String, shouldStop: @escaping @Sendable () -> Bool = { false }) {
             self.store = store
             self.actor = actor
             self.kind = kind
             self.digest = digest
+            self.shouldStop = shouldStop
         }
     }
 
@@ -32,7 +36,12 @@ public enum Applier {
         }
         var outcomes = [ApplyReport.Outcome](repeating: .notAttempted, count: plan.changes.count)
         var storeError: TargetError?
+        var stopped = false
         for (index, change) in plan.changes.enumerated() {
+            if context.shouldStop() {
+                stopped = true
+                break
+            }
             do {
                 try store.changeStarted(id, position: index)
             } catch {
@@ -54,10 +63,12 @@ public enum Applier {
                 break
             }
         }
-        let report = ApplyReport(plan: plan, outcomes: outcomes)
+        var report = ApplyReport(plan: plan, outcomes: outcomes)
+        report.stopped = stopped
         let ended: TargetError?
         do { try target.endApply(); ended = nil } catch { ended = error }
-        try store.finishApply(id, outcome: report.succeeded && storeError == nil && ended == nil ? .succeeded : .failed)
+        let outcome: ApplyRecord.Outcome = stopped ? .stopped : report.succeeded && storeError == nil && ended == nil ? .succeeded : .failed
+        try store.finishApply(id, outcome: outcome)
         if let error = storeError ?? ended { throw error }
         return report
     }

@@ -153,6 +153,8 @@ public struct ApplyReport: Sendable, Hashable {
 
     public var plan: Plan
     public var outcomes: [Outcome]
+    /// Asked to stop between changes; what was not attempted is left for the next run.
+    public var stopped = false
 
     public init(plan: Plan, outcomes: [Outcome]) {
         self.plan = plan
@@ -163,7 +165,7 @@ public struct ApplyReport: Sendable, Hashable {
     public var appliedCount: Int { outcomes.filter { $0 == .applied }.count }
 
     public static func == (lhs: ApplyReport, rhs: ApplyReport) -> Bool {
-        lhs.plan == rhs.plan && lhs.outcomes == rhs.outcomes
+        lhs.plan == rhs.plan && lhs.outcomes == rhs.outcomes && lhs.stopped == rhs.stopped
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -53,7 +53,8 @@ public struct ChangeRecord: Sendable, Hashable {
 /// One apply in an environment's history.
 public struct ApplyRecord: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, Codable { case apply, heal, rollback }
-    public enum Outcome: String, Sendable, Hashable, Codable { case running, succeeded, failed, interrupted }
+    /// `stopped`: asked to stop (SIGTERM) between changes; `interrupted`: the process died.
+    public enum Outcome: String, Sendable, Hashable, Codable { case running, succeeded, failed, interrupted, stopped }
 
     public var id: Int
     public var environment: String

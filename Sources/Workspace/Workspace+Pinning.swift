@@ -3,10 +3,10 @@ import GitStore
 import Loading
 import Model
 
-extension Context {
+extension Workspace {
     /// Commits `environments/<name>.yaml` pinned to `revision` on the current branch,
     /// after checking that the working tree is clean and the branch not behind.
-    func pin(_ environment: Environment, to revision: String, message: String) throws(CommandFailure) -> Commit {
+    public func pin(_ environment: Environment, to revision: String, message: String) throws(CommandFailure) -> Commit {
         guard !options.worktree, options.revision == "HEAD" else {
             throw CommandFailure("promote and rollback write a commit on the current branch, so they read HEAD; drop --revision and --worktree")
         }

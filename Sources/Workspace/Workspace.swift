@@ -1,0 +1,208 @@
+import Engine
+import Foundation
+import GitStore
+import Loading
+import LocalTarget
+import Model
+import Rendering
+import SQLiteState
+
+/// A failure to report as diagnostics (with positions when they are known).
+public struct CommandFailure: Error, Sendable {
+    public var diagnostics: [Diagnostic]
+    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+    public init(_ message: String) { diagnostics = [.error(at: nil, message)] }
+
+    public var message: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// The options that say what to read.
+public struct ReadOptions: Sendable {
+    public var repo: String?
+    public var revision: String
+    public var worktree: Bool
+
+    public init(repo: String? = nil, revision: String = "HEAD", worktree: Bool = false) {
+        self.repo = repo
+        self.revision = revision
+        self.worktree = worktree
+    }
+}
+
+/// What a command or the watch loop works from: the repository, the environment
+/// files at the revision it runs on, and each environment's manifests at that
+/// environment's source revision. Everything here is I/O at the edges; the engine
+/// it calls is pure.
+public final class Workspace {
+    public let repository: Repository
+    public let options: ReadOptions
+    /// Where warnings go (a stale lock taken over, an interrupted apply).
+    public var warn: (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) }
+    /// The files at `--revision` (or the working tree): environment files always
+    /// come from here.
+    public let source: SourceSet
+    public let loaded: LoadedSource
+    /// Manifests read at other revisions (pinned or branch-tracking environments), by commit.
+    private var otherRevisions: [String: LoadedSource] = [:]
+
+    public init(_ options: ReadOptions) throws(CommandFailure) {
+        self.options = options
+        let cwd = FileManager.default.currentDirectoryPath
+        do throws(GitError) {
+            if let path = options.repo {
+                repository = try Repository(at: path)
+            } else {
+                repository = try Repository(discoveringFrom: cwd)
+            }
+        } catch {
+            let place = options.repo ?? cwd
+            throw CommandFailure("not a git repository: \(place)\(options.repo == nil ? " (or any of its parents)" : ""); run inside a repository or pass --repo PATH (\(error.message))")
+        }
+        if options.worktree {
+            guard let workdir = repository.workdir else {
+                throw CommandFailure("--worktree needs a repository with a working tree, and this one is bare")
+            }
+            do {
+                source = try SourceSet.readWorktree(root: workdir)
+            } catch {
+                throw CommandFailure("cannot read the working tree at \(workdir): \(error.localizedDescription)")
+            }
+        } else {
+            source = try Self.read(repository, options.revision)
+        }
+        loaded = Loader.load(source)
+    }
+
+    public static func read(_ repository: Repository, _ revision: String) throws(CommandFailure) -> SourceSet {
+        do {
+            return try SourceSet.read(from: repository, revision: revision)
+        } catch {
+            if error.isNotFound || error.call.hasPrefix("git_revparse") || error.call.hasPrefix("git_object_peel") {
+                throw CommandFailure("unknown revision \"\(revision)\": \(error.message); pass a branch, tag, sha or HEAD~n that exists")
+            }
+            throw CommandFailure("cannot read revision \"\(revision)\": \(error)")
+        }
+    }
+
+    // MARK: Environments and their manifests
+
+    public func environment(_ name: String) throws(CommandFailure) -> Environment {
+        do {
+            return try Loader.environment(name, in: loaded)
+        } catch {
+            let environmentProblems = loaded.diagnostics.filter { $0.location?.path.hasPrefix(SourceSet.environmentDirectory + "/") ?? false }
+            throw CommandFailure(environmentProblems + error.diagnostics)
+        }
+    }
+
+    /// The revision an environment's manifests are read at; nil for the run's own.
+    public func manifestRevision(_ environment: Environment) -> String? {
+        guard !options.worktree else { return nil }
+        switch environment.source {
+        case .current: return nil
+        case .revision(let revision): return revision
+        case .branch(let branch):
+            return (try? repository.resolve("refs/heads/\(branch)")) != nil ? "refs/heads/\(branch)" : branch
+        }
+    }
+
+    /// The environment's manifests, rendered and validated; at `revision` when given,
+    /// else at the environment's source revision.
+    public func desired(_ environment: Environment, at revision: String? = nil) throws(CommandFailure) -> DesiredState {
+        var manifests = loaded
+        if let wanted = revision ?? manifestRevision(environment) {
+            let commit: Commit
+            do {
+                commit = try repository.resolve(wanted)
+            } catch {
+                throw CommandFailure([.error(at: environment.origin, "environment \(environment.name) reads its manifests at \"\(wanted)\", which git cannot resolve: \(error.message)")])
+            }
+            if commit.id.hex != source.revision {
+                if otherRevisions[commit.id.hex] == nil {
+                    otherRevisions[commit.id.hex] = Loader.load(try Self.read(repository, commit.id.hex))
+                }
+                manifests = otherRevisions[commit.id.hex]!
+            }
+        }
+        let state = Loader.render(manifests, for: environment)
+        let libraries = Loader.missingLibraries(state, revision: state.shortRevision) { path in
+            if let commit = manifests.source.commit { return repository.containsFile(path, at: commit) }
+            guard let workdir = repository.workdir else { return false }
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: workdir + path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        let problems = state.diagnostics + libraries
+        if !problems.isEmpty { throw CommandFailure(problems) }
+        return state
+    }
+
+    public func desired(_ name: String) throws(CommandFailure) -> DesiredState {
+        try desired(environment(name))
+    }
+
+    // MARK: Target and state
+
+    public func target(for environment: Environment) -> LocalLakehouse {
+        switch environment.target {
+        case .local(let path):
+            return LocalLakehouse(path: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        }
+    }
+
+    public func store(for environment: Environment) throws(CommandFailure) -> SQLiteStateStore {
+        let target = target(for: environment)
+        let location = target.stateStorePath
+        do {
+            try target.ensureRoot()
+            return try SQLiteStateStore(path: location.path, displayPath: location.display)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    /// The store if the environment has one yet: reading commands never create it.
+    public func existingStore(for environment: Environment) throws(CommandFailure) -> SQLiteStateStore? {
+        guard FileManager.default.fileExists(atPath: target(for: environment).stateStorePath.path) else { return nil }
+        return try store(for: environment)
+    }
+
+    /// Who acts: git's user.name and user.email, else `$USER`.
+    public lazy var actor: String = repository.configuredSignature()?.description
+        ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+
+    /// Observes the target and reads the inventory, and checks that everything the
+    /// manifests depend on is declared or exists and stays.
+    public func observe(_ state: DesiredState, on target: some Target, store: (any StateStore)?) throws(CommandFailure) -> (observed: [Resource], inventory: Inventory) {
+        let observed: [Resource]
+        let inventory: Inventory
+        do {
+            observed = try target.observe()
+            inventory = try store?.inventory(state.environment.name) ?? Inventory(environment: state.environment.name)
+        } catch {
+            throw CommandFailure("\(error.description) (environment \(state.environment.name), \(target.summary))")
+        }
+        let problems = ReferenceCheck.diagnostics(desired: state.resources, observed: observed.map(\.id),
+                                                  inventory: state.environment.policy.prune ? inventory : Inventory(environment: ""))
+        if !problems.isEmpty { throw CommandFailure(problems) }
+        return (observed, inventory)
+    }
+
+    /// Plans the environment and applies its policy.
+    public func plan(_ state: DesiredState, target: some Target, store: (any StateStore)?, options: PolicyCheck.Options) throws(CommandFailure) -> Plan {
+        let (observed, inventory) = try observe(state, on: target, store: store)
+        let plan = Planner.plan(.init(
+            environment: state.environment.name, revision: state.revision, target: target.summary,
+            desired: state.resources, observed: observed, inventory: inventory, prune: state.environment.policy.prune))
+        return PolicyCheck.evaluate(plan, policy: state.environment.policy, desired: state.resources, inventory: inventory, options: options)
+    }
+
+    // MARK: Reporting
+
+    public func sourceLine(_ path: String, _ line: Int) -> String? {
+        if let file = source.file(path) { return file.line(line) }
+        for other in otherRevisions.values {
+            if let file = other.source.file(path) { return file.line(line) }
+        }
+        return nil
+    }
+}
