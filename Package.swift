@@ -79,6 +79,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering", "TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),
         .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "Model", "TestSupport"]),
         .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),

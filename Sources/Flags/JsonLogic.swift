@@ -1,0 +1,256 @@
+import Foundation
+import Model
+
+/// JsonLogic (jsonlogic.com) over `Value`s, with flagd's operators added by the
+/// caller. Evaluation is total: a malformed rule yields null, never a crash.
+public struct JsonLogic: Sendable {
+    /// A custom operator: evaluated arguments and the data in, a value out.
+    public typealias Operator = @Sendable (_ arguments: [Value], _ data: Value) -> Value
+
+    public var operators: [String: Operator]
+
+    public init(operators: [String: Operator] = [:]) {
+        self.operators = operators
+    }
+
+    public func apply(_ rule: Value, _ data: Value) -> Value {
+        switch rule {
+        case .array(let items): return .array(items.map { apply($0, data) })
+        case .object(let fields):
+            guard fields.count == 1, let (name, raw) = fields.first else { return rule }
+            let arguments: [Value]
+            if case .array(let items) = raw { arguments = items } else { arguments = [raw] }
+            return evaluate(name, arguments, data)
+        default: return rule
+        }
+    }
+
+    // MARK: Operators
+
+    private func evaluate(_ name: String, _ arguments: [Value], _ data: Value) -> Value {
+        switch name {
+        // Those that decide what to evaluate.
+        case "if", "?:":
+            var index = 0
+            while index + 1 < arguments.count {
+                if Self.truthy(apply(arguments[index], data)) { return apply(arguments[index + 1], data) }
+                index += 2
+            }
+            return index < arguments.count ? apply(arguments[index], data) : .null
+        case "and":
+            var last: Value = .null
+            for argument in arguments {
+                last = apply(argument, data)
+                if !Self.truthy(last) { return last }
+            }
+            return last
+        case "or":
+            var last: Value = .null
+            for argument in arguments {
+                last = apply(argument, data)
+                if Self.truthy(last) { return last }
+            }
+            return last
+        case "map", "filter", "all", "some", "none", "reduce":
+            return iterate(name, arguments, data)
+        default:
+            break
+        }
+        let values = arguments.map { apply($0, data) }
+        switch name {
+        case "var": return variable(values, data)
+        case "missing": return missing(values, data)
+        case "missing_some":
+            guard values.count == 2, let need = Self.number(values[0]), case .array(let keys) = values[1] else { return .null }
+            guard case .array(let absent) = missing(keys, data) else { return .null }
+            return keys.count - absent.count >= Int(need) ? .array([]) : .array(absent)
+        case "==": return .bool(values.count >= 2 && Self.looseEquals(values[0], values[1]))
+        case "!=": return .bool(!(values.count >= 2 && Self.looseEquals(values[0], values[1])))
+        case "===": return .bool(values.count >= 2 && Self.strictEquals(values[0], values[1]))
+        case "!==": return .bool(!(values.count >= 2 && Self.strictEquals(values[0], values[1])))
+        case "!": return .bool(!Self.truthy(values.first ?? .null))
+        case "!!": return .bool(Self.truthy(values.first ?? .null))
+        case "<", "<=", ">", ">=": return compare(name, values)
+        case "+": return Self.numberValue(values.reduce(0.0) { $0 + (Self.number($1) ?? .nan) })
+        case "*": return Self.numberValue(values.reduce(1.0) { $0 * (Self.number($1) ?? .nan) })
+        case "-":
+            guard let first = values.first.flatMap(Self.number) else { return .null }
+            if values.count == 1 { return Self.numberValue(-first) }
+            return Self.numberValue(first - (Self.number(values[1]) ?? .nan))
+        case "/", "%":
+            guard values.count == 2, let a = Self.number(values[0]), let b = Self.number(values[1]), b != 0 else { return .null }
+            return Self.numberValue(name == "/" ? a / b : a.truncatingRemainder(dividingBy: b))
+        case "min", "max":
+            let numbers = values.compactMap(Self.number)
+            guard numbers.count == values.count, !numbers.isEmpty else { return .null }
+            return Self.numberValue(name == "min" ? numbers.min()! : numbers.max()!)
+        case "cat": return .string(values.map(Self.text).joined())
+        case "substr":
+            guard let string = values.first.map(Self.text), values.count >= 2, let start = Self.number(values[1]) else { return .null }
+            let characters = Array(string)
+            var from = Int(start)
+            if from < 0 { from = max(0, characters.count + from) }
+            from = min(from, characters.count)
+            var to = characters.count
+            if values.count >= 3, let length = Self.number(values[2]) {
+                to = length < 0 ? max(from, characters.count + Int(length)) : min(characters.count, from + Int(length))
+            }
+            return .string(String(characters[from..<max(from, to)]))
+        case "in":
+            guard values.count >= 2 else { return .bool(false) }
+            switch values[1] {
+            case .string(let haystack): return .bool(haystack.contains(Self.text(values[0])))
+            case .array(let items): return .bool(items.contains { Self.strictEquals($0, values[0]) })
+            default: return .bool(false)
+            }
+        case "merge":
+            return .array(values.flatMap { value -> [Value] in if case .array(let items) = value { return items }; return [value] })
+        default:
+            if let custom = operators[name] { return custom(values, data) }
+            return .null
+        }
+    }
+
+    private func variable(_ values: [Value], _ data: Value) -> Value {
+        let path = values.first ?? .string("")
+        let fallback = values.count > 1 ? values[1] : .null
+        let key: String
+        switch path {
+        case .string(let text): key = text
+        case .int(let number): key = String(number)
+        case .null: return data
+        default: return fallback
+        }
+        if key.isEmpty { return data }
+        var current = data
+        for part in key.split(separator: ".", omittingEmptySubsequences: false) {
+            switch current {
+            case .object(let fields):
+                guard let next = fields[String(part)] else { return fallback }
+                current = next
+            case .array(let items):
+                guard let index = Int(part), items.indices.contains(index) else { return fallback }
+                current = items[index]
+            default:
+                return fallback
+            }
+        }
+        return current == .null ? fallback : current
+    }
+
+    private func missing(_ keys: [Value], _ data: Value) -> Value {
+        var list = keys
+        if keys.count == 1, case .array(let inner) = keys[0] { list = inner }
+        return .array(list.filter { key in
+            let found = variable([key], data)
+            return found == .null || found == .string("")
+        })
+    }
+
+    private func compare(_ name: String, _ values: [Value]) -> Value {
+        func holds(_ a: Value, _ b: Value) -> Bool {
+            if case .string(let x) = a, case .string(let y) = b {
+                switch name {
+                case "<": return x < y
+                case "<=": return x <= y
+                case ">": return x > y
+                default: return x >= y
+                }
+            }
+            guard let x = Self.number(a), let y = Self.number(b) else { return false }
+            switch name {
+            case "<": return x < y
+            case "<=": return x <= y
+            case ">": return x > y
+            default: return x >= y
+            }
+        }
+        guard values.count >= 2 else { return .bool(false) }
+        if values.count >= 3, name == "<" || name == "<=" {
+            return .bool(holds(values[0], values[1]) && holds(values[1], values[2]))
+        }
+        return .bool(holds(values[0], values[1]))
+    }
+
+    private func iterate(_ name: String, _ arguments: [Value], _ data: Value) -> Value {
+        guard arguments.count >= 2, case .array(let items) = apply(arguments[0], data) else {
+            return name == "all" ? .bool(false) : name == "none" ? .bool(true) : name == "some" ? .bool(false) : .array([])
+        }
+        let body = arguments[1]
+        switch name {
+        case "map": return .array(items.map { apply(body, $0) })
+        case "filter": return .array(items.filter { Self.truthy(apply(body, $0)) })
+        case "all": return .bool(!items.isEmpty && items.allSatisfy { Self.truthy(apply(body, $0)) })
+        case "some": return .bool(items.contains { Self.truthy(apply(body, $0)) })
+        case "none": return .bool(!items.contains { Self.truthy(apply(body, $0)) })
+        default:
+            var accumulator = arguments.count > 2 ? apply(arguments[2], data) : .null
+            for item in items {
+                accumulator = apply(body, .object(["current": item, "accumulator": accumulator]))
+            }
+            return accumulator
+        }
+    }
+
+    // MARK: JavaScript-like coercions
+
+    public static func truthy(_ value: Value) -> Bool {
+        switch value {
+        case .null: return false
+        case .bool(let flag): return flag
+        case .int(let number): return number != 0
+        case .double(let number): return number != 0 && !number.isNaN
+        case .string(let text): return !text.isEmpty
+        case .array(let items): return !items.isEmpty
+        case .object: return true
+        }
+    }
+
+    static func number(_ value: Value) -> Double? {
+        switch value {
+        case .int(let number): return Double(number)
+        case .double(let number): return number
+        case .bool(let flag): return flag ? 1 : 0
+        case .string(let text): return Double(text.trimmingCharacters(in: .whitespaces))
+        case .null: return 0
+        default: return nil
+        }
+    }
+
+    static func numberValue(_ number: Double) -> Value {
+        guard number.isFinite else { return .null }
+        if number.rounded() == number, abs(number) < 9e15 { return .int(Int(number)) }
+        return .double(number)
+    }
+
+    static func text(_ value: Value) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .int(let number): return String(number)
+        case .double(let number): return number.rounded() == number ? String(Int(number)) : String(number)
+        case .string(let text): return text
+        case .array(let items): return items.map(text).joined(separator: ",")
+        case .object: return "[object Object]"
+        }
+    }
+
+    static func strictEquals(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.int, .double), (.double, .int), (.int, .int), (.double, .double): return number(a) == number(b)
+        default: return a == b
+        }
+    }
+
+    static func looseEquals(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.null, _), (_, .null): return false
+        case (.string(let x), .string(let y)): return x == y
+        case (.array, _), (.object, _), (_, .array), (_, .object): return a == b
+        default:
+            guard let x = number(a), let y = number(b) else { return false }
+            return x == y
+        }
+    }
+}
