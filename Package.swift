@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -61,6 +63,8 @@ let package = Package(
             "Model", "Engine", "Loading", "GitStore", "LocalTarget", "SQLiteState", "Rendering", "Flags", "Workspace",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
 
         // MARK: Commands
@@ -68,6 +72,7 @@ let package = Package(
         .target(name: "Commands", dependencies: [
             "Model", "Loading", "Engine", "Rendering", "LocalTarget", "SQLiteState", "GitStore", "Server", "Workspace",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         /// Entry point.
         .executableTarget(name: "reconcile", dependencies: ["Commands"]),

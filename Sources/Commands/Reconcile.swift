@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 
 /// The `reconcile` command line.
-public struct Reconcile: ParsableCommand {
+public struct Reconcile: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reconcile",
         abstract: "GitOps for the lakehouse: plan and apply the manifests in git to an environment.",
@@ -11,17 +11,21 @@ public struct Reconcile: ParsableCommand {
         Exit codes: 0 nothing to do or success; 2 changes pending (plan, apply --dry-run); 1 error.
         """,
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, HistoryCommand.self, PromoteCommand.self, RollbackCommand.self, ReleaseCommand.self, UnlockCommand.self, GraphCommand.self, SchemaCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, HistoryCommand.self, PromoteCommand.self, RollbackCommand.self, ReleaseCommand.self, UnlockCommand.self, WatchCommand.self, GraphCommand.self, SchemaCommand.self]
     )
 
     public init() {}
 
     /// Runs the command line, mapping every error to exit code 1 (usage errors too,
     /// which ArgumentParser would report as 64), so CI sees 0, 1 or 2 only.
-    public static func runMain() -> Never {
+    public static func runMain() async -> Never {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
             Foundation.exit(0)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)

@@ -47,7 +47,7 @@ public struct Blob: Sendable {
     public var bytes: [UInt8]
 }
 
-private let libgit2Ready: Bool = {
+let libgit2Ready: Bool = {
     git_libgit2_init()
     // Repositories may be owned by another uid (CI checkouts, containers).
     _ = reconcile_git_disable_owner_validation()
@@ -59,6 +59,8 @@ private let libgit2Ready: Bool = {
 /// Not `Sendable`: keep an instance in one isolation domain and pass the values it
 /// returns (`Commit`, `Blob`) instead.
 public final class Repository {
+    static var ready: Bool { libgit2Ready }
+
     let handle: OpaquePointer
     /// The working directory, with a trailing `/`; nil for a bare repository.
     public let workdir: String?

@@ -71,10 +71,24 @@ struct EnvironmentDecoder {
         if let promotionReader = spec.mapping("promotion") {
             promotion = decodePromotion(promotionReader, environment: name)
         }
+        var notifications: [String] = []
+        for (index, item) in (spec.sequence("notifications") ?? []).enumerated() {
+            guard let entry = MappingReader(item, file: file, fieldPath: "spec.notifications[\(index)]", subject: subject, sink: sink) else { continue }
+            if let urlNode = entry.field("url", required: true), let url = entry.stringValue(urlNode, entry.path("url")) {
+                if url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") || url.hasPrefix("http://[::1]") {
+                    notifications.append(url)
+                } else {
+                    entry.error(urlNode, "\(entry.path("url")) must be an https:// URL (http:// only for loopback)")
+                }
+            }
+            entry.finish()
+        }
         spec.finish()
         guard let target else { return nil }
-        return Environment(name: name, target: target, variables: variables, policy: policy, source: source, promotion: promotion,
-                           origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
+        var environment = Environment(name: name, target: target, variables: variables, policy: policy, source: source, promotion: promotion,
+                                      origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
+        environment.notifications = notifications
+        return environment
     }
 
     private func decodePromotion(_ reader: MappingReader, environment: String) -> Promotion? {

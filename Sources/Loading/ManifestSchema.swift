@@ -139,6 +139,7 @@ public enum ManifestSchema {
                 "prune": boolean, "allowWorktree": boolean, "autoSync": boolean,
                 "drift": .object(["enum": ["report", "heal"]]),
             ]),
+            "notifications": .object(["type": "array", "items": object(required: ["url"], ["url": string("A webhook: https://, or http:// on loopback.")])]),
             "source": object(["branch": string("Follow the tip of this branch."), "revision": string("Pinned commit; promote and rollback move it.")]),
             "promotion": object(required: ["from"], [
                 "from": string("The environment revisions come from."),

@@ -8,6 +8,8 @@ public struct Environment: Sendable, Hashable {
     public var source: SourceSpec
     /// Where its revisions come from, and the gates on the way.
     public var promotion: Promotion?
+    /// Webhook URLs the watch loop tells about drift and applies.
+    public var notifications: [String] = []
     public var origin: SourceLocation?
 
     public init(name: String, target: TargetSpec, variables: [String: String] = [:], policy: Policy = Policy(),

@@ -13,6 +13,14 @@ public enum SHA256 {
 
     /// The lowercase hex digest of `bytes`.
     public static func hex(_ bytes: some Collection<UInt8>) -> String {
+        digest(bytes).map { byte in
+            let text = String(byte, radix: 16)
+            return byte < 16 ? "0" + text : text
+        }.joined()
+    }
+
+    /// The 32-byte digest of `bytes`.
+    public static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         var message = Array(bytes)
         let bitLength = UInt64(message.count) * 8
@@ -42,10 +50,15 @@ public enum SHA256 {
             }
             h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
         }
-        return h.map { word in
-            let text = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - text.count) + text
-        }.joined()
+        return h.flatMap { word in [UInt8(word >> 24), UInt8((word >> 16) & 0xff), UInt8((word >> 8) & 0xff), UInt8(word & 0xff)] }
+    }
+
+    /// HMAC-SHA256 (RFC 2104), as webhook senders sign bodies.
+    public static func hmac(key: [UInt8], message: some Collection<UInt8>) -> [UInt8] {
+        var key = key.count > 64 ? digest(key) : key
+        key += [UInt8](repeating: 0, count: 64 - key.count)
+        let inner = digest(key.map { $0 ^ 0x36 } + Array(message))
+        return digest(key.map { $0 ^ 0x5c } + inner)
     }
 
     private static func rotate(_ value: UInt32, _ count: UInt32) -> UInt32 {

@@ -1,3 +1,3 @@
 import Commands
 
-Reconcile.runMain()
+await Reconcile.runMain()

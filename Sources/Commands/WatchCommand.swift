@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import GitStore
+import Logging
+import Model
+import Server
+import Workspace
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Reconcile an environment continuously, and serve its status, metrics and flags over HTTP.",
+        discussion: """
+        On each interval (with jitter): fetch the repository into a cache with libgit2,
+        plan, apply when the environment's policy.autoSync is true (else report
+        OutOfSync), then check drift and heal or report it (policy.drift). Failures
+        back off exponentially. SIGTERM and SIGINT let the change in flight finish and
+        be recorded, then exit 0.
+
+        HTTP: /healthz, /readyz, /metrics (Prometheus), GET /api/v1/status|plan|history,
+        POST /api/v1/sync (bearer token), POST /hooks/git (X-Hub-Signature-256),
+        POST /ofrep/v1/evaluate/flags[/{key}] (OFREP).
+        Secrets come from the environment (RECONCILE_API_TOKEN, RECONCILE_WEBHOOK_SECRET,
+        RECONCILE_GIT_TOKEN for http(s) remotes) or files; none is ever logged.
+        """
+    )
+
+    @Option(name: .long, help: "The environment to reconcile.")
+    var env: String
+
+    @Option(name: .long, help: "The repository: a path, file://, git:// or http(s):// URL (default: the repository containing the current directory).")
+    var repo: String?
+
+    @Option(name: .long, help: "Time between reconciles: 30s, 1m, 5m.")
+    var interval: String = "1m"
+
+    @Option(name: .long, help: "Address of the HTTP server.")
+    var listen: String = "127.0.0.1:8080"
+
+    @Option(name: .long, help: "Where the repository's mirror is kept (default .reconcile/watch/<env>.git).")
+    var cacheDir: String?
+
+    @Option(name: .long, help: "A file holding the bearer token of POST /api/v1/sync (else RECONCILE_API_TOKEN).")
+    var tokenFile: String?
+
+    @Option(name: .long, help: "A file holding the HMAC secret of POST /hooks/git (else RECONCILE_WEBHOOK_SECRET).")
+    var webhookSecretFile: String?
+
+    @Option(name: .long, help: "Log lines as text or json.")
+    var logFormat: ReconcileLogHandler.Format = .text
+
+    func validate() throws {
+        guard let seconds = Promotion.duration(interval), seconds >= 1 else {
+            throw ValidationError("--interval \"\(interval)\" is not a duration of at least 1s; write e.g. 30s, 1m or 5m")
+        }
+        _ = seconds
+        guard Self.address(listen) != nil else {
+            throw ValidationError("--listen \"\(listen)\" is not HOST:PORT")
+        }
+    }
+
+    static func address(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        return (String(text[..<colon]), port)
+    }
+
+    func secret(file: String?, variable: String) throws -> String? {
+        if let file {
+            do {
+                return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            }
+        }
+        return ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func run() async throws {
+        let format = logFormat
+        LoggingSystem.bootstrap { ReconcileLogHandler(label: $0, format: format) }
+        var logger = Logger(label: "reconcile.watch")
+        logger[metadataKey: "environment"] = "\(env)"
+        let repository: String
+        if let repo {
+            repository = repo.contains("://") || repo.hasPrefix("/") ? repo : FileManager.default.currentDirectoryPath + "/" + repo
+        } else {
+            do {
+                let found = try Repository(discoveringFrom: FileManager.default.currentDirectoryPath)
+                repository = found.workdir ?? FileManager.default.currentDirectoryPath
+            } catch {
+                throw ValidationError("not a git repository here; pass --repo PATH or URL")
+            }
+        }
+        let cache = cacheDir ?? FileManager.default.currentDirectoryPath + "/.reconcile/watch/\(env).git"
+        let (host, port) = Self.address(listen)!
+        let settings = WatchSettings(environment: env, repository: repository, cacheDirectory: cache,
+                                     token: ProcessInfo.processInfo.environment["RECONCILE_GIT_TOKEN"])
+        let secrets = APISecrets(apiToken: try secret(file: tokenFile, variable: "RECONCILE_API_TOKEN"),
+                                 webhookSecret: try secret(file: webhookSecretFile, variable: "RECONCILE_WEBHOOK_SECRET"))
+        try await WatchServer.run(settings: settings, interval: Promotion.duration(interval)!, host: host, port: port, secrets: secrets, logger: logger)
+    }
+}
+
+extension ReconcileLogHandler.Format: ExpressibleByArgument {}

@@ -1,0 +1,170 @@
+import Engine
+import Foundation
+import GitStore
+import Loading
+import LocalTarget
+import Logging
+import Model
+import Rendering
+import SQLiteState
+import Workspace
+
+/// What the watch loop reconciles and from where.
+public struct WatchSettings: Sendable {
+    public var environment: String
+    /// A path, `file://`, `git://` or `http(s)://` URL.
+    public var repository: String
+    /// Where the mirror is kept.
+    public var cacheDirectory: String
+    /// A token for http(s) remotes (never logged).
+    public var token: String?
+
+    public init(environment: String, repository: String, cacheDirectory: String, token: String?) {
+        self.environment = environment
+        self.repository = repository
+        self.cacheDirectory = cacheDirectory
+        self.token = token
+    }
+}
+
+/// One reconcile cycle: fetch → plan → apply (auto-sync) → drift → heal or report.
+/// Blocking I/O: run it off the actor's executor.
+public struct CycleRunner: Sendable {
+    public let settings: WatchSettings
+    let logger: Logger
+
+    public init(settings: WatchSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public struct Output: Sendable {
+        public var result: CycleResult
+        public var plan: Value?
+        /// The applied flags file, for OFREP.
+        public var flagsFile: URL?
+        /// The environment's notification webhooks, as its file says now.
+        public var notifications: [String]?
+    }
+
+    public func run(shouldStop: @escaping @Sendable () -> Bool) -> Output {
+        var logger = self.logger
+        // 1. Fetch.
+        do throws(GitError) {
+            _ = try Mirror.sync(url: settings.repository, into: settings.cacheDirectory, token: settings.token)
+        } catch {
+            logger.error("fetch failed: \(error.message)")
+            return Output(result: CycleResult(outcome: .stalled(reason: "FetchFailed", message: "fetching \(Self.redact(settings.repository)) failed: \(error.message)")))
+        }
+        let workspace: Workspace
+        let environment: Environment
+        let state: DesiredState
+        do throws(CommandFailure) {
+            workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD"))
+            workspace.warn = { [logger] in logger.warning("\($0)") }
+            environment = try workspace.environment(settings.environment)
+            state = try workspace.desired(environment)
+        } catch {
+            logger.error("the revision does not validate: \(error.diagnostics.first?.description ?? "")")
+            return Output(result: CycleResult(outcome: .stalled(reason: "ValidationFailed", message: error.diagnostics.prefix(3).map(\.description).joined(separator: "; "))))
+        }
+        logger[metadataKey: "revision"] = "\(state.shortRevision)"
+        let target = workspace.target(for: environment)
+        let flagsFile = target.root.appendingPathComponent("flags.json")
+        let kinds = Dictionary(grouping: state.resources, by: \.id.kind.rawValue).mapValues(\.count)
+        func stalled(_ reason: String, _ failure: CommandFailure, plan: Value? = nil) -> Output {
+            logger.error("\(reason): \(failure.diagnostics.first?.description ?? "")")
+            return Output(result: CycleResult(outcome: .stalled(reason: reason, message: failure.diagnostics.prefix(3).map(\.description).joined(separator: "; ")),
+                                              revision: state.revision, resourcesByKind: kinds), plan: plan, flagsFile: flagsFile,
+                          notifications: environment.notifications)
+        }
+        do throws(CommandFailure) {
+            let store = try workspace.store(for: environment)
+            let plan = try workspace.plan(state, target: target, store: store, options: .init())
+            let planJSON = PlanRenderer.json(plan)
+            var outcome = CycleResult.Outcome.synced
+            if plan.hasChanges && !environment.policy.autoSync {
+                outcome = .outOfSync(pending: plan.changes.count)
+                logger.info("out of sync: \(plan.changes.count) changes pending; auto-sync is off")
+            } else {
+                let started = Date()
+                do throws(CommandFailure) {
+                    let report = try workspace.withLock(environment, store: store, command: "watch") { () throws(CommandFailure) in
+                        // Plan again under the lock: another apply may have run since.
+                        let current = try workspace.plan(state, target: target, store: store, options: .init())
+                        return try workspace.apply(current, on: target, store: store, kind: .apply, shouldStop: shouldStop)
+                    }
+                    let seconds = Date().timeIntervalSince(started)
+                    if let report {
+                        for (id, action, result) in report.results {
+                            switch result {
+                            case .applied: logger.info("\(action.rawValue) applied", metadata: ["resource": "\(id)"])
+                            case .failed(let message): logger.error("\(action.rawValue) failed: \(message)", metadata: ["resource": "\(id)"])
+                            case .notAttempted: break
+                            }
+                        }
+                        if report.stopped {
+                            outcome = .stopped
+                        } else if let failure = Workspace.failure(of: report) {
+                            outcome = .applyFailed(message: failure.diagnostics.first?.message ?? "apply failed", seconds: seconds)
+                        } else {
+                            outcome = .applied(changes: report.appliedCount, seconds: seconds)
+                        }
+                    }
+                } catch {
+                    let reason = error.diagnostics.first?.message.contains("is locked") == true ? "Locked"
+                        : error.diagnostics.contains { $0.message.contains("apply refused") } ? "PolicyRefused" : "ApplyFailed"
+                    return stalled(reason, error, plan: planJSON)
+                }
+            }
+            // Drift against what was applied: heal or report.
+            var drifted = 0, healed = 0
+            if outcome != .stopped && !shouldStop() {
+                let drift = try workspace.drift(environment, store: store, policy: .init())
+                drifted = drift.plan.changes.count
+                if drifted > 0 {
+                    logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(drift.plan.changes.map(\.id.description).joined(separator: ","))"])
+                    if environment.policy.drift == .heal {
+                        let report = try workspace.withLock(environment, store: store, command: "watch heal") { () throws(CommandFailure) in
+                            try workspace.apply(workspace.drift(environment, store: store, policy: .init()).plan, on: target, store: store, kind: .heal, shouldStop: shouldStop)
+                        }
+                        if let report, Workspace.failure(of: report) == nil, !report.stopped {
+                            healed = report.appliedCount
+                            logger.info("drift healed: \(healed) resources restored")
+                            drifted = try workspace.drift(environment, store: store, policy: .init()).plan.changes.count
+                        }
+                    }
+                }
+            }
+            let last = try? store.lastSuccessfulApply(environment.name) as ApplyRecord?
+            return Output(result: CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: kinds, drifted: drifted, healed: healed,
+                                              lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) }),
+                          plan: planJSON, flagsFile: flagsFile, notifications: environment.notifications)
+        } catch {
+            return stalled("PlanFailed", error)
+        }
+    }
+
+    /// History, for /api/v1/history.
+    public func history(limit: Int) -> Value {
+        do throws(CommandFailure) {
+            let workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD"))
+            let environment = try workspace.environment(settings.environment)
+            var records: [ApplyRecord] = []
+            if let store = try workspace.existingStore(for: environment) {
+                do throws(TargetError) { records = try store.history(environment.name, limit: limit) } catch { throw CommandFailure(error.description) }
+            }
+            return HistoryRenderer.json(records, environment: environment.name)
+        } catch {
+            return .object(["error": .string(error.message)])
+        }
+    }
+
+    /// A URL without credentials, for logs.
+    static func redact(_ url: String) -> String {
+        guard let parsed = URL(string: url), parsed.user != nil || parsed.password != nil, var components = URLComponents(url: parsed, resolvingAgainstBaseURL: false) else { return url }
+        components.user = nil
+        components.password = nil
+        return components.string ?? url
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Model
+import Rendering
+
+/// Secrets the API checks; never logged.
+public struct APISecrets: Sendable {
+    /// Bearer token for POST /api/v1/sync.
+    public var apiToken: String?
+    /// HMAC key of push webhooks (GitHub's X-Hub-Signature-256).
+    public var webhookSecret: String?
+
+    public init(apiToken: String?, webhookSecret: String?) {
+        self.apiToken = apiToken
+        self.webhookSecret = webhookSecret
+    }
+}
+
+/// The watch process's HTTP surface: health, metrics, status, plan, history, sync,
+/// the git webhook and OFREP.
+public enum HTTPAPI {
+    public static func router(reconciler: Reconciler, secrets: APISecrets, ofrep: OFREPService) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in text(200, "ok\n") }
+        router.get("/readyz") { _, _ in
+            let ready = await reconciler.status.condition(.ready)
+            return text(ready.status ? 200 : 503, "\(ready.status ? "ready" : "not ready"): \(ready.reason)\n")
+        }
+        router.get("/metrics") { _, _ in
+            text(200, await reconciler.metricsText(), type: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/api/v1/status") { _, _ in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            encoder.dateEncodingStrategy = .iso8601
+            let data = (try? encoder.encode(await reconciler.status)) ?? Data()
+            return bytes(200, Array(data), type: "application/json")
+        }
+        router.get("/api/v1/plan") { _, _ in
+            guard let plan = await reconciler.plan else { return json(404, .object(["error": "no plan yet: the first reconcile has not finished"])) }
+            return json(200, plan)
+        }
+        router.get("/api/v1/history") { request, _ in
+            let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 20
+            return json(200, await reconciler.history(limit: max(1, min(limit, 1000))))
+        }
+        router.post("/api/v1/sync") { request, _ in
+            guard let token = secrets.apiToken else {
+                return json(403, .object(["error": "POST /api/v1/sync is disabled: start watch with RECONCILE_API_TOKEN or --token-file"]))
+            }
+            let presented = request.headers[.authorization] ?? ""
+            guard presented.hasPrefix("Bearer "), constantTimeEqual(Array(presented.dropFirst(7).utf8), Array(token.utf8)) else {
+                return json(401, .object(["error": "a valid bearer token is required"]))
+            }
+            await reconciler.trigger("api")
+            return json(202, .object(["accepted": true]))
+        }
+        router.post("/hooks/git") { request, _ in
+            guard let secret = secrets.webhookSecret else {
+                return json(403, .object(["error": "webhooks are disabled: start watch with RECONCILE_WEBHOOK_SECRET or --webhook-secret-file"]))
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: 5 << 20)
+            let payload = body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? []
+            let expected = "sha256=" + SHA256.hmac(key: Array(secret.utf8), message: payload).map { String(format: "%02x", $0) }.joined()
+            let given = request.headers[HTTPField.Name("X-Hub-Signature-256")!] ?? ""
+            guard constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
+                return json(401, .object(["error": "the X-Hub-Signature-256 signature does not match the body"]))
+            }
+            await reconciler.trigger("webhook")
+            return json(202, .object(["accepted": true]))
+        }
+        router.post("/ofrep/v1/evaluate/flags/{key}") { request, context in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let key = context.parameters.get("key") ?? ""
+            let (status, value) = ofrep.evaluate(key: key, body: body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [], flags: await reconciler.appliedFlags)
+            return json(status, value)
+        }
+        router.post("/ofrep/v1/evaluate/flags") { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let (status, etag, value) = ofrep.evaluateAll(body: body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [],
+                                                          flags: await reconciler.appliedFlags, ifNoneMatch: request.headers[.ifNoneMatch])
+            var response = value.map { json(status, $0) } ?? Response(status: .notModified)
+            if let etag { response.headers[.eTag] = etag }
+            return response
+        }
+        return router
+    }
+
+    static func text(_ status: Int, _ body: String, type: String = "text/plain; charset=utf-8") -> Response {
+        bytes(status, Array(body.utf8), type: type)
+    }
+
+    static func json(_ status: Int, _ value: Value) -> Response {
+        bytes(status, Array(JSONText.encode(value).utf8), type: "application/json")
+    }
+
+    static func bytes(_ status: Int, _ body: [UInt8], type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+}
+
+/// Runs the reconciler and the HTTP server together until SIGTERM or SIGINT.
+public enum WatchServer {
+    public static func run(settings: WatchSettings, interval: Double, host: String, port: Int, secrets: APISecrets, logger: Logger) async throws {
+        let runner = CycleRunner(settings: settings, logger: logger)
+        let reconciler = Reconciler(runner: runner, interval: interval, notifier: Notifier(urls: [], logger: logger), logger: logger)
+        let router = HTTPAPI.router(reconciler: reconciler, secrets: secrets, ofrep: OFREPService())
+        var quiet = logger
+        quiet.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "reconcile"),
+                              services: [reconciler], logger: quiet)
+        logger.info("serving on http://\(host):\(port)")
+        try await app.runService()
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import Model
+import ServiceLifecycle
+
+/// A flag other threads set and the apply loop reads between changes.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+/// The one actor that drives the watch machine: it runs cycles off its executor,
+/// keeps the timer, sends notifications, and on graceful shutdown (SIGTERM, SIGINT)
+/// lets the change in flight finish and be recorded before it returns.
+public actor Reconciler: Service {
+    private var machine: WatchMachine
+    private var metrics: Metrics
+    private var lastPlan: Value?
+    private var flagsFile: URL?
+    private let runner: CycleRunner
+    private var notifier: Notifier
+    private let logger: Logger
+    private let stopFlag = StopFlag()
+    private var timer: Task<Void, Never>?
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    private var exited = false
+
+    public init(runner: CycleRunner, interval: Double, notifier: Notifier, logger: Logger) {
+        machine = WatchMachine(environment: runner.settings.environment, interval: interval)
+        metrics = Metrics(environment: runner.settings.environment)
+        self.runner = runner
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        send(.tick)
+        await withGracefulShutdownHandler {
+            await self.waitForExit()
+        } onGracefulShutdown: {
+            self.stopFlag.set()
+            Task { await self.send(.stop) }
+        }
+    }
+
+    private func waitForExit() async {
+        if exited { return }
+        await withCheckedContinuation { exitWaiters.append($0) }
+    }
+
+    // MARK: Events
+
+    public func trigger(_ reason: String) { send(.trigger(reason)) }
+
+    private func send(_ event: WatchMachine.Event) {
+        let actions = machine.handle(event, now: Date(), random: Double.random(in: 0..<1))
+        for action in actions { perform(action) }
+    }
+
+    private func perform(_ action: WatchMachine.Action) {
+        switch action {
+        case .runCycle(let reason):
+            logger.info("reconciling", metadata: ["trigger": "\(reason)"])
+            let runner = self.runner
+            let stop = stopFlag
+            Task.detached {
+                let output = await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(returning: runner.run(shouldStop: { stop.isSet })) }
+                }
+                await self.finished(output)
+            }
+        case .schedule(let delay):
+            timer?.cancel()
+            timer = Task {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1_000_000_000))
+                guard !Task.isCancelled else { return }
+                self.send(.tick)
+            }
+        case .notify(let notification):
+            notifier.send(notification)
+        case .exit:
+            timer?.cancel()
+            exited = true
+            logger.info("stopped: the change in flight finished and was recorded")
+            for waiter in exitWaiters { waiter.resume() }
+            exitWaiters = []
+        }
+    }
+
+    private func finished(_ output: CycleRunner.Output) {
+        metrics.record(output.result)
+        if let plan = output.plan { lastPlan = plan }
+        if let file = output.flagsFile { flagsFile = file }
+        if let urls = output.notifications, urls != notifier.urls { notifier = Notifier(urls: urls, logger: logger) }
+        send(.cycleFinished(output.result))
+    }
+
+    // MARK: Reads for the API
+
+    public var status: WatchStatus { machine.status }
+    public var plan: Value? { lastPlan }
+    public var appliedFlags: URL? { flagsFile }
+    public func metricsText() -> String { metrics.render(machine.status) }
+    public func history(limit: Int) async -> Value {
+        let runner = self.runner
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: runner.history(limit: limit)) }
+        }
+    }
+}
