@@ -79,11 +79,12 @@ let package = Package(
 
         // MARK: Tests
         /// Processes, temporary git repositories and paths shared by the tests.
-        .target(name: "TestSupport", dependencies: ["Model"], path: "Tests/TestSupport", exclude: ["delta_inspect.py", "flagd_eval.py", "schema_check.py"]),
+        .target(name: "TestSupport", dependencies: ["Model"], path: "Tests/TestSupport", exclude: ["delta_inspect.py", "flagd_eval.py", "schema_check.py", "ofrep_eval.py", "prom_parse.py"]),
         .testTarget(name: "YAMLSourceTests", dependencies: ["YAMLSource"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering", "TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Model"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),
         .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "Model", "TestSupport"]),
         .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "TestSupport"]),
