@@ -83,10 +83,16 @@ public struct CycleRunner: Sendable {
             let plan = try workspace.plan(state, target: target, store: store, options: .init())
             let planJSON = PlanRenderer.json(plan)
             var outcome = CycleResult.Outcome.synced
-            if plan.hasChanges && !environment.policy.autoSync {
+            // Sync follows git: a revision not yet applied is applied (auto-sync) or
+            // reported. At the applied revision, differences are drift, handled below
+            // as the drift policy says, like Argo CD's self-heal.
+            let lastApplied: ApplyRecord?
+            do throws(TargetError) { lastApplied = try store.lastSuccessfulApply(environment.name) } catch { throw CommandFailure(error.description) }
+            let newRevision = lastApplied?.revision != state.revision
+            if newRevision && plan.hasChanges && !environment.policy.autoSync {
                 outcome = .outOfSync(pending: plan.changes.count)
                 logger.info("out of sync: \(plan.changes.count) changes pending; auto-sync is off")
-            } else {
+            } else if newRevision && environment.policy.autoSync {
                 let started = Date()
                 do throws(CommandFailure) {
                     let report = try workspace.withLock(environment, store: store, command: "watch") { () throws(CommandFailure) in

@@ -129,7 +129,7 @@ public enum Paths {
             ?? packageRoot.appendingPathComponent(".venv/bin/python").path
     }
 
-    static let support = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    public static let support = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     public static let deltaInspect = support.appendingPathComponent("delta_inspect.py").path
     public static let flagdEval = support.appendingPathComponent("flagd_eval.py").path
     public static let schemaCheck = support.appendingPathComponent("schema_check.py").path
