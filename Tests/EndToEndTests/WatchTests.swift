@@ -333,6 +333,44 @@ final class Watcher: @unchecked Sendable {
         #expect(watcher.stop() == 0)
     }
 
+    @Test func notificationsReachWebhooksAndADeadOneBlocksNothing() throws {
+        let project = try project(drift: "report")
+        let port = Int.random(in: 50_000..<55_000)
+        let received = project.url.appendingPathComponent("received.jsonl")
+        let receiver = Process()
+        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        receiver.arguments = ["python3", Paths.support.appendingPathComponent("webhook_receiver.py").path, "\(port)", received.path]
+        try receiver.run()
+        defer { kill(receiver.processIdentifier, SIGKILL); receiver.waitUntilExit() }
+        usleep(500_000)
+        let environment = try project.read("environments/dev.yaml") + """
+
+          notifications:
+            - { url: "http://127.0.0.1:9/dead" }
+            - { url: "http://127.0.0.1:\(port)/hook" }
+        """
+        try project.write("environments/dev.yaml", environment)
+        try project.commit("notify")
+        let watcher = try Watcher(project, arguments: ["--env", "dev", "--log-format", "json"])
+        try watcher.wait(20, "the apply notification") { (try? String(contentsOf: received, encoding: .utf8))?.contains("apply_succeeded") == true }
+        try project.python("DeltaTable('.lakehouse/dev/main/silver/orders').alter.set_table_properties({'delta.appendOnly': 'true'})")
+        try watcher.wait(20, "the drift notification") { (try? String(contentsOf: received, encoding: .utf8))?.contains("drift_found") == true }
+        let lines = try String(contentsOf: received, encoding: .utf8).split(separator: "\n")
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect((first["text"] as? String)?.hasPrefix("reconcile: applied") == true, "Slack-compatible text: \(first)")
+        #expect(first["environment"] as? String == "dev")
+        // The dead receiver is retried in the background; cycles go on meanwhile.
+        let runs = watcher.sample(try watcher.metrics(), "reconcile_runs_total", ["result": "synced"]) ?? 0
+        try watcher.wait(10, "more cycles") { (watcher.sample(try watcher.metrics(), "reconcile_runs_total", ["result": "synced"]) ?? 0) >= runs + 2 }
+        // --log-format json: one object per line, with the environment on each.
+        let logLines = watcher.logText.split(separator: "\n").prefix(5)
+        for line in logLines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+            #expect(object["environment"] as? String == "dev")
+        }
+        #expect(watcher.stop() == 0)
+    }
+
     @Test func anUnreachableRemoteStallsAndBacksOff() throws {
         let project = try project()
         let watcher = try Watcher(project, arguments: ["--env", "dev", "--repo", "git://127.0.0.1:9/nothing.git"])
