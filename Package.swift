@@ -46,13 +46,15 @@ let package = Package(
         .target(name: "Loading", dependencies: ["Model", "YAMLSource", "GitStore"]),
         /// The embedded local lakehouse: Delta tables on the file system.
         .target(name: "LocalTarget", dependencies: ["Model", "SQLite"]),
+        /// Remote targets over REST: the MLflow model registry.
+        .target(name: "RemoteTargets", dependencies: ["Model"]),
         /// History, inventory, locks, the apply journal and holds, in an SQLite file.
         .target(name: "SQLiteState", dependencies: ["Model", "SQLite"]),
 
         // MARK: Orchestration
         /// Reading a repository for an environment, planning, locking, applying,
         /// drift, pinning: what commands and the watch loop share.
-        .target(name: "Workspace", dependencies: ["Model", "Engine", "Loading", "GitStore", "LocalTarget", "SQLiteState", "Rendering"]),
+        .target(name: "Workspace", dependencies: ["Model", "Engine", "Loading", "GitStore", "LocalTarget", "RemoteTargets", "SQLiteState", "Rendering"]),
 
         // MARK: Flags and the server
         /// flagd's JsonLogic: evaluation of flags, fractional bucketing with murmur3. Pure.

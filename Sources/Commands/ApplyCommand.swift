@@ -52,7 +52,7 @@ struct ApplyCommand: ParsableCommand {
 extension Context {
     /// Shows the plan, refuses it whole if policy refuses any change, else applies it
     /// and records it in history. Returns the exit code.
-    func execute(_ plan: Plan, on target: LocalLakehouse, store: SQLiteStateStore, kind: ApplyRecord.Kind, output: OutputFormat) throws(CommandFailure) -> Int32 {
+    func execute(_ plan: Plan, on target: some Target, store: SQLiteStateStore, kind: ApplyRecord.Kind, output: OutputFormat) throws(CommandFailure) -> Int32 {
         if output == .human {
             Console.out(PlanRenderer.render(plan, as: .human, style: Console.stdoutStyle))
         }

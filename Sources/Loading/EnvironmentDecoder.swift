@@ -27,8 +27,38 @@ struct EnvironmentDecoder {
         document.finish()
 
         var target: TargetSpec?
-        if let targetReader = spec.mapping("target", required: true) {
+        var routes: [String: TargetSpec] = [:]
+        let single = spec.node["target"], routed = spec.node["targets"]
+        if single != nil && routed != nil {
+            spec.error(routed!, "spec.target and spec.targets exclude each other; use spec.targets with a \"default\" key")
+        } else if single == nil && routed == nil {
+            spec.error(spec.node, "missing required field \"spec.target\" (or spec.targets)")
+        }
+        if let targetReader = spec.mapping("target") {
             target = decodeTarget(targetReader)
+        }
+        if let targetsReader = spec.mapping("targets") {
+            for pair in targetsReader.node.pairs ?? [] {
+                guard let key = pair.key.scalarText else { continue }
+                guard Environment.routingKeys.contains(key) else {
+                    targetsReader.error(pair.key, "unknown target key \"\(key)\"\(Suggest.hint(for: key, in: Environment.routingKeys)); keys are \(Environment.routingKeys.joined(separator: ", ")) (catalogs and schemas follow tables)")
+                    continue
+                }
+                guard let reader = targetsReader.mapping(key), let decoded = decodeTarget(reader) else { continue }
+                if let supported = decoded.supportedKinds, key == "default" || !supported.contains(where: { $0.routingKey == key }) {
+                    reader.error(pair.value, "a \(decoded.typeName) target holds only \(supported.map(\.plural).sorted().joined(separator: ", ")); route them with spec.targets.\(supported.first!.routingKey)")
+                    continue
+                }
+                if key == "default" { target = decoded } else { routes[key] = decoded }
+            }
+            if routed?["default"] == nil {
+                targetsReader.error(targetsReader.node, "spec.targets needs a \"default\" target for the kinds not routed elsewhere")
+            }
+        }
+        var statePath: String?
+        if let stateReader = spec.mapping("state") {
+            statePath = stateReader.string("path")
+            stateReader.finish()
         }
         var variables: [String: String] = [:]
         for (key, entry) in spec.stringMap("variables") {
@@ -88,6 +118,8 @@ struct EnvironmentDecoder {
         var environment = Environment(name: name, target: target, variables: variables, policy: policy, source: source, promotion: promotion,
                                       origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
         environment.notifications = notifications
+        environment.routes = routes
+        environment.statePath = statePath
         return environment
     }
 
@@ -117,6 +149,13 @@ struct EnvironmentDecoder {
         return promotion
     }
 
+    static func isAllowedURL(_ url: String) -> Bool {
+        if url.hasPrefix("https://") { return url.count > 8 }
+        guard url.hasPrefix("http://") else { return false }
+        let host = url.dropFirst(7).prefix { $0 != "/" && $0 != ":" || $0 == "[" }
+        return ["127.0.0.1", "localhost", "[::1]"].contains { url.dropFirst(7).hasPrefix($0) } || host == "127.0.0.1"
+    }
+
     private func decodeTarget(_ reader: MappingReader) -> TargetSpec? {
         defer { reader.finish() }
         guard let typeNode = reader.field("type", required: true), let type = reader.stringValue(typeNode, "spec.target.type") else { return nil }
@@ -124,8 +163,15 @@ struct EnvironmentDecoder {
         case "local":
             guard let path = reader.string("path", required: true) else { return nil }
             return .local(path: path)
+        case "mlflow":
+            guard let urlNode = reader.field("url", required: true), let url = reader.stringValue(urlNode, reader.path("url")) else { return nil }
+            guard Self.isAllowedURL(url) else {
+                reader.error(urlNode, "\(reader.path("url")) must be https:// (http:// is accepted for loopback hosts only), not \"\(url)\"")
+                return nil
+            }
+            return .mlflow(url: url.hasSuffix("/") ? String(url.dropLast()) : url)
         default:
-            reader.error(typeNode, "unknown target type \"\(type)\"\(Suggest.hint(for: type, in: ["local"])); this version supports \"local\"")
+            reader.error(typeNode, "unknown target type \"\(type)\"\(Suggest.hint(for: type, in: ["local", "mlflow"])); this version supports \"local\" and \"mlflow\"")
             return nil
         }
     }

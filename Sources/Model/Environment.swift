@@ -1,7 +1,12 @@
 /// A named deployment: where its resources live, its variables and its policy.
 public struct Environment: Sendable, Hashable {
     public var name: String
+    /// The default target (`spec.target`, or `spec.targets.default`).
     public var target: TargetSpec
+    /// Kinds routed elsewhere, by routing key (`models`, `flags`, …).
+    public var routes: [String: TargetSpec] = [:]
+    /// Where the state store lives when no target is local (`spec.state.path`).
+    public var statePath: String?
     public var variables: [String: String]
     public var policy: Policy
     /// Which revision of the manifests this environment runs.
@@ -21,6 +26,35 @@ public struct Environment: Sendable, Hashable {
         self.source = source
         self.promotion = promotion
         self.origin = origin
+    }
+}
+
+extension Environment {
+    /// Keys of `spec.targets`: `default`, or a kind's plural (catalogs and schemas follow tables).
+    public static let routingKeys = ["default", "tables", "pipelines", "grants", "flags", "models"]
+
+    /// Where resources of `kind` live.
+    public func target(for kind: ResourceKind) -> TargetSpec {
+        routes[kind.routingKey] ?? target
+    }
+
+    /// Every distinct target, the default first.
+    public var allTargets: [TargetSpec] {
+        var result = [target]
+        for key in Self.routingKeys.dropFirst() {
+            if let spec = routes[key], !result.contains(spec) { result.append(spec) }
+        }
+        return result
+    }
+}
+
+extension ResourceKind {
+    /// The `spec.targets` key that routes this kind.
+    public var routingKey: String {
+        switch self {
+        case .catalog, .schema, .table: return "tables"
+        default: return plural
+        }
     }
 }
 
@@ -91,10 +125,21 @@ public enum TargetSpec: Sendable, Hashable {
     /// The embedded lakehouse in a directory (relative paths resolve against the
     /// current directory).
     case local(path: String)
+    /// An MLflow tracking server's model registry (models only).
+    case mlflow(url: String)
 
     public var typeName: String {
         switch self {
         case .local: return "local"
+        case .mlflow: return "mlflow"
+        }
+    }
+
+    /// The kinds this type of target can hold.
+    public var supportedKinds: Set<ResourceKind>? {
+        switch self {
+        case .local: return nil
+        case .mlflow: return [.model]
         }
     }
 }

@@ -105,6 +105,8 @@ public struct Plan: Sendable, Hashable {
     public var orphaned: [ResourceID]
     /// Facts worth saying that change nothing (grants made outside reconcile).
     public var notices: [Notice]
+    /// Requests made to remote targets while planning, by target.
+    public var requests: [String: Int] = [:]
 
     public init(environment: String, revision: String, target: String, changes: [Change], unchanged: [ResourceID] = [], unmanaged: [ResourceID] = [], orphaned: [ResourceID] = [], notices: [Notice] = []) {
         self.environment = environment
@@ -155,6 +157,8 @@ public struct ApplyReport: Sendable, Hashable {
     public var outcomes: [Outcome]
     /// Asked to stop between changes; what was not attempted is left for the next run.
     public var stopped = false
+    /// Requests made to remote targets in the whole run (plan and apply), by target.
+    public var requests: [String: Int] = [:]
 
     public init(plan: Plan, outcomes: [Outcome]) {
         self.plan = plan

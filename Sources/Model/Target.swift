@@ -99,9 +99,12 @@ public protocol Target {
     func beginApply(_ plan: Plan) throws(TargetError)
     /// Called once after the last change attempted.
     func endApply() throws(TargetError)
+    /// Requests made to remote services so far, by target (empty for local ones).
+    var requestCounts: [String: Int] { get }
 }
 
 extension Target {
+    public var requestCounts: [String: Int] { [:] }
     public func beginApply(_ plan: Plan) throws(TargetError) {}
     public func endApply() throws(TargetError) {}
 }

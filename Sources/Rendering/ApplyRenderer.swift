@@ -47,6 +47,7 @@ public enum ApplyRenderer {
                 return .object(entry)
             }),
             "plan": PlanRenderer.json(report.plan),
+            "requests": .object(report.requests.mapValues { .int($0) }),
         ])
     }
 }

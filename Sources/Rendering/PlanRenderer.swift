@@ -56,6 +56,9 @@ public enum PlanRenderer {
 
     static func notes(_ plan: Plan) -> String {
         var out = ""
+        if !plan.requests.isEmpty {
+            out += "\nRequests made: " + plan.requests.keys.sorted().map { "\($0): \(plan.requests[$0]!)" }.joined(separator: ", ") + "\n"
+        }
         if !plan.unmanaged.isEmpty {
             out += "\nNot managed by this environment (left alone): " + plan.unmanaged.map(\.description).joined(separator: ", ") + "\n"
         }
@@ -88,6 +91,7 @@ public enum PlanRenderer {
             "unmanaged": .array(plan.unmanaged.map { .string($0.description) }),
             "orphaned": .array(plan.orphaned.map { .string($0.description) }),
             "notices": .array(plan.notices.map { .object(["resource": .string($0.id.description), "message": .string($0.message)]) }),
+            "requests": .object(plan.requests.mapValues { .int($0) }),
         ])
     }
 

@@ -45,6 +45,8 @@ public struct CycleRunner: Sendable {
         public var flagsFile: URL?
         /// The environment's notification webhooks, as its file says now.
         public var notifications: [String]?
+        /// Requests this cycle made to remote targets, by target.
+        public var requests: [String: Int] = [:]
     }
 
     public func run(shouldStop: @escaping @Sendable () -> Bool) -> Output {
@@ -70,7 +72,7 @@ public struct CycleRunner: Sendable {
         }
         logger[metadataKey: "revision"] = "\(state.shortRevision)"
         let target = workspace.target(for: environment)
-        let flagsFile = target.root.appendingPathComponent("flags.json")
+        let flagsFile = target.local(for: .featureFlag)?.root.appendingPathComponent("flags.json")
         let kinds = Dictionary(grouping: state.resources, by: \.id.kind.rawValue).mapValues(\.count)
         func stalled(_ reason: String, _ failure: CommandFailure, plan: Value? = nil) -> Output {
             logger.error("\(reason): \(failure.diagnostics.first?.description ?? "")")
@@ -143,9 +145,11 @@ public struct CycleRunner: Sendable {
                 }
             }
             let last = try? store.lastSuccessfulApply(environment.name) as ApplyRecord?
-            return Output(result: CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: kinds, drifted: drifted, healed: healed,
-                                              lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) }),
-                          plan: planJSON, flagsFile: flagsFile, notifications: environment.notifications)
+            var output = Output(result: CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: kinds, drifted: drifted, healed: healed,
+                                                    lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) }),
+                                plan: planJSON, flagsFile: flagsFile, notifications: environment.notifications)
+            output.requests = target.requestCounts
+            return output
         } catch {
             return stalled("PlanFailed", error)
         }

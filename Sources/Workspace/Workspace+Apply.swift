@@ -9,7 +9,7 @@ extension Workspace {
     /// Refuses the plan whole if policy refuses any change, else applies it and
     /// records it in history (a plan with no changes is recorded when its revision
     /// is new). Returns the report, or nil when there was nothing to apply.
-    public func apply(_ plan: Plan, on target: LocalLakehouse, store: SQLiteStateStore, kind: ApplyRecord.Kind,
+    public func apply(_ plan: Plan, on target: some Target, store: SQLiteStateStore, kind: ApplyRecord.Kind,
                       shouldStop: @escaping @Sendable () -> Bool = { false }) throws(CommandFailure) -> ApplyReport? {
         let refused = plan.refusals
         if !refused.isEmpty {

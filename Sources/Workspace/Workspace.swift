@@ -142,18 +142,25 @@ public final class Workspace {
 
     // MARK: Target and state
 
-    public func target(for environment: Environment) -> LocalLakehouse {
-        switch environment.target {
-        case .local(let path):
-            return LocalLakehouse(path: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    public func target(for environment: Environment) -> RoutedTarget {
+        RoutedTarget(environment: environment, base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    }
+
+    /// Where the environment's state store lives: `spec.state.path`; else in its local
+    /// lakehouse's root; else `.reconcile/<env>.db` under the current directory.
+    public func stateLocation(for environment: Environment) -> (path: String, display: String) {
+        if let path = environment.statePath {
+            return (path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path, path)
         }
+        if let local = target(for: environment).local { return local.stateStorePath }
+        let path = ".reconcile/\(environment.name).db"
+        return (FileManager.default.currentDirectoryPath + "/" + path, path)
     }
 
     public func store(for environment: Environment) throws(CommandFailure) -> SQLiteStateStore {
-        let target = target(for: environment)
-        let location = target.stateStorePath
+        let location = stateLocation(for: environment)
         do {
-            try target.ensureRoot()
+            if environment.statePath == nil, let local = target(for: environment).local { try local.ensureRoot() }
             return try SQLiteStateStore(path: location.path, displayPath: location.display)
         } catch {
             throw CommandFailure(error.description)
@@ -162,7 +169,7 @@ public final class Workspace {
 
     /// The store if the environment has one yet: reading commands never create it.
     public func existingStore(for environment: Environment) throws(CommandFailure) -> SQLiteStateStore? {
-        guard FileManager.default.fileExists(atPath: target(for: environment).stateStorePath.path) else { return nil }
+        guard FileManager.default.fileExists(atPath: stateLocation(for: environment).path) else { return nil }
         return try store(for: environment)
     }
 
@@ -190,9 +197,10 @@ public final class Workspace {
     /// Plans the environment and applies its policy.
     public func plan(_ state: DesiredState, target: some Target, store: (any StateStore)?, options: PolicyCheck.Options) throws(CommandFailure) -> Plan {
         let (observed, inventory) = try observe(state, on: target, store: store)
-        let plan = Planner.plan(.init(
+        var plan = Planner.plan(.init(
             environment: state.environment.name, revision: state.revision, target: target.summary,
             desired: state.resources, observed: observed, inventory: inventory, prune: state.environment.policy.prune))
+        plan.requests = target.requestCounts
         return PolicyCheck.evaluate(plan, policy: state.environment.policy, desired: state.resources, inventory: inventory, options: options)
     }
 

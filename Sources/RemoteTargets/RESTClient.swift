@@ -1,0 +1,93 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Model
+
+/// A small JSON-over-HTTP client for remote targets: timeouts, retries with backoff
+/// and jitter on 429 (honouring Retry-After), 5xx and connection errors, and a count
+/// of the requests made. Credentials go in headers and are never part of an error.
+public final class RESTClient: @unchecked Sendable {
+    public struct Failure: Error, Sendable {
+        public var status: Int?
+        public var code: String?
+        public var message: String
+    }
+
+    public let base: String
+    public let name: String
+    let headers: @Sendable () throws(Failure) -> [String: String]
+    let timeout: Double
+    let attempts: Int
+    private let lock = NSLock()
+    private var made = 0
+
+    public init(base: String, name: String, timeout: Double = 15, attempts: Int = 4,
+                headers: @escaping @Sendable () throws(Failure) -> [String: String] = { [:] }) {
+        self.base = base
+        self.name = name
+        self.timeout = timeout
+        self.attempts = attempts
+        self.headers = headers
+    }
+
+    /// Requests made so far (every attempt counts).
+    public var requests: Int { lock.withLock { made } }
+
+    /// Sends a request; returns the decoded JSON body (`{}` for an empty one).
+    @discardableResult
+    public func send(_ method: String, _ path: String, query: [String: String] = [:], body: Value? = nil) throws(Failure) -> Value {
+        var components = URLComponents(string: base + path)
+        if !query.isEmpty { components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
+        guard let url = components?.url else { throw Failure(status: nil, code: nil, message: "\(base + path) is not a URL") }
+        var lastFailure = Failure(status: nil, code: nil, message: "no attempt made")
+        for attempt in 1...attempts {
+            var request = URLRequest(url: url, timeoutInterval: timeout)
+            request.httpMethod = method
+            for (key, value) in try headers() { request.setValue(value, forHTTPHeaderField: key) }
+            if let body {
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.httpBody = try? JSONEncoder().encode(body)
+            }
+            lock.withLock { made += 1 }
+            let (data, response, error) = Self.perform(request)
+            var retryAfter: Double?
+            if let error {
+                lastFailure = Failure(status: nil, code: nil, message: "\(name) at \(base) could not be reached: \(error.localizedDescription)")
+            } else if let http = response as? HTTPURLResponse {
+                let decoded = data.flatMap { $0.isEmpty ? nil : try? JSONDecoder().decode(Value.self, from: $0) }
+                if (200..<300).contains(http.statusCode) { return decoded ?? .object([:]) }
+                let code = decoded?["error_code"]?.stringValue
+                let message = decoded?["message"]?.stringValue ?? data.map { String(decoding: $0.prefix(300), as: UTF8.self) } ?? ""
+                lastFailure = Failure(status: http.statusCode, code: code, message: Self.describe(status: http.statusCode, code: code, message: message, name: name, base: base))
+                guard http.statusCode == 429 || http.statusCode >= 500 else { throw lastFailure }
+                retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init)
+            }
+            if attempt < attempts {
+                let backoff = retryAfter ?? (0.25 * pow(2, Double(attempt - 1)) * Double.random(in: 0.8...1.2))
+                Thread.sleep(forTimeInterval: min(backoff, 30))
+            }
+        }
+        throw lastFailure
+    }
+
+    static func describe(status: Int, code: String?, message: String, name: String, base: String) -> String {
+        switch status {
+        case 401: return "\(name) at \(base) rejected the credentials (401 Unauthorized); check the token"
+        case 403: return "\(name) at \(base) refused access (403 Forbidden); the identity lacks permission"
+        default: return "\(name) at \(base) answered \(status)\(code.map { " \($0)" } ?? ""): \(message)"
+        }
+    }
+
+    static func perform(_ request: URLRequest) -> (Data?, URLResponse?, (any Error)?) {
+        let semaphore = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Data?, URLResponse?, (any Error)?) = (nil, nil, nil)
+        let task = URLSession.shared.dataTask(with: request) { data, response, error in
+            result = (data, response, error)
+            semaphore.signal()
+        }
+        task.resume()
+        semaphore.wait()
+        return result
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import LocalTarget
+import Model
+import RemoteTargets
+
+/// An environment's targets as one: each kind goes where `spec.targets` routes it
+/// (models to MLflow, the rest to the local lakehouse, say).
+public final class RoutedTarget: Target, @unchecked Sendable {
+    public let environment: Environment
+    public let parts: [(spec: TargetSpec, target: any Target)]
+
+    init(environment: Environment, base: URL) {
+        self.environment = environment
+        parts = environment.allTargets.map { spec in
+            switch spec {
+            case .local(let path): return (spec, LocalLakehouse(path: path, relativeTo: base) as any Target)
+            case .mlflow(let url): return (spec, MLflowRegistry(url: url) as any Target)
+            }
+        }
+    }
+
+    /// The local lakehouse among the targets, if any (the default one first).
+    public var local: LocalLakehouse? { parts.lazy.compactMap { $0.target as? LocalLakehouse }.first }
+
+    /// The local lakehouse that holds `kind`, if that is where it goes.
+    public func local(for kind: ResourceKind) -> LocalLakehouse? { target(for: kind) as? LocalLakehouse }
+
+    func target(for kind: ResourceKind) -> any Target {
+        let spec = environment.target(for: kind)
+        return parts.first { $0.spec == spec }!.target
+    }
+
+    func holds(_ spec: TargetSpec, _ kind: ResourceKind) -> Bool { environment.target(for: kind) == spec }
+
+    public var summary: String { parts.map(\.target.summary).joined(separator: " + ") }
+
+    public func observe() throws(TargetError) -> [Resource] {
+        var resources: [Resource] = []
+        for part in parts {
+            resources += try part.target.observe().filter { holds(part.spec, $0.id.kind) }
+        }
+        return resources
+    }
+
+    public func apply(_ change: Change) throws(TargetError) {
+        try target(for: change.id.kind).apply(change)
+    }
+
+    public func beginApply(_ plan: Plan) throws(TargetError) {
+        for part in parts {
+            var mine = plan
+            mine.changes = plan.changes.filter { holds(part.spec, $0.id.kind) }
+            if !mine.changes.isEmpty { try part.target.beginApply(mine) }
+        }
+    }
+
+    public func endApply() throws(TargetError) {
+        var first: TargetError?
+        for part in parts {
+            do { try part.target.endApply() } catch { first = first ?? error }
+        }
+        if let first { throw first }
+    }
+
+    public var requestCounts: [String: Int] {
+        parts.reduce(into: [:]) { counts, part in counts.merge(part.target.requestCounts) { $0 + $1 } }
+    }
+}
