@@ -129,6 +129,12 @@ public enum Paths {
             ?? packageRoot.appendingPathComponent(".venv/bin/python").path
     }
 
+    /// A Python with `mlflow`: `RECONCILE_MLFLOW_PYTHON`, or the venv `scripts/setup --python` makes.
+    public static var mlflowPython: String {
+        ProcessInfo.processInfo.environment["RECONCILE_MLFLOW_PYTHON"]
+            ?? packageRoot.appendingPathComponent(".venv-mlflow/bin/python").path
+    }
+
     public static let support = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     public static let deltaInspect = support.appendingPathComponent("delta_inspect.py").path
     public static let flagdEval = support.appendingPathComponent("flagd_eval.py").path
