@@ -131,8 +131,10 @@ public enum ManifestSchema {
     }
 
     static var environment: Value {
-        object(required: ["target"], [
-            "target": object(required: ["type", "path"], ["type": .object(["enum": ["local"]]), "path": string()]),
+        object([
+            "target": targetSchema,
+            "targets": object(Dictionary(uniqueKeysWithValues: Environment.routingKeys.map { ($0, targetSchema) })),
+            "state": object(["path": string("The state store when no target is local.")]),
             "variables": ref("stringMap"),
             "policy": object([
                 "destructive": .object(["enum": ["allow", "deny"]]),
@@ -147,6 +149,13 @@ public enum ManifestSchema {
                 "requires": .object(["type": "array", "items": .object(["enum": ["applied", "no-drift"]])]),
             ]),
         ])
+    }
+
+    static var targetSchema: Value {
+        .object(["oneOf": [
+            object(required: ["type", "path"], ["type": .object(["const": "local"]), "path": string()]),
+            object(required: ["type", "url"], ["type": .object(["const": "mlflow"]), "url": .object(["type": "string", "pattern": "^(https://|http://(127\\.0\\.0\\.1|localhost|\\[::1\\]))"])]),
+        ]])
     }
 
     // MARK: Building blocks
