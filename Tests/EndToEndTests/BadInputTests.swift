@@ -128,19 +128,13 @@ import TestSupport
         let before = try project.lakehouseFingerprint()
         let database = project.url.appendingPathComponent(".lakehouse/dev/catalog.db").path
         // Another process holds a write lock: readers may read, writers must wait.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", "import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('locked', flush=True)\ntime.sleep(20)", database]
-        let ready = Pipe()
-        holder.standardOutput = ready
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        _ = ready.fileHandleForReading.availableData
+        let holder = try SQLiteLockHolder(database: database, mode: "IMMEDIATE")
 
         let result = try Shell.run(Paths.reconcile, ["apply", "--env", "dev"], in: project.url, environment: ["RECONCILE_DB_TIMEOUT_MS": "500"])
         #expect(result.code == 1, "\(result.output)")
         #expect(result.stderr.contains("the catalog database .lakehouse/dev/catalog.db is locked by another process; waited 0.5 s"))
         #expect(try project.lakehouseFingerprint() == before, "the table change before the grants was not made either")
+        withExtendedLifetime(holder) {}
     }
 
     @Test func notAGitRepository() throws {

@@ -116,14 +116,7 @@ import TestSupport
         try converge(lakehouse, namespaces + [grants])
         // Another process holds the write lock for longer than we wait.
         let database = dir.url.appendingPathComponent("lake/catalog.db").path
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", "import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(20)", database]
-        let ready = Pipe()
-        holder.standardOutput = ready
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        _ = ready.fileHandleForReading.availableData // "locked"
+        let holder = try SQLiteLockHolder(database: database, mode: "EXCLUSIVE")
 
         let impatient = LocalLakehouse(path: "lake", relativeTo: dir.url, lockTimeoutMilliseconds: 300)
         let started = Date()
@@ -133,5 +126,6 @@ import TestSupport
             (error as! TargetError).message.contains("the catalog database lake/catalog.db is locked by another process; waited 0.3 s")
         }
         #expect(Date().timeIntervalSince(started) >= 0.25, "it waits before giving up")
+        withExtendedLifetime(holder) {}
     }
 }

@@ -140,3 +140,23 @@ public enum Paths {
     public static let flagdEval = support.appendingPathComponent("flagd_eval.py").path
     public static let schemaCheck = support.appendingPathComponent("schema_check.py").path
 }
+
+/// Another process holding an SQLite lock (`BEGIN IMMEDIATE` or `BEGIN EXCLUSIVE`)
+/// until released, to test bounded lock waits.
+public final class SQLiteLockHolder: @unchecked Sendable {
+    let process = Process()
+
+    public init(database: String, mode: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN \(mode)')\nprint('locked', flush=True)\ntime.sleep(20)", database]
+        let ready = Pipe()
+        process.standardOutput = ready
+        try process.run()
+        _ = ready.fileHandleForReading.availableData // "locked": the lock is held
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
