@@ -1,0 +1,149 @@
+import Model
+
+/// The DDL a Databricks SQL warehouse runs for a planned change: identifiers always
+/// backtick-quoted (backticks doubled), string literals single-quoted with `\` and
+/// `'` escaped, so no name or comment can change what a statement does. Pure.
+public enum DatabricksSQL {
+    public static func identifier(_ name: String) -> String {
+        "`" + name.replacing("`", with: "``") + "`"
+    }
+
+    /// `main.sales.orders` → `` `main`.`sales`.`orders` ``.
+    public static func fullName(_ name: String) -> String {
+        name.split(separator: ".", omittingEmptySubsequences: false).map { identifier(String($0)) }.joined(separator: ".")
+    }
+
+    public static func literal(_ text: String) -> String {
+        var out = "'"
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "'": out += "\\'"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default: out.append(character)
+            }
+        }
+        return out + "'"
+    }
+
+    /// Spark SQL type syntax with keywords in upper case and struct field names quoted.
+    /// (DDL has no syntax for non-null array elements or map values; those stay nullable.)
+    static func type(_ type: DataType) -> String {
+        switch type {
+        case .array(let element, _):
+            return "ARRAY<\(self.type(element))>"
+        case .map(let key, let value, _):
+            return "MAP<\(self.type(key)), \(self.type(value))>"
+        case .struct(let fields):
+            return "STRUCT<" + fields.map { field in
+                var text = "\(identifier(field.name)): \(self.type(field.type))"
+                if !field.nullable { text += " NOT NULL" }
+                if let comment = field.comment { text += " COMMENT \(literal(comment))" }
+                return text
+            }.joined(separator: ", ") + ">"
+        default:
+            return type.description.uppercased()
+        }
+    }
+
+    static func column(_ column: Column) -> String {
+        var text = "\(identifier(column.name)) \(type(column.type))"
+        if !column.nullable { text += " NOT NULL" }
+        if let comment = column.comment { text += " COMMENT \(literal(comment))" }
+        return text
+    }
+
+    static func properties(_ map: [String: String]) -> String {
+        "(" + map.keys.sorted().map { "\(literal($0)) = \(literal(map[$0]!))" }.joined(separator: ", ") + ")"
+    }
+
+    /// The statements for `change`, in the order they must run.
+    public static func statements(for change: Change) -> [String] {
+        let name = fullName(change.id.name)
+        switch (change.id.kind, change.action, change.desired?.spec) {
+        case (.catalog, .create, .catalog(let spec)?), (.schema, .create, .schema(let spec)?):
+            let noun = change.id.kind == .catalog ? "CATALOG" : "SCHEMA"
+            var create = "CREATE \(noun) IF NOT EXISTS \(name)"
+            if let comment = spec.comment { create += " COMMENT \(literal(comment))" }
+            if change.id.kind == .schema, !spec.properties.isEmpty { create += " WITH DBPROPERTIES \(properties(spec.properties))" }
+            var statements = [create]
+            if let owner = spec.owner { statements.append("ALTER \(noun) \(name) OWNER TO \(identifier(owner))") }
+            return statements
+        case (.catalog, .update, .catalog(let spec)?), (.schema, .update, .schema(let spec)?):
+            let noun = change.id.kind == .catalog ? "CATALOG" : "SCHEMA"
+            var statements: [String] = []
+            for field in change.fields {
+                switch field.segments.first {
+                case "comment": statements.append("COMMENT ON \(noun) \(name) IS \(spec.comment.map(literal) ?? "NULL")")
+                case "owner": if let owner = spec.owner { statements.append("ALTER \(noun) \(name) OWNER TO \(identifier(owner))") }
+                default: break
+                }
+            }
+            if change.id.kind == .schema, change.fields.contains(where: { $0.segments.first == "properties" }) {
+                statements.append("ALTER SCHEMA \(name) SET DBPROPERTIES \(properties(spec.properties))")
+            }
+            return statements
+        case (.catalog, .delete, _): return ["DROP CATALOG IF EXISTS \(name) RESTRICT"]
+        case (.schema, .delete, _): return ["DROP SCHEMA IF EXISTS \(name) RESTRICT"]
+        case (.table, .create, .table(let spec)?): return createTable(name, spec, replace: false)
+        case (.table, .replace, .table(let spec)?): return createTable(name, spec, replace: true)
+        case (.table, .update, .table(let spec)?): return alterTable(name, spec, change.fields)
+        case (.table, .delete, _): return ["DROP TABLE IF EXISTS \(name)"]
+        default: return []
+        }
+    }
+
+    static func createTable(_ name: String, _ spec: TableSpec, replace: Bool) -> [String] {
+        var sql = "\(replace ? "CREATE OR REPLACE TABLE" : "CREATE TABLE IF NOT EXISTS") \(name) (\n"
+        sql += spec.columns.map { "  " + column($0) }.joined(separator: ",\n")
+        sql += "\n) USING DELTA"
+        if !spec.partitionedBy.isEmpty { sql += "\nPARTITIONED BY (" + spec.partitionedBy.map(identifier).joined(separator: ", ") + ")" }
+        if let comment = spec.comment { sql += "\nCOMMENT \(literal(comment))" }
+        if let location = spec.location { sql += "\nLOCATION \(literal(location))" }
+        if !spec.properties.isEmpty { sql += "\nTBLPROPERTIES \(properties(spec.properties))" }
+        return [sql] + spec.constraints.keys.sorted().map { "ALTER TABLE \(name) ADD CONSTRAINT \(identifier($0)) CHECK (\(spec.constraints[$0]!))" }
+    }
+
+    static func alterTable(_ name: String, _ spec: TableSpec, _ fields: [FieldChange]) -> [String] {
+        var statements: [String] = []
+        let added = fields.filter { $0.op == .add && $0.segments.count == 2 && $0.segments[0] == "columns" }
+            .compactMap { spec.column(named: $0.segments[1]) }
+        if !added.isEmpty {
+            statements.append("ALTER TABLE \(name) ADD COLUMNS (" + added.map(column).joined(separator: ", ") + ")")
+        }
+        var setProperties: [String: String] = [:], unsetProperties: [String] = []
+        for field in fields {
+            let segments = field.segments
+            switch (segments.first, segments.count) {
+            case ("comment", 1):
+                statements.append("COMMENT ON TABLE \(name) IS \(spec.comment.map(literal) ?? "NULL")")
+            case ("columns", 3):
+                guard let column = spec.column(named: segments[1]) else { continue }
+                let target = "ALTER TABLE \(name) ALTER COLUMN \(identifier(column.name))"
+                switch segments[2] {
+                case "type": statements.append("\(target) TYPE \(type(column.type))")
+                case "nullable": statements.append("\(target) \(column.nullable ? "DROP" : "SET") NOT NULL")
+                case "comment": statements.append("\(target) COMMENT \(literal(column.comment ?? ""))")
+                default: break
+                }
+            case ("properties", 2):
+                if field.op == .remove { unsetProperties.append(segments[1]) } else { setProperties[segments[1]] = spec.properties[segments[1]] }
+            case ("constraints", 2):
+                if field.op != .add { statements.append("ALTER TABLE \(name) DROP CONSTRAINT IF EXISTS \(identifier(segments[1]))") }
+                if field.op != .remove, let expression = spec.constraints[segments[1]] {
+                    statements.append("ALTER TABLE \(name) ADD CONSTRAINT \(identifier(segments[1])) CHECK (\(expression))")
+                }
+            default:
+                break
+            }
+        }
+        if !setProperties.isEmpty { statements.append("ALTER TABLE \(name) SET TBLPROPERTIES \(properties(setProperties))") }
+        if !unsetProperties.isEmpty {
+            statements.append("ALTER TABLE \(name) UNSET TBLPROPERTIES IF EXISTS (" + unsetProperties.sorted().map(literal).joined(separator: ", ") + ")")
+        }
+        return statements
+    }
+}
+
