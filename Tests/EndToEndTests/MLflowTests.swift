@@ -158,5 +158,13 @@ final class MLflowServer: @unchecked Sendable {
         let down = try project.reconcile("plan", "--env", "dev")
         #expect(down.code == 1)
         #expect(down.stderr.contains("MLflow at \(server.url)/api/2.0/mlflow could not be reached"), "\(down.output)")
+
+        // A source the server refuses: a local path outside any run's artifacts.
+        try server.start()
+        try project.write("manifests/ml.yaml", try project.read("manifests/ml.yaml").replacingOccurrences(of: "s3://models/churn/2", with: "file:///etc/models/churn"))
+        try project.commit("a local source")
+        let rejected = try project.reconcile("apply", "--env", "dev")
+        #expect(rejected.code == 1, "\(rejected.output)")
+        #expect(rejected.stderr.contains("Model/main.ml.churn: MLflow at \(server.url)/api/2.0/mlflow answered 400 INVALID_PARAMETER_VALUE"), "\(rejected.stderr)")
     }
 }
