@@ -126,6 +126,10 @@ public enum Planner {
             }
         case let (.model(old), .model(new)):
             return ModelDiff.fields(old: old, new: new)
+        case (.catalog(var old), .catalog(let new)), (.schema(var old), .schema(let new)):
+            // An owner the manifest does not declare is the workspace's to choose.
+            if new.owner == nil { old.owner = nil }
+            return ValueDiff.diff(old.canonical, new.canonical)
         default:
             return ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
         }

@@ -45,7 +45,7 @@ struct EnvironmentDecoder {
                     continue
                 }
                 guard let reader = targetsReader.mapping(key), let decoded = decodeTarget(reader) else { continue }
-                if let supported = decoded.supportedKinds, key == "default" || !supported.contains(where: { $0.routingKey == key }) {
+                if let supported = decoded.supportedKinds, key == "default" ? decoded.typeName == "mlflow" : !supported.contains(where: { $0.routingKey == key }) {
                     reader.error(pair.value, "a \(decoded.typeName) target holds only \(supported.map(\.plural).sorted().joined(separator: ", ")); route them with spec.targets.\(supported.first!.routingKey)")
                     continue
                 }
@@ -170,8 +170,34 @@ struct EnvironmentDecoder {
                 return nil
             }
             return .mlflow(url: url.hasSuffix("/") ? String(url.dropLast()) : url)
+        case "databricks":
+            guard let hostNode = reader.field("host", required: true), let host = reader.stringValue(hostNode, reader.path("host")),
+                  let warehouse = reader.string("warehouse", required: true), let authReader = reader.mapping("auth", required: true) else { return nil }
+            guard Self.isAllowedURL(host) else {
+                reader.error(hostNode, "\(reader.path("host")) must be https:// (http:// is accepted for loopback hosts only), not \"\(host)\"")
+                return nil
+            }
+            defer { authReader.finish() }
+            func secret(_ key: String) -> String? {
+                guard let node = authReader.field(key), let value = authReader.stringValue(node, authReader.path(key)) else { return nil }
+                guard value.hasPrefix("${env:") || value.hasPrefix("${file:"), value.hasSuffix("}") else {
+                    authReader.error(node, "\(authReader.path(key)) must be a reference, \"${env:NAME}\" or \"${file:PATH}\", so the secret never sits in git")
+                    return nil
+                }
+                return value
+            }
+            let auth: DatabricksAuth
+            if let token = secret("token") {
+                auth = .token(token)
+            } else if let id = secret("clientId"), let clientSecret = secret("clientSecret") {
+                auth = .oauth(clientId: id, clientSecret: clientSecret)
+            } else {
+                authReader.error(authReader.node, "\(authReader.path("")) needs token, or clientId and clientSecret (OAuth machine-to-machine)")
+                return nil
+            }
+            return .databricks(host: host.hasSuffix("/") ? String(host.dropLast()) : host, warehouse: warehouse, auth: auth)
         default:
-            reader.error(typeNode, "unknown target type \"\(type)\"\(Suggest.hint(for: type, in: ["local", "mlflow"])); this version supports \"local\" and \"mlflow\"")
+            reader.error(typeNode, "unknown target type \"\(type)\"\(Suggest.hint(for: type, in: ["local", "mlflow", "databricks"])); this version supports \"local\", \"mlflow\" and \"databricks\"")
             return nil
         }
     }

@@ -155,7 +155,22 @@ public enum ManifestSchema {
         .object(["oneOf": [
             object(required: ["type", "path"], ["type": .object(["const": "local"]), "path": string()]),
             object(required: ["type", "url"], ["type": .object(["const": "mlflow"]), "url": .object(["type": "string", "pattern": "^(https://|http://(127\\.0\\.0\\.1|localhost|\\[::1\\]))"])]),
+            object(required: ["type", "host", "warehouse", "auth"], [
+                "type": .object(["const": "databricks"]),
+                "host": .object(["type": "string", "pattern": "^(https://|http://(127\\.0\\.0\\.1|localhost|\\[::1\\]))"]),
+                "warehouse": string("The SQL warehouse id DDL runs on."),
+                "auth": object([
+                    "token": reference("A personal access token."),
+                    "clientId": reference("OAuth machine-to-machine client id."),
+                    "clientSecret": reference("OAuth machine-to-machine client secret."),
+                ]),
+            ]),
         ]])
+    }
+
+    /// A secret reference: `${env:NAME}` or `${file:PATH}`, never the secret itself.
+    static func reference(_ description: String) -> Value {
+        .object(["type": "string", "pattern": "^\\$\\{(env|file):.+\\}$", "description": .string(description)])
     }
 
     // MARK: Building blocks

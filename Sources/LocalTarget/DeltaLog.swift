@@ -116,7 +116,7 @@ struct DeltaLog {
                 throw TargetError(id, "\(place): metaData has no readable schemaString")
             }
             do {
-                snapshot.columns = try DeltaSchema.columns(from: schema)
+                snapshot.columns = try SparkSchema.columns(from: schema)
             } catch {
                 throw TargetError(id, "\(place): \(error.message)")
             }

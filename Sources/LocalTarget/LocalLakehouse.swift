@@ -247,7 +247,7 @@ public struct LocalLakehouse: Target {
             "id": id,
             "name": name,
             "format": ["provider": "parquet", "options": [String: String]()],
-            "schemaString": jsonString(DeltaSchema.json(columns: spec.columns)),
+            "schemaString": jsonString(SparkSchema.json(columns: spec.columns)),
             "partitionColumns": spec.partitionedBy,
             "configuration": configuration,
             "createdTime": createdTime,

@@ -127,11 +127,14 @@ public enum TargetSpec: Sendable, Hashable {
     case local(path: String)
     /// An MLflow tracking server's model registry (models only).
     case mlflow(url: String)
+    /// A Databricks workspace: Unity Catalog over REST, DDL on a SQL warehouse.
+    case databricks(host: String, warehouse: String, auth: DatabricksAuth)
 
     public var typeName: String {
         switch self {
         case .local: return "local"
         case .mlflow: return "mlflow"
+        case .databricks: return "databricks"
         }
     }
 
@@ -140,8 +143,17 @@ public enum TargetSpec: Sendable, Hashable {
         switch self {
         case .local: return nil
         case .mlflow: return [.model]
+        case .databricks: return [.catalog, .schema, .table, .grants]
         }
     }
+}
+
+/// How reconcile authenticates to a Databricks workspace. Values are references
+/// (`${env:NAME}`, `${file:PATH}`), resolved when a request is made and never
+/// printed, logged or stored.
+public enum DatabricksAuth: Sendable, Hashable {
+    case token(String)
+    case oauth(clientId: String, clientSecret: String)
 }
 
 /// What an environment lets an apply do.

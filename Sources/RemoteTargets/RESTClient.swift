@@ -71,6 +71,25 @@ public final class RESTClient: @unchecked Sendable {
         throw lastFailure
     }
 
+    /// Sends an `application/x-www-form-urlencoded` body (OAuth token requests).
+    public func sendForm(_ method: String, _ path: String, form: [String: String]) throws(Failure) -> Value {
+        guard let url = URL(string: base + path) else { throw Failure(status: nil, code: nil, message: "\(base + path) is not a URL") }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = method
+        for (key, value) in try headers() { request.setValue(value, forHTTPHeaderField: key) }
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(form.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&").utf8)
+        lock.withLock { made += 1 }
+        let (data, response, error) = Self.perform(request)
+        if let error { throw Failure(status: nil, code: nil, message: "\(name) at \(base) could not be reached: \(error.localizedDescription)") }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let decoded = data.flatMap { try? JSONDecoder().decode(Value.self, from: $0) } ?? .object([:])
+        guard (200..<300).contains(status) else {
+            throw Failure(status: status, code: decoded["error"]?.stringValue, message: Self.describe(status: status, code: decoded["error"]?.stringValue, message: decoded["error_description"]?.stringValue ?? "", name: name, base: base))
+        }
+        return decoded
+    }
+
     static func describe(status: Int, code: String?, message: String, name: String, base: String) -> String {
         switch status {
         case 401: return "\(name) at \(base) rejected the credentials (401 Unauthorized); check the token"

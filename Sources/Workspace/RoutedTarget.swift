@@ -15,6 +15,7 @@ public final class RoutedTarget: Target, @unchecked Sendable {
             switch spec {
             case .local(let path): return (spec, LocalLakehouse(path: path, relativeTo: base) as any Target)
             case .mlflow(let url): return (spec, MLflowRegistry(url: url) as any Target)
+            case .databricks(let host, let warehouse, let auth): return (spec, DatabricksWorkspace(host: host, warehouse: warehouse, auth: auth) as any Target)
             }
         }
     }
@@ -34,6 +35,13 @@ public final class RoutedTarget: Target, @unchecked Sendable {
 
     public var summary: String { parts.map(\.target.summary).joined(separator: " + ") }
 
+    /// What remote targets should look at: everything declared or created here.
+    public func setScope(_ ids: Set<ResourceID>) {
+        for part in parts {
+            (part.target as? DatabricksWorkspace)?.scope = Set(ids.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema })
+        }
+    }
+
     public func observe() throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
         for part in parts {
@@ -43,6 +51,10 @@ public final class RoutedTarget: Target, @unchecked Sendable {
     }
 
     public func apply(_ change: Change) throws(TargetError) {
+        let spec = environment.target(for: change.id.kind)
+        if let supported = spec.supportedKinds, !supported.contains(change.id.kind) {
+            throw TargetError(change.id, "a \(spec.typeName) target does not manage \(change.id.kind.plural) yet; route them to another target with spec.targets.\(change.id.kind.routingKey)")
+        }
         try target(for: change.id.kind).apply(change)
     }
 

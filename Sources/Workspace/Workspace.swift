@@ -183,8 +183,9 @@ public final class Workspace {
         let observed: [Resource]
         let inventory: Inventory
         do {
-            observed = try target.observe()
             inventory = try store?.inventory(state.environment.name) ?? Inventory(environment: state.environment.name)
+            (target as? RoutedTarget)?.setScope(Set(state.resources.map(\.id)).union(inventory.resources))
+            observed = try target.observe()
         } catch {
             throw CommandFailure("\(error.description) (environment \(state.environment.name), \(target.summary))")
         }

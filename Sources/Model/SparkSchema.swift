@@ -1,17 +1,18 @@
-import Model
+import Foundation
 
-/// Converts between `DataType`s and the Delta protocol's schema JSON (a Spark
+/// Converts between `DataType`s and Spark's schema JSON (as the Delta log and Unity
+/// Catalog's `type_json` hold it) (a Spark
 /// StructType): primitives are lowercase strings, nested types are objects, every
 /// field carries a `metadata` object (a column comment is `metadata.comment`).
-enum DeltaSchema {
+public enum SparkSchema {
     /// Spark keeps char/varchar as string, remembering the declared type here.
-    static let charVarcharKey = "__CHAR_VARCHAR_TYPE_STRING"
+    public static let charVarcharKey = "__CHAR_VARCHAR_TYPE_STRING"
 
-    static func json(columns: [Column]) -> [String: Any] {
+    public static func json(columns: [Column]) -> [String: Any] {
         ["type": "struct", "fields": columns.map { field(name: $0.name, type: $0.type, nullable: $0.nullable, comment: $0.comment) }]
     }
 
-    static func field(name: String, type: DataType, nullable: Bool, comment: String?) -> [String: Any] {
+    public static func field(name: String, type: DataType, nullable: Bool, comment: String?) -> [String: Any] {
         var metadata: [String: Any] = [:]
         if let comment { metadata["comment"] = comment }
         switch type {
@@ -21,7 +22,7 @@ enum DeltaSchema {
         return ["name": name, "type": json(type), "nullable": nullable, "metadata": metadata]
     }
 
-    static func json(_ type: DataType) -> Any {
+    public static func json(_ type: DataType) -> Any {
         switch type {
         case .boolean: return "boolean"
         case .byte: return "byte"
@@ -45,9 +46,9 @@ enum DeltaSchema {
         }
     }
 
-    struct Invalid: Error { var message: String }
+    public struct Invalid: Error { public var message: String }
 
-    static func columns(from schema: Any) throws(Invalid) -> [Column] {
+    public static func columns(from schema: Any) throws(Invalid) -> [Column] {
         guard let object = schema as? [String: Any], object["type"] as? String == "struct",
               let fields = object["fields"] as? [Any] else {
             throw Invalid(message: "schemaString is not a struct type")
@@ -58,7 +59,7 @@ enum DeltaSchema {
         }
     }
 
-    static func structField(_ item: Any) throws(Invalid) -> StructField {
+    public static func structField(_ item: Any) throws(Invalid) -> StructField {
         guard let field = item as? [String: Any], let name = field["name"] as? String, let rawType = field["type"] else {
             throw Invalid(message: "a schema field lacks a name or type")
         }
@@ -70,7 +71,7 @@ enum DeltaSchema {
         return StructField(name: name, type: type, nullable: field["nullable"] as? Bool ?? true, comment: metadata["comment"] as? String)
     }
 
-    static func dataType(_ raw: Any) throws(Invalid) -> DataType {
+    public static func dataType(_ raw: Any) throws(Invalid) -> DataType {
         if let name = raw as? String {
             switch name {
             case "boolean": return .boolean

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The fake workspace (`databricks_fake.py`), started and stopped here.
+final class FakeWorkspace: @unchecked Sendable {
+    let process = Process()
+    let port = Int.random(in: 60_000..<64_000)
+    let log: URL
+    var host: String { "http://127.0.0.1:\(port)" }
+
+    init(in directory: URL, seed: String? = nil) throws {
+        log = directory.appendingPathComponent("databricks-requests-\(port).jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        var arguments = [Paths.support.appendingPathComponent("databricks_fake.py").path, "\(port)", "good-token", "wh1", log.path, "100"]
+        if let seed {
+            let file = directory.appendingPathComponent("seed-\(port).json")
+            try seed.write(to: file, atomically: true, encoding: .utf8)
+            arguments.append(file.path)
+        }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let code = try? Shell.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(host)/api/2.1/unity-catalog/catalogs/x"]).stdout, code == "401" { return }
+            usleep(100_000)
+        }
+        throw TestFailure("the fake workspace did not start")
+    }
+
+    deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+
+    var requests: [[String: Any]] {
+        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    func reset() throws { try Data().write(to: log) }
+}
+
+@Suite struct DatabricksTests {
+    static let manifests = """
+    apiVersion: reconcile/v1
+    kind: Catalog
+    metadata: { name: main }
+    spec: { comment: "it's the main catalog" }
+    ---
+    apiVersion: reconcile/v1
+    kind: Schema
+    metadata: { name: main.sales }
+    ---
+    apiVersion: reconcile/v1
+    kind: Table
+    metadata: { name: main.sales.orders }
+    spec:
+      comment: "Orders, the customer's \\"final\\" state"
+      columns:
+        - { name: order, type: bigint, nullable: false, comment: "it's the key" }
+        - { name: amount, type: "decimal(18,2)" }
+        - { name: day, type: date }
+      partitionedBy: [day]
+      properties: { delta.appendOnly: "false", "owner's": "data" }
+      constraints: { positive: "amount >= 0" }
+    ---
+    apiVersion: reconcile/v1
+    kind: Grants
+    metadata: { name: readers }
+    spec:
+      securable: { type: table, name: main.sales.orders }
+      grants:
+        - { principal: analysts, privileges: [SELECT] }
+    """
+
+    func project(_ workspace: FakeWorkspace, warehouse: String = "wh1", manifests: String = Self.manifests) throws -> Project {
+        let project = try Project()
+        try FileManager.default.removeItem(at: project.url.appendingPathComponent("manifests"))
+        try project.write("environments/dev.yaml", """
+        apiVersion: reconcile/v1
+        kind: Environment
+        metadata: { name: dev }
+        spec:
+          targets:
+            default: { type: databricks, host: "\(workspace.host)", warehouse: \(warehouse), auth: { token: "${env:DATABRICKS_TOKEN}" } }
+          state: { path: .reconcile/dev.db }
+          policy: { destructive: allow }
+        """)
+        try project.write("manifests/all.yaml", manifests)
+        try project.commit("databricks")
+        return project
+    }
+
+    func run(_ project: Project, _ arguments: String..., token: String = "good-token") throws -> ProcessResult {
+        try Shell.run(Paths.reconcile, arguments, in: project.url, environment: ["DATABRICKS_TOKEN": token])
+    }
+
+    @Test func appliesThroughStatementsAndPermissionsAndConverges() throws {
+        let dir = try TemporaryDirectory()
+        let workspace = try FakeWorkspace(in: dir.url)
+        let project = try project(workspace)
+        let apply = try run(project, "apply", "--env", "dev", "--output", "json")
+        #expect(apply.code == 0, "\(apply.output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(apply.stdout.utf8)) as? [String: Any])
+        #expect(((report["requests"] as? [String: Int])?["databricks \(workspace.host)"] ?? 0) > 5)
+        let plan = try run(project, "plan", "--env", "dev")
+        #expect(plan.code == 0, "converges in one apply: \(plan.output)")
+        let statements = workspace.requests.filter { $0["path"] as? String == "/api/2.0/sql/statements" }.compactMap { ($0["body"] as? [String: Any])?["statement"] as? String }
+        #expect(statements.contains { $0.hasPrefix("CREATE TABLE IF NOT EXISTS `main`.`sales`.`orders` (") && $0.contains("COMMENT 'Orders, the customer\\'s \"final\" state'") })
+        #expect(statements.contains("ALTER TABLE `main`.`sales`.`orders` ADD CONSTRAINT `positive` CHECK (amount >= 0)"))
+        let patch = workspace.requests.first { $0["method"] as? String == "PATCH" }
+        #expect((patch?["body"] as? [String: Any]).map { "\($0)" }?.contains("analysts") == true)
+        #expect(workspace.requests.contains { $0["method"] as? String == "GET" && ($0["path"] as? String ?? "").hasPrefix("/api/2.0/sql/statements/") }, "statements are polled")
+
+        // Drift made in the workspace is found field by field.
+        _ = try Shell.run("curl", ["-s", "-X", "PATCH", "-H", "Authorization: Bearer good-token", "-H", "Content-Type: application/json",
+                                   "--data", "{\"changes\": [{\"principal\": \"analysts\", \"add\": [\"MODIFY\"]}]}",
+                                   "\(workspace.host)/api/2.1/unity-catalog/permissions/table/main.sales.orders"])
+        let drift = try run(project, "drift", "--env", "dev")
+        #expect(drift.code == 2, "\(drift.output)")
+        #expect(drift.stdout.contains("grants.analysts.MODIFY: \"MODIFY\" here, not declared"))
+        #expect(try run(project, "drift", "--env", "dev", "--heal").code == 0)
+        #expect(try run(project, "drift", "--env", "dev").code == 0)
+    }
+
+    @Test func aDriftCycleOverFiveHundredTablesTakesAFewDozenRequests() throws {
+        let dir = try TemporaryDirectory()
+        var manifests = ["apiVersion: reconcile/v1\nkind: Catalog\nmetadata: { name: main }\n"]
+        var seedTables: [String] = []
+        for schema in 0..<10 {
+            manifests.append("apiVersion: reconcile/v1\nkind: Schema\nmetadata: { name: main.s\(schema) }\n")
+            for table in 0..<50 {
+                manifests.append("apiVersion: reconcile/v1\nkind: Table\nmetadata: { name: main.s\(schema).t\(table) }\nspec: { columns: [{ name: id, type: bigint }] }\n")
+                seedTables.append("\"main.s\(schema).t\(table)\": [[\"id\", \"long\"]]")
+            }
+        }
+        let seed = "{\"catalogs\": [\"main\"], \"schemas\": [\((0..<10).map { "\"main.s\($0)\"" }.joined(separator: ", "))], \"tables\": {\(seedTables.joined(separator: ", "))}}"
+        let workspace = try FakeWorkspace(in: dir.url, seed: seed)
+        let project = try project(workspace, manifests: manifests.joined(separator: "---\n"))
+        try workspace.reset()
+        let drift = try run(project, "drift", "--env", "dev", "--output", "json")
+        #expect(drift.code == 0, "\(drift.output.prefix(2000))")
+        let count = workspace.requests.count
+        #expect(count <= 36, "a drift cycle over 500 tables made \(count) requests")
+        print("databricks drift over 500 tables in 10 schemas: \(count) requests")
+        #expect(count >= 12, "one per catalog, one per schema list, one per table list, plus 429 retries: \(count)")
+        #expect(workspace.requests.contains { ($0["path"] as? String) == "/api/2.1/unity-catalog/tables" })
+    }
+
+    @Test func credentialsWarehousesAndStatementsFailClearly() throws {
+        let dir = try TemporaryDirectory()
+        let workspace = try FakeWorkspace(in: dir.url)
+        let project = try project(workspace)
+        let wrong = try run(project, "plan", "--env", "dev", token: "s3cr3t-wrong")
+        #expect(wrong.code == 1)
+        #expect(wrong.stderr.contains("Databricks at \(workspace.host) rejected the credentials (401 Unauthorized); check the token"), "\(wrong.output)")
+        #expect(!wrong.stderr.contains("s3cr3t-wrong") && !wrong.stdout.contains("s3cr3t-wrong"), "the token is never printed")
+
+        let unset = try Shell.run(Paths.reconcile, ["plan", "--env", "dev"], in: project.url, environment: ["DATABRICKS_TOKEN": ""])
+        #expect(unset.stderr.contains("the environment variable DATABRICKS_TOKEN is not set"))
+
+        let other = try self.project(workspace, warehouse: "nope")
+        let noWarehouse = try run(other, "apply", "--env", "dev")
+        #expect(noWarehouse.code == 1)
+        #expect(noWarehouse.stderr.contains("SQL warehouse nope does not exist on \(workspace.host)"), "\(noWarehouse.output)")
+
+        let failing = try self.project(workspace, manifests: Self.manifests.replacingOccurrences(of: "amount >= 0", with: "fail_here > 0"))
+        let failed = try run(failing, "apply", "--env", "dev")
+        #expect(failed.code == 1)
+        #expect(failed.stderr.contains("statement failed (SQLSTATE 42000): CHECK constraint violated by existing rows"), "\(failed.output)")
+    }
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""A fake Databricks workspace for tests: the Unity Catalog catalogs, schemas,
+tables and permissions APIs, and the SQL Statement Execution API, field by field
+as documented, with state changed by the DDL reconcile generates.
+
+It checks the bearer token (401 otherwise), pages every list (by PAGE items),
+answers every 5th list request 429 with Retry-After: 0, runs statements through
+PENDING -> RUNNING -> SUCCEEDED (or FAILED for a CHECK naming `fail_here`),
+refuses request bodies with unknown or missing fields (400), and logs each request
+as a JSON line to LOG for the tests to count.
+
+Usage: databricks_fake.py PORT TOKEN WAREHOUSE LOG [PAGE] [SEED_JSON]
+SEED_JSON preloads {"catalogs": [..], "schemas": [..], "tables": {full_name: [[column, type], ...]}}.
+"""
+import json
+import re
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlparse
+
+PORT, TOKEN, WAREHOUSE, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+PAGE = int(sys.argv[5]) if len(sys.argv) > 5 else 100
+lock = threading.Lock()
+catalogs, schemas, tables, grants, statements = {}, {}, {}, {}, {}
+counter = {"lists": 0}
+
+TYPES = {"BIGINT": "long", "INT": "integer", "STRING": "string", "DATE": "date", "BOOLEAN": "boolean",
+         "TIMESTAMP": "timestamp", "DOUBLE": "double", "FLOAT": "float", "SMALLINT": "short", "TINYINT": "byte", "BINARY": "binary"}
+
+
+def unquote_ident(text):
+    return text.strip().strip("`").replace("``", "`")
+
+
+def unliteral(text):
+    text = text.strip()
+    assert text.startswith("'") and text.endswith("'"), text
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m.group(1), m.group(1)), text[1:-1])
+
+
+def split_top(text):
+    parts, depth, quote, current = [], 0, None, ""
+    for ch in text:
+        if quote:
+            current += ch
+            if ch == quote and not current.endswith("\\" + ch):
+                quote = None
+            continue
+        if ch in "'`":
+            quote = ch
+        elif ch in "(<":
+            depth += 1
+        elif ch in ")>":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    if current.strip():
+        parts.append(current)
+    return parts
+
+
+def column(definition):
+    m = re.match(r"\s*(`(?:[^`]|``)+`)\s+(\S+(?:\(\d+,\s*\d+\))?)(.*)$", definition, re.S)
+    name, type_text, rest = unquote_ident(m.group(1)), m.group(2), m.group(3)
+    nullable = "NOT NULL" not in rest
+    comment = re.search(r"COMMENT\s+('(?:[^'\\]|\\.)*')", rest)
+    spark = TYPES.get(type_text.upper(), type_text.lower())
+    field = {"name": name, "type": spark, "nullable": nullable, "metadata": {}}
+    if comment:
+        field["metadata"]["comment"] = unliteral(comment.group(1))
+    return field
+
+
+def props(text):
+    result = {}
+    for pair in split_top(text.strip()[1:-1]):
+        key, value = pair.split("=", 1)
+        result[unliteral(key)] = unliteral(value)
+    return result
+
+
+def run(sql):
+    """Applies one DDL statement to the state; returns an error message or None."""
+    sql = sql.strip()
+    m = re.match(r"CREATE CATALOG IF NOT EXISTS (`[^`]+`)(?: COMMENT ('.*'))?$", sql, re.S)
+    if m:
+        catalogs.setdefault(unquote_ident(m.group(1)), {"comment": unliteral(m.group(2)) if m.group(2) else None, "owner": "admins"})
+        return None
+    m = re.match(r"ALTER (CATALOG|SCHEMA) (\S+) OWNER TO (`[^`]+`)$", sql)
+    if m:
+        target = catalogs if m.group(1) == "CATALOG" else schemas
+        target[".".join(unquote_ident(p) for p in m.group(2).split("`.`"))]["owner"] = unquote_ident(m.group(3))
+        return None
+    m = re.match(r"CREATE SCHEMA IF NOT EXISTS `([^`]+)`\.`([^`]+)`(?: COMMENT ('(?:[^'\\]|\\.)*'))?(?: WITH DBPROPERTIES (\(.*\)))?$", sql, re.S)
+    if m:
+        schemas.setdefault(f"{m.group(1)}.{m.group(2)}", {"comment": unliteral(m.group(3)) if m.group(3) else None,
+                                                         "properties": props(m.group(4)) if m.group(4) else {}, "owner": None})
+        return None
+    m = re.match(r"CREATE (?:OR REPLACE TABLE|TABLE IF NOT EXISTS) `([^`]+)`\.`([^`]+)`\.`([^`]+)` \((.*)\n\) USING DELTA(.*)$", sql, re.S)
+    if m:
+        full = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
+        rest = m.group(5)
+        partitioned = re.search(r"PARTITIONED BY \(([^)]*)\)", rest)
+        comment = re.search(r"\nCOMMENT ('(?:[^'\\]|\\.)*')", rest)
+        tblprops = re.search(r"TBLPROPERTIES (\(.*\))", rest, re.S)
+        tables[full] = {"columns": [column(c) for c in split_top(m.group(4))],
+                        "partitions": [unquote_ident(p) for p in partitioned.group(1).split(",")] if partitioned else [],
+                        "comment": unliteral(comment.group(1)) if comment else None,
+                        "properties": props(tblprops.group(1)) if tblprops else {}}
+        return None
+    m = re.match(r"ALTER TABLE `([^`]+)`\.`([^`]+)`\.`([^`]+)` (.*)$", sql, re.S)
+    if m:
+        table = tables.get(f"{m.group(1)}.{m.group(2)}.{m.group(3)}")
+        if table is None:
+            return "TABLE_OR_VIEW_NOT_FOUND"
+        action = m.group(4)
+        if action.startswith("ADD COLUMNS ("):
+            table["columns"] += [column(c) for c in split_top(action[len("ADD COLUMNS ("):-1])]
+        elif action.startswith("ADD CONSTRAINT "):
+            c = re.match(r"ADD CONSTRAINT (`[^`]+`) CHECK \((.*)\)$", action, re.S)
+            if "fail_here" in c.group(2):
+                return "CHECK constraint violated by existing rows"
+            table["properties"]["delta.constraints." + unquote_ident(c.group(1))] = c.group(2)
+        elif action.startswith("DROP CONSTRAINT IF EXISTS "):
+            table["properties"].pop("delta.constraints." + unquote_ident(action[len("DROP CONSTRAINT IF EXISTS "):]), None)
+        elif action.startswith("SET TBLPROPERTIES "):
+            table["properties"].update(props(action[len("SET TBLPROPERTIES "):]))
+        elif action.startswith("UNSET TBLPROPERTIES IF EXISTS "):
+            for key in props("(" + ", ".join(f"{k} = ''" for k in split_top(action[len("UNSET TBLPROPERTIES IF EXISTS "):].strip()[1:-1])) + ")"):
+                table["properties"].pop(key, None)
+        elif action.startswith("ALTER COLUMN "):
+            c = re.match(r"ALTER COLUMN (`[^`]+`) (.*)$", action, re.S)
+            field = next(f for f in table["columns"] if f["name"] == unquote_ident(c.group(1)))
+            what = c.group(2)
+            if what.startswith("COMMENT "):
+                field["metadata"]["comment"] = unliteral(what[8:])
+            elif what == "DROP NOT NULL":
+                field["nullable"] = True
+            elif what == "SET NOT NULL":
+                field["nullable"] = False
+            elif what.startswith("TYPE "):
+                field["type"] = TYPES.get(what[5:], what[5:].lower())
+        else:
+            return "UNSUPPORTED_ALTER " + action[:40]
+        return None
+    m = re.match(r"COMMENT ON TABLE `([^`]+)`\.`([^`]+)`\.`([^`]+)` IS (.*)$", sql, re.S)
+    if m:
+        tables[f"{m.group(1)}.{m.group(2)}.{m.group(3)}"]["comment"] = None if m.group(4) == "NULL" else unliteral(m.group(4))
+        return None
+    m = re.match(r"DROP TABLE IF EXISTS `([^`]+)`\.`([^`]+)`\.`([^`]+)`$", sql)
+    if m:
+        tables.pop(f"{m.group(1)}.{m.group(2)}.{m.group(3)}", None)
+        return None
+    return "PARSE_SYNTAX_ERROR: the fake does not know " + sql[:60]
+
+
+class Handler(BaseHTTPRequestHandler):
+    def reply(self, status, body=None, headers=None):
+        data = json.dumps(body if body is not None else {}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_request_line(self, body):
+        with open(LOG, "a") as handle:
+            handle.write(json.dumps({"method": self.command, "path": urlparse(self.path).path, "body": body}) + "\n")
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length) if length else b""
+        body = json.loads(raw) if raw else None
+        self.log_request_line(body)
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self.reply(401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."})
+        url = urlparse(self.path)
+        path, query = unquote(url.path), {k: v[0] for k, v in parse_qs(url.query).items()}
+        with lock:
+            if self.command == "GET" and path in ("/api/2.1/unity-catalog/schemas", "/api/2.1/unity-catalog/tables"):
+                counter["lists"] += 1
+                if counter["lists"] % 5 == 0:
+                    return self.reply(429, {"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "slow down"}, {"Retry-After": "0"})
+                return self.list(path, query)
+            m = re.match(r"^/api/2\.1/unity-catalog/catalogs/([^/]+)$", path)
+            if self.command == "GET" and m:
+                catalog = catalogs.get(m.group(1))
+                if catalog is None:
+                    return self.reply(404, {"error_code": "CATALOG_DOES_NOT_EXIST", "message": f"Catalog '{m.group(1)}' does not exist."})
+                return self.reply(200, {"name": m.group(1), "comment": catalog["comment"], "owner": catalog["owner"]})
+            m = re.match(r"^/api/2\.1/unity-catalog/permissions/([a-z]+)/(.+)$", path)
+            if m:
+                key = (m.group(1), m.group(2))
+                if self.command == "PATCH":
+                    if set(body) != {"changes"} or any(set(c) - {"principal", "add", "remove"} or "principal" not in c for c in body["changes"]):
+                        return self.reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "bad changes"})
+                    current = grants.setdefault(key, {})
+                    for c in body["changes"]:
+                        privileges = current.setdefault(c["principal"], set())
+                        privileges |= set(c.get("add", []))
+                        privileges -= set(c.get("remove", []))
+                return self.reply(200, {"privilege_assignments": [{"principal": p, "privileges": sorted(v)} for p, v in sorted(grants.get(key, {}).items()) if v]})
+            if self.command == "POST" and path == "/api/2.0/sql/statements":
+                if not isinstance(body, dict) or set(body) - {"statement", "warehouse_id", "wait_timeout", "on_wait_timeout"} or "statement" not in body:
+                    return self.reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "bad statement request"})
+                if body.get("warehouse_id") != WAREHOUSE:
+                    return self.reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Warehouse {body.get('warehouse_id')} does not exist."})
+                sid = str(uuid.uuid4())
+                statements[sid] = {"sql": body["statement"], "polls": 0}
+                return self.reply(200, {"statement_id": sid, "status": {"state": "PENDING"}})
+            m = re.match(r"^/api/2\.0/sql/statements/([0-9a-f-]+)$", path)
+            if self.command == "GET" and m:
+                s = statements[m.group(1)]
+                s["polls"] += 1
+                if s["polls"] == 1:
+                    return self.reply(200, {"statement_id": m.group(1), "status": {"state": "RUNNING"}})
+                if "result" not in s:
+                    s["result"] = run(s["sql"])
+                if s["result"]:
+                    return self.reply(200, {"statement_id": m.group(1), "status": {"state": "FAILED", "sql_state": "42000",
+                                                                                     "error": {"error_code": "BAD_REQUEST", "message": s["result"]}}})
+                return self.reply(200, {"statement_id": m.group(1), "status": {"state": "SUCCEEDED"}})
+        return self.reply(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"{self.command} {path}"})
+
+    def list(self, path, query):
+        offset = int(query.get("page_token", "0"))
+        if path.endswith("/schemas"):
+            catalog = query["catalog_name"]
+            items = [{"name": "information_schema", "catalog_name": catalog}] + [
+                {"name": k.split(".")[1], "catalog_name": catalog, "comment": v["comment"], "owner": v["owner"], "properties": v["properties"]}
+                for k, v in sorted(schemas.items()) if k.split(".")[0] == catalog]
+            key = "schemas"
+        else:
+            prefix = f"{query['catalog_name']}.{query['schema_name']}."
+            items = []
+            for name, t in sorted(tables.items()):
+                if not name.startswith(prefix):
+                    continue
+                columns = []
+                for position, f in enumerate(t["columns"]):
+                    entry = {"name": f["name"], "type_text": f["type"], "type_json": json.dumps(f), "nullable": f["nullable"], "position": position}
+                    if "comment" in f["metadata"]:
+                        entry["comment"] = f["metadata"]["comment"]
+                    if f["name"] in t["partitions"]:
+                        entry["partition_index"] = t["partitions"].index(f["name"])
+                    columns.append(entry)
+                properties = dict(t["properties"], **{"delta.minReaderVersion": "1", "delta.minWriterVersion": "3"})
+                items.append({"name": name.split(".")[2], "catalog_name": query["catalog_name"], "schema_name": query["schema_name"],
+                              "table_type": "MANAGED", "data_source_format": "DELTA", "columns": columns, "properties": properties,
+                              "comment": t["comment"]})
+            key = "tables"
+        page = items[offset:offset + PAGE]
+        body = {key: page}
+        if offset + PAGE < len(items):
+            body["next_page_token"] = str(offset + PAGE)
+        return self.reply(200, body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = handle_any
+
+    def log_message(self, *args):
+        pass
+
+
+if len(sys.argv) > 6:
+    with open(sys.argv[6]) as handle:
+        seed = json.load(handle)
+    for name in seed.get("catalogs", []):
+        catalogs[name] = {"comment": None, "owner": "admins"}
+    for name in seed.get("schemas", []):
+        schemas[name] = {"comment": None, "properties": {}, "owner": None}
+    for name, columns in seed.get("tables", {}).items():
+        tables[name] = {"columns": [{"name": c, "type": t, "nullable": True, "metadata": {}} for c, t in columns],
+                        "partitions": [], "comment": None, "properties": {}}
+
+ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
