@@ -78,7 +78,8 @@ public final class RESTClient: @unchecked Sendable {
         request.httpMethod = method
         for (key, value) in try headers() { request.setValue(value, forHTTPHeaderField: key) }
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(form.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&").utf8)
+        let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        request.httpBody = Data(form.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")" }.joined(separator: "&").utf8)
         lock.withLock { made += 1 }
         let (data, response, error) = Self.perform(request)
         if let error { throw Failure(status: nil, code: nil, message: "\(name) at \(base) could not be reached: \(error.localizedDescription)") }

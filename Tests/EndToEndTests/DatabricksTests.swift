@@ -75,7 +75,8 @@ final class FakeWorkspace: @unchecked Sendable {
         - { principal: analysts, privileges: [SELECT] }
     """
 
-    func project(_ workspace: FakeWorkspace, warehouse: String = "wh1", manifests: String = Self.manifests) throws -> Project {
+    func project(_ workspace: FakeWorkspace, warehouse: String = "wh1", manifests: String = Self.manifests,
+                 auth: String = "{ token: \"${env:DATABRICKS_TOKEN}\" }") throws -> Project {
         let project = try Project()
         try FileManager.default.removeItem(at: project.url.appendingPathComponent("manifests"))
         try project.write("environments/dev.yaml", """
@@ -84,7 +85,7 @@ final class FakeWorkspace: @unchecked Sendable {
         metadata: { name: dev }
         spec:
           targets:
-            default: { type: databricks, host: "\(workspace.host)", warehouse: \(warehouse), auth: { token: "${env:DATABRICKS_TOKEN}" } }
+            default: { type: databricks, host: "\(workspace.host)", warehouse: \(warehouse), auth: \(auth) }
           state: { path: .reconcile/dev.db }
           policy: { destructive: allow }
         """)
@@ -147,6 +148,21 @@ final class FakeWorkspace: @unchecked Sendable {
         print("databricks drift over 500 tables in 10 schemas: \(count) requests")
         #expect(count >= 12, "one per catalog, one per schema list, one per table list, plus 429 retries: \(count)")
         #expect(workspace.requests.contains { ($0["path"] as? String) == "/api/2.1/unity-catalog/tables" })
+    }
+
+    @Test func oauthMachineToMachineTokensAreFetchedOnceAndCached() throws {
+        let dir = try TemporaryDirectory()
+        let workspace = try FakeWorkspace(in: dir.url)
+        try "robot-secret\n".write(to: dir.url.appendingPathComponent("secret"), atomically: true, encoding: .utf8)
+        let project = try project(workspace, auth: "{ clientId: \"${env:DATABRICKS_CLIENT_ID}\", clientSecret: \"${file:\(dir.url.path)/secret}\" }")
+        let apply = try Shell.run(Paths.reconcile, ["apply", "--env", "dev"], in: project.url, environment: ["DATABRICKS_CLIENT_ID": "robot"])
+        #expect(apply.code == 0, "\(apply.output)")
+        let tokenRequests = workspace.requests.filter { $0["path"] as? String == "/oidc/v1/token" }.count
+        #expect(tokenRequests == 1, "one token for the whole run, \(workspace.requests.count) requests")
+        #expect(!apply.stdout.contains("robot-secret") && !apply.stderr.contains("robot-secret"))
+        let wrong = try Shell.run(Paths.reconcile, ["plan", "--env", "dev"], in: project.url, environment: ["DATABRICKS_CLIENT_ID": "intruder"])
+        #expect(wrong.code == 1)
+        #expect(wrong.stderr.contains("Databricks OAuth at \(workspace.host) rejected the credentials (401 Unauthorized)"), "\(wrong.output)")
     }
 
     @Test func credentialsWarehousesAndStatementsFailClearly() throws {

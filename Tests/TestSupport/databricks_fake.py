@@ -177,6 +177,13 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length) if length else b""
+        if self.command == "POST" and urlparse(self.path).path == "/oidc/v1/token":
+            # OAuth machine-to-machine: client id "robot", secret "robot-secret".
+            self.log_request_line({"form": raw.decode()})
+            import base64
+            if self.headers.get("Authorization") != "Basic " + base64.b64encode(b"robot:robot-secret").decode() or "grant_type=client_credentials" not in raw.decode():
+                return self.reply(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
+            return self.reply(200, {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600, "scope": "all-apis"})
         body = json.loads(raw) if raw else None
         self.log_request_line(body)
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
