@@ -31,14 +31,7 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
         var resources: [Resource] = []
         let catalogs = Set(scope.compactMap { $0.kind == .grants ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
         for catalog in catalogs.sorted() {
-            let info: Value
-            do {
-                info = try client.send("GET", "/api/2.1/unity-catalog/catalogs/\(escape(catalog))")
-            } catch where error.status == 404 {
-                continue
-            } catch {
-                throw TargetError(nil, error.message)
-            }
+            guard let info = try getIfExists("/api/2.1/unity-catalog/catalogs/\(escape(catalog))", nil) else { continue }
             resources.append(Resource(id: ResourceID(.catalog, catalog), spec: .catalog(namespace(info)), observation: Observation()))
             for schema in try paged("/api/2.1/unity-catalog/schemas", ["catalog_name": catalog], key: "schemas") {
                 guard let name = schema["name"]?.stringValue, name != "information_schema" else { continue }
@@ -51,15 +44,8 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
             }
         }
         for id in scope where id.kind == .grants {
-            guard let securable = Securable(parsing: id.name) else { continue }
-            let answer: Value
-            do {
-                answer = try client.send("GET", "/api/2.1/unity-catalog/permissions/\(securable.type.rawValue)/\(escape(securable.name))")
-            } catch where error.status == 404 {
-                continue
-            } catch {
-                throw TargetError(id, error.message)
-            }
+            guard let securable = Securable(parsing: id.name),
+                  let answer = try getIfExists("/api/2.1/unity-catalog/permissions/\(securable.type.rawValue)/\(escape(securable.name))", id) else { continue }
             var grants: [String: Set<String>] = [:]
             if case .array(let assignments)? = answer["privilege_assignments"] {
                 for assignment in assignments {
@@ -72,6 +58,17 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
             }
         }
         return resources
+    }
+
+    /// GET, with nil for 404 (the thing does not exist).
+    private func getIfExists(_ path: String, _ id: ResourceID?) throws(TargetError) -> Value? {
+        do {
+            return try client.send("GET", path)
+        } catch where error.status == 404 {
+            return nil
+        } catch {
+            throw TargetError(id, error.message)
+        }
     }
 
     private func escape(_ name: String) -> String {
