@@ -15,7 +15,7 @@ struct Interpolation {
         var node = node
         switch node.content {
         case .scalar(let text, let style):
-            guard text.contains("${") else { return node }
+            guard Self.mayReference(text) else { return node }
             // A scalar that is exactly one reference takes the value as if written
             // plain, so `"${var.rollout}"` can be a number and `"${var.on}"` a boolean.
             let whole = text.hasPrefix("${var.") && text.hasSuffix("}") && text.dropFirst(2).firstIndex(of: "}") == text.index(before: text.endIndex)
@@ -26,6 +26,16 @@ struct Interpolation {
             node.content = .sequence(items.map(apply))
         }
         return node
+    }
+
+    /// A fast byte scan for `${` (most scalars have none).
+    static func mayReference(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "$") && byte == UInt8(ascii: "{") { return true }
+            previous = byte
+        }
+        return false
     }
 
     private func substitute(_ text: String, at mark: Mark, style: ScalarStyle) -> String {
