@@ -101,10 +101,14 @@ public protocol Target {
     func endApply() throws(TargetError)
     /// Requests made to remote services so far, by target (empty for local ones).
     var requestCounts: [String: Int] { get }
+    /// Tells the target what the environment declares or created, before observing,
+    /// so a remote target looks only there (a local one reads everything anyway).
+    func setScope(_ ids: Set<ResourceID>)
 }
 
 extension Target {
     public var requestCounts: [String: Int] { [:] }
+    public func setScope(_ ids: Set<ResourceID>) {}
     public func beginApply(_ plan: Plan) throws(TargetError) {}
     public func endApply() throws(TargetError) {}
 }

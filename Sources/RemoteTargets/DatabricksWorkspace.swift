@@ -11,7 +11,9 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
     let warehouse: String
     let client: RESTClient
     /// Catalogs and grants to look at (set before observing).
-    public var scope: Set<ResourceID> = []
+    var scope: Set<ResourceID> = []
+
+    public func setScope(_ ids: Set<ResourceID>) { scope = ids }
 
     public init(host: String, warehouse: String, auth: DatabricksAuth) {
         self.host = host

@@ -38,7 +38,7 @@ public final class RoutedTarget: Target, @unchecked Sendable {
     /// What remote targets should look at: everything declared or created here.
     public func setScope(_ ids: Set<ResourceID>) {
         for part in parts {
-            (part.target as? DatabricksWorkspace)?.scope = Set(ids.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema })
+            part.target.setScope(Set(ids.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema }))
         }
     }
 

@@ -184,7 +184,7 @@ public final class Workspace {
         let inventory: Inventory
         do {
             inventory = try store?.inventory(state.environment.name) ?? Inventory(environment: state.environment.name)
-            (target as? RoutedTarget)?.setScope(Set(state.resources.map(\.id)).union(inventory.resources))
+            target.setScope(Set(state.resources.map(\.id)).union(inventory.resources))
             observed = try target.observe()
         } catch {
             throw CommandFailure("\(error.description) (environment \(state.environment.name), \(target.summary))")
