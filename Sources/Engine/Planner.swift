@@ -159,6 +159,9 @@ public enum Planner {
         if !table.partitionedBy.isEmpty {
             fields.append(FieldChange(op: .add, path: "/partitionedBy", before: nil, after: .array(table.partitionedBy.map(Value.string))))
         }
+        if !table.clusterBy.isEmpty {
+            fields.append(FieldChange(op: .add, path: "/clusterBy", before: nil, after: .array(table.clusterBy.map(Value.string))))
+        }
         fields += ValueDiff.diff(.object([:]), .strings(table.properties), at: ["properties"])
         fields += ValueDiff.diff(.object([:]), .strings(table.constraints), at: ["constraints"])
         if let location = table.location {

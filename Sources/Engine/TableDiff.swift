@@ -18,6 +18,12 @@ struct TableDiff {
                                       before: .array(observed.partitionedBy.map(Value.string)),
                                       after: .array(desired.partitionedBy.map(Value.string)), destructiveReason: reason, forcesReplace: true))
         }
+        if observed.clusterBy.map({ $0.lowercased() }) != desired.clusterBy.map({ $0.lowercased() }) {
+            // Clustering keys change in place: new files are clustered by the new keys.
+            fields.append(FieldChange(op: .change, path: "/clusterBy",
+                                      before: .array(observed.clusterBy.map(Value.string)),
+                                      after: .array(desired.clusterBy.map(Value.string))))
+        }
         if observed.location != desired.location {
             let reason = "location changes from \(observed.location ?? "managed") to \(desired.location ?? "managed")"
             fields += ValueDiff.diff(observed.location.map(Value.string), desired.location.map(Value.string), at: ["location"])

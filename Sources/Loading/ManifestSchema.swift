@@ -74,6 +74,7 @@ public enum ManifestSchema {
                 "comment": string(),
             ])]),
             "partitionedBy": strings,
+            "clusterBy": .object(["type": "array", "maxItems": 4, "items": string("A column to cluster by (liquid clustering); not with partitionedBy.")]),
             "properties": ref("stringMap"),
             "constraints": .object(["type": "object", "description": "CHECK constraints: name → SQL expression.", "additionalProperties": string()]),
             "location": string(),

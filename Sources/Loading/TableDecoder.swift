@@ -44,13 +44,45 @@ struct TableDecoder {
             reader.error(node, "every column is a partition column; Delta needs at least one data column")
         }
 
+        let clusterBy = decodeClusterBy(columns, known: columnNodes != nil)
+        if !clusterBy.isEmpty, !partitionedBy.isEmpty, let node = reader.node["clusterBy"] {
+            reader.error(node, "spec.clusterBy and spec.partitionedBy cannot both be set: Delta clusters or partitions a table, not both; keep one")
+        }
+
         let properties = decodeProperties()
         let constraints = decodeConstraints()
         let location = reader.string("location")
         reader.finish()
         guard columnNodes != nil else { return nil }
-        return TableSpec(comment: comment, columns: columns, partitionedBy: partitionedBy,
+        return TableSpec(comment: comment, columns: columns, partitionedBy: partitionedBy, clusterBy: clusterBy,
                          properties: properties, constraints: constraints, location: location)
+    }
+
+    /// Liquid clustering keys: up to four distinct primitive columns.
+    private func decodeClusterBy(_ columns: [Column], known: Bool) -> [String] {
+        var clusterBy: [String] = []
+        let nodes = reader.sequence("clusterBy") ?? []
+        for node in nodes {
+            guard let name = reader.stringValue(node, "spec.clusterBy[]") else { continue }
+            guard let column = columns.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                if known { reader.error(node, "clustering column \"\(name)\" is not among the columns\(Suggest.hint(for: name, in: columns.map(\.name)))") }
+                continue
+            }
+            if clusterBy.contains(column.name) {
+                reader.error(node, "clustering column \"\(name)\" is listed twice")
+                continue
+            }
+            switch column.type {
+            case .array, .map, .struct:
+                reader.error(node, "clustering column \"\(name)\" has the complex type \(column.type); cluster by a primitive column")
+            default:
+                clusterBy.append(column.name)
+            }
+        }
+        if nodes.count > 4, let node = reader.node["clusterBy"] {
+            reader.error(node, "spec.clusterBy lists \(nodes.count) columns; Delta clusters by at most 4")
+        }
+        return clusterBy
     }
 
     private func decodeColumn(_ node: Node, index: Int) -> Column? {

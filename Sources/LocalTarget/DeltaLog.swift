@@ -6,6 +6,10 @@ struct DeltaSnapshot {
     var version: Int
     var minReaderVersion: Int
     var minWriterVersion: Int
+    /// Writer features, when the writer version is 7.
+    var writerFeatures: Set<String> = []
+    /// Liquid clustering columns, from the `delta.clustering` domain.
+    var clusteringColumns: [String] = []
     var tableID: String
     var name: String?
     var description: String?
@@ -27,7 +31,7 @@ struct DeltaSnapshot {
                 properties[key] = value
             }
         }
-        return TableSpec(comment: description, columns: columns, partitionedBy: partitionColumns,
+        return TableSpec(comment: description, columns: columns, partitionedBy: partitionColumns, clusterBy: clusteringColumns,
                          properties: properties, constraints: constraints)
     }
 }
@@ -109,6 +113,19 @@ struct DeltaLog {
         if let proto = action["protocol"] as? [String: Any] {
             snapshot.minReaderVersion = proto["minReaderVersion"] as? Int ?? 1
             snapshot.minWriterVersion = proto["minWriterVersion"] as? Int ?? 2
+            snapshot.writerFeatures = Set(proto["writerFeatures"] as? [String] ?? [])
+        }
+        if let domain = action["domainMetadata"] as? [String: Any], domain["domain"] as? String == DeltaProtocol.clusteringDomain {
+            if domain["removed"] as? Bool == true {
+                snapshot.clusteringColumns = []
+            } else {
+                guard let text = domain["configuration"] as? String,
+                      let configuration = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+                      let paths = configuration["clusteringColumns"] as? [[String]] else {
+                    throw TargetError(id, "\(place): the delta.clustering domain has no readable clusteringColumns")
+                }
+                snapshot.clusteringColumns = paths.map { $0.joined(separator: ".") }
+            }
         }
         if let metadata = action["metaData"] as? [String: Any] {
             guard let schemaString = metadata["schemaString"] as? String,

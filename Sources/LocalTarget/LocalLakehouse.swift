@@ -200,12 +200,15 @@ public struct LocalLakehouse: Target {
         }
         let now = Self.now()
         let metadata = Self.metadata(id: UUID().uuidString.lowercased(), name: String(id.name.split(separator: ".").last!), spec: spec, createdTime: now)
-        let required = Self.requiredProtocol(spec)
-        try log.commit(version: 0, actions: [
-            Self.commitInfo(operation: "CREATE TABLE", timestamp: now, parameters: ["partitionBy": Self.jsonString(spec.partitionedBy)]),
-            ["protocol": ["minReaderVersion": required.reader, "minWriterVersion": required.writer]],
+        var parameters = ["partitionBy": Self.jsonString(spec.partitionedBy)]
+        if !spec.clusterBy.isEmpty { parameters["clusterBy"] = Self.jsonString(spec.clusterBy) }
+        var actions: [[String: Any]] = [
+            Self.commitInfo(operation: "CREATE TABLE", timestamp: now, parameters: parameters),
+            ["protocol": DeltaProtocol.required(by: spec).action],
             ["metaData": metadata],
-        ])
+        ]
+        if !spec.clusterBy.isEmpty { actions.append(DeltaProtocol.clustering(spec.clusterBy)) }
+        try log.commit(version: 0, actions: actions)
     }
 
     private func updateTable(_ change: Change) throws(TargetError) {
@@ -221,11 +224,13 @@ public struct LocalLakehouse: Target {
             Self.commitInfo(operation: change.action == .replace ? "REPLACE TABLE" : Self.operation(for: change.fields),
                             timestamp: now, parameters: [:], readVersion: snapshot.version),
         ]
-        let required = Self.requiredProtocol(spec)
-        let reader = max(required.reader, snapshot.minReaderVersion)
-        let writer = max(required.writer, snapshot.minWriterVersion)
-        if reader != snapshot.minReaderVersion || writer != snapshot.minWriterVersion {
-            actions.append(["protocol": ["minReaderVersion": reader, "minWriterVersion": writer]])
+        let current = DeltaProtocol(reader: snapshot.minReaderVersion, writer: snapshot.minWriterVersion, writerFeatures: snapshot.writerFeatures)
+        let upgraded = current.merged(with: DeltaProtocol.required(by: spec))
+        if upgraded != current {
+            actions.append(["protocol": upgraded.action])
+        }
+        if snapshot.clusteringColumns.map({ $0.lowercased() }) != spec.clusterBy.map({ $0.lowercased() }) {
+            actions.append(DeltaProtocol.clustering(spec.clusterBy))
         }
         if change.action == .replace {
             // Every live file goes: the data no longer fits the schema. History keeps it.
@@ -256,17 +261,10 @@ public struct LocalLakehouse: Target {
         return metadata
     }
 
-    /// The lowest protocol that supports what the table uses (never lowered on update).
-    static func requiredProtocol(_ spec: TableSpec) -> (reader: Int, writer: Int) {
-        var writer = 2
-        if !spec.constraints.isEmpty { writer = 3 }
-        if spec.properties["delta.enableChangeDataFeed"] == "true" { writer = 4 }
-        return (1, writer)
-    }
-
     static func operation(for fields: [FieldChange]) -> String {
         let heads = Set(fields.map { $0.segments.first ?? "" })
         if heads == ["properties"] { return "SET TBLPROPERTIES" }
+        if heads == ["clusterBy"] { return "CLUSTER BY" }
         if heads == ["constraints"] { return fields.contains { $0.op == .add } ? "ADD CONSTRAINT" : "DROP CONSTRAINT" }
         if heads == ["columns"], fields.allSatisfy({ $0.op == .add }) { return "ADD COLUMNS" }
         if heads == ["columns"] { return "CHANGE COLUMN" }

@@ -38,6 +38,7 @@ extension TableSpec {
                 return value
             }),
             "partitionedBy": .array(partitionedBy.map { .string($0) }),
+            "clusterBy": .array(clusterBy.map { .string($0) }),
             "properties": .strings(properties),
             "constraints": .strings(constraints),
         ]

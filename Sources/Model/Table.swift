@@ -3,6 +3,8 @@ public struct TableSpec: Sendable, Hashable {
     public var comment: String?
     public var columns: [Column]
     public var partitionedBy: [String]
+    /// Liquid clustering columns (Delta's `clustering` table feature); exclusive with partitioning.
+    public var clusterBy: [String]
     public var properties: [String: String]
     /// CHECK constraints by name.
     public var constraints: [String: String]
@@ -10,12 +12,13 @@ public struct TableSpec: Sendable, Hashable {
     public var location: String?
 
     public init(
-        comment: String? = nil, columns: [Column], partitionedBy: [String] = [],
+        comment: String? = nil, columns: [Column], partitionedBy: [String] = [], clusterBy: [String] = [],
         properties: [String: String] = [:], constraints: [String: String] = [:], location: String? = nil
     ) {
         self.comment = comment
         self.columns = columns
         self.partitionedBy = partitionedBy
+        self.clusterBy = clusterBy
         self.properties = properties
         self.constraints = constraints
         self.location = location

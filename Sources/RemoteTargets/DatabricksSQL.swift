@@ -100,6 +100,7 @@ public enum DatabricksSQL {
         sql += spec.columns.map { "  " + column($0) }.joined(separator: ",\n")
         sql += "\n) USING DELTA"
         if !spec.partitionedBy.isEmpty { sql += "\nPARTITIONED BY (" + spec.partitionedBy.map(identifier).joined(separator: ", ") + ")" }
+        if !spec.clusterBy.isEmpty { sql += "\nCLUSTER BY (" + spec.clusterBy.map(identifier).joined(separator: ", ") + ")" }
         if let comment = spec.comment { sql += "\nCOMMENT \(literal(comment))" }
         if let location = spec.location { sql += "\nLOCATION \(literal(location))" }
         if !spec.properties.isEmpty { sql += "\nTBLPROPERTIES \(properties(spec.properties))" }
@@ -117,6 +118,8 @@ public enum DatabricksSQL {
         for field in fields {
             let segments = field.segments
             switch (segments.first, segments.count) {
+            case ("clusterBy", 1):
+                statements.append("ALTER TABLE \(name) CLUSTER BY " + (spec.clusterBy.isEmpty ? "NONE" : "(" + spec.clusterBy.map(identifier).joined(separator: ", ") + ")"))
             case ("comment", 1):
                 statements.append("COMMENT ON TABLE \(name) IS \(spec.comment.map(literal) ?? "NULL")")
             case ("columns", 3):

@@ -125,15 +125,24 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
             }
         }
         var properties: [String: String] = [:], constraints: [String: String] = [:]
+        var clusterBy: [String] = []
         if case .object(let fields)? = table["properties"] {
             for (key, value) in fields {
                 guard let text = value.stringValue, !Self.isSystemProperty(key) else { continue }
+                if key == "clusteringColumns" {
+                    // Databricks shows liquid clustering keys as a property: [["a"],["b","c"]] (nested fields as paths).
+                    guard let paths = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String]] else {
+                        throw TargetError(id, "the clusteringColumns property \(text) is not a list of column paths")
+                    }
+                    clusterBy = paths.map { $0.joined(separator: ".") }
+                    continue
+                }
                 if key.hasPrefix("delta.constraints.") { constraints[String(key.dropFirst(18))] = text } else { properties[key] = text }
             }
         }
         return TableSpec(comment: table["comment"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
                          columns: columns.sorted { $0.0 < $1.0 }.map(\.1), partitionedBy: partitions.sorted { $0.0 < $1.0 }.map(\.1),
-                         properties: properties, constraints: constraints,
+                         clusterBy: clusterBy, properties: properties, constraints: constraints,
                          location: table["table_type"]?.stringValue == "EXTERNAL" ? table["storage_location"]?.stringValue : nil)
     }
 

@@ -190,3 +190,62 @@ import TestSupport
         #expect(try project.lakehouseFingerprint().isEmpty, "a dry run writes nothing")
     }
 }
+
+@Suite struct LiquidClusteringTests {
+    /// The orders table clustered instead of partitioned.
+    static let clustered = Project.orders.replacingOccurrences(of: "partitionedBy: [order_date]", with: "clusterBy: [order_date, status]")
+
+    func domainMetadata(_ project: Project, version: Int) throws -> [String: Any]? {
+        let name = String(repeating: "0", count: 20 - String(version).count) + String(version) + ".json"
+        let text = try project.read(".lakehouse/dev/main/silver/orders/_delta_log/\(name)")
+        for line in text.split(separator: "\n") {
+            let action = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            if let domain = action?["domainMetadata"] as? [String: Any] { return domain }
+        }
+        return nil
+    }
+
+    @Test func clusteringKeysAreWrittenAsATableFeatureDeltaRSReads() throws {
+        let project = try Project()
+        try project.write("manifests/silver/orders.yaml", Self.clustered)
+        try project.commit("cluster orders")
+        let plan = try project.reconcile("plan", "--env", "dev")
+        #expect(plan.stdout.contains("clusterBy"), "\(plan.output)")
+        try project.apply()
+
+        let table = try project.deltaRS(".lakehouse/dev/main/silver/orders")
+        let proto = try #require(table["protocol"] as? [String: Any])
+        #expect(proto["minWriterVersion"] as? Int == 7)
+        #expect(proto["writerFeatures"] as? [String] == ["appendOnly", "checkConstraints", "clustering", "domainMetadata", "invariants"],
+                "the CHECK constraint keeps its feature under writer version 7")
+        #expect(table["partitionColumns"] as? [String] == [])
+        let domain = try #require(try domainMetadata(project, version: 0))
+        #expect(domain["domain"] as? String == "delta.clustering")
+        let configuration = try JSONSerialization.jsonObject(with: Data((domain["configuration"] as? String ?? "").utf8)) as? [String: Any]
+        #expect(configuration?["clusteringColumns"] as? [[String]] == [["order_date"], ["status"]])
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0, "clustering is observed back the same")
+
+        // New keys are an in-place change, not a replace.
+        try project.write("manifests/silver/orders.yaml", Self.clustered.replacingOccurrences(of: "clusterBy: [order_date, status]", with: "clusterBy: [status]"))
+        try project.commit("recluster")
+        let json = try project.reconcile("plan", "--env", "dev", "--output", "json")
+        let change = try #require(((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["changes"] as? [[String: Any]])?.first)
+        #expect(change["action"] as? String == "update")
+        #expect(change["destructive"] as? Bool == false)
+        try project.apply()
+        let reclustered = try #require(try domainMetadata(project, version: 1))
+        #expect((reclustered["configuration"] as? String)?.contains("[[\"status\"]]") == true)
+        #expect(try project.deltaRS(".lakehouse/dev/main/silver/orders")["version"] as? Int == 1)
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0)
+    }
+
+    @Test func clusteringAndPartitioningTogetherIsRefusedWithItsPlace() throws {
+        let project = try Project()
+        try project.write("manifests/silver/orders.yaml", Project.orders.replacingOccurrences(of: "partitionedBy: [order_date]", with: "partitionedBy: [order_date]\n  clusterBy: [status, nope]"))
+        try project.commit("both")
+        let result = try project.reconcile("validate", "--env", "dev")
+        #expect(result.code == 1)
+        #expect(result.stderr.contains("manifests/silver/orders.yaml:16:14: error: Table/main.silver.orders: spec.clusterBy and spec.partitionedBy cannot both be set"), "\(result.stderr)")
+        #expect(result.stderr.contains("clustering column \"nope\" is not among the columns"), "\(result.stderr)")
+    }
+}

@@ -66,9 +66,24 @@ import Engine
     @Test func replaceAndDrop() throws {
         var new = orders
         new.partitionedBy = []
+        new.clusterBy = ["date", "select"]
         let replace = change(.replace, from: orders, to: new)
         #expect(replace.action == .replace)
         try assertSnapshot(DatabricksSQL.statements(for: replace) + DatabricksSQL.statements(for: change(.delete, from: orders, to: nil)), "replace-and-drop.sql")
+    }
+
+    @Test func clusteringKeysChangeInPlace() throws {
+        var clustered = orders
+        clustered.partitionedBy = []
+        clustered.clusterBy = ["date"]
+        var rekeyed = clustered
+        rekeyed.clusterBy = ["order", "select"]
+        var unclustered = clustered
+        unclustered.clusterBy = []
+        let changes = [change(.update, from: clustered, to: rekeyed), change(.update, from: clustered, to: unclustered)]
+        #expect(changes.map(\.action) == [.update, .update])
+        #expect(changes.allSatisfy { !$0.isDestructive })
+        try assertSnapshot(changes.flatMap(DatabricksSQL.statements(for:)), "cluster-by.sql")
     }
 
     @Test func namespaces() throws {

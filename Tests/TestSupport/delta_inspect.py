@@ -27,6 +27,7 @@ def inspect(path):
         "protocol": {
             "minReaderVersion": protocol.min_reader_version,
             "minWriterVersion": protocol.min_writer_version,
+            "writerFeatures": sorted(protocol.writer_features or []),
         },
         "schema": json.loads(table.schema().to_json()),
         "history": [entry.get("operation") for entry in table.history()],

@@ -5,6 +5,7 @@ CREATE OR REPLACE TABLE `main`.`sales`.`order-lines` (
   `attrs` MAP<STRING, VARCHAR(32)>,
   `date` DATE
 ) USING DELTA
+CLUSTER BY (`date`, `select`)
 COMMENT 'Orders: the customer\'s "final" state\nback\\slash'
 LOCATION 's3://bucket/it\'s/here'
 TBLPROPERTIES ('delta.appendOnly' = 'true', 'owner\'s note' = 'it\'s "fine"');

@@ -1,0 +1,3 @@
+ALTER TABLE `main`.`sales`.`order-lines` CLUSTER BY (`order`, `select`);
+
+ALTER TABLE `main`.`sales`.`order-lines` CLUSTER BY NONE;
