@@ -178,6 +178,14 @@ struct EnvironmentDecoder {
                 return nil
             }
             defer { authReader.finish() }
+            var files = "/Workspace/Shared/reconcile"
+            if let filesNode = reader.field("files"), let text = reader.stringValue(filesNode, reader.path("files")) {
+                if text.hasPrefix("/Workspace/") || text.hasPrefix("/Repos/") || text.hasPrefix("/Users/") {
+                    files = text.hasSuffix("/") ? String(text.dropLast()) : text
+                } else {
+                    reader.error(filesNode, "\(reader.path("files")) must be an absolute workspace path such as \"/Workspace/Repos/data/lakehouse\", not \"\(text)\"")
+                }
+            }
             func secret(_ key: String) -> String? {
                 guard let node = authReader.field(key), let value = authReader.stringValue(node, authReader.path(key)) else { return nil }
                 guard value.hasPrefix("${env:") || value.hasPrefix("${file:"), value.hasSuffix("}") else {
@@ -195,7 +203,7 @@ struct EnvironmentDecoder {
                 authReader.error(authReader.node, "\(authReader.path("")) needs token, or clientId and clientSecret (OAuth machine-to-machine)")
                 return nil
             }
-            return .databricks(host: host.hasSuffix("/") ? String(host.dropLast()) : host, warehouse: warehouse, auth: auth)
+            return .databricks(host: host.hasSuffix("/") ? String(host.dropLast()) : host, warehouse: warehouse, auth: auth, files: files)
         default:
             reader.error(typeNode, "unknown target type \"\(type)\"\(Suggest.hint(for: type, in: ["local", "mlflow", "databricks"])); this version supports \"local\", \"mlflow\" and \"databricks\"")
             return nil

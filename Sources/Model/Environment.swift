@@ -127,8 +127,10 @@ public enum TargetSpec: Sendable, Hashable {
     case local(path: String)
     /// An MLflow tracking server's model registry (models only).
     case mlflow(url: String)
-    /// A Databricks workspace: Unity Catalog over REST, DDL on a SQL warehouse.
-    case databricks(host: String, warehouse: String, auth: DatabricksAuth)
+    /// A Databricks workspace: Unity Catalog over REST, DDL on a SQL warehouse,
+    /// pipelines and their schedules (jobs). `files` is the workspace folder holding
+    /// this repository (a Git folder), where pipeline libraries are found.
+    case databricks(host: String, warehouse: String, auth: DatabricksAuth, files: String)
 
     public var typeName: String {
         switch self {
@@ -143,7 +145,7 @@ public enum TargetSpec: Sendable, Hashable {
         switch self {
         case .local: return nil
         case .mlflow: return [.model]
-        case .databricks: return [.catalog, .schema, .table, .grants]
+        case .databricks: return [.catalog, .schema, .table, .grants, .pipeline, .model]
         }
     }
 }

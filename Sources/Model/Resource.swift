@@ -140,10 +140,14 @@ public struct Observation: Sendable, Hashable {
     public var version: Int?
     /// Whether the resource holds data (a Delta table with live files).
     public var hasData: Bool
+    /// Identifiers the target gave the resource (a Databricks `pipeline_id`, the
+    /// `last_modified` an edit must name, the id of the job that schedules it).
+    public var remote: [String: String]
 
-    public init(version: Int? = nil, hasData: Bool = false) {
+    public init(version: Int? = nil, hasData: Bool = false, remote: [String: String] = [:]) {
         self.version = version
         self.hasData = hasData
+        self.remote = remote
     }
 }
 

@@ -10,14 +10,17 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
     public let host: String
     let warehouse: String
     let client: RESTClient
+    /// The workspace folder holding this repository's files (pipeline libraries).
+    let files: String
     /// Catalogs and grants to look at (set before observing).
     var scope: Set<ResourceID> = []
 
     public func setScope(_ ids: Set<ResourceID>) { scope = ids }
 
-    public init(host: String, warehouse: String, auth: DatabricksAuth) {
+    public init(host: String, warehouse: String, auth: DatabricksAuth, files: String = "/Workspace/Shared/reconcile") {
         self.host = host
         self.warehouse = warehouse
+        self.files = files
         let credentials = Credentials(host: host, auth: auth)
         client = RESTClient(base: host, name: "Databricks") { () throws(RESTClient.Failure) in
             ["Authorization": "Bearer " + (try credentials.bearer())]
@@ -31,7 +34,7 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
 
     public func observe() throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
-        let catalogs = Set(scope.compactMap { $0.kind == .grants ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
+        let catalogs = Set(scope.compactMap { [.grants, .pipeline, .model].contains($0.kind) ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
         for catalog in catalogs.sorted() {
             guard let info = try getIfExists("/api/2.1/unity-catalog/catalogs/\(escape(catalog))", nil) else { continue }
             resources.append(Resource(id: ResourceID(.catalog, catalog), spec: .catalog(namespace(info)), observation: Observation()))
@@ -45,6 +48,8 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
                 }
             }
         }
+        resources += try observePipelines(Set(scope.filter { $0.kind == .pipeline }.map(\.name)))
+        resources += try observeModels(scope.filter { $0.kind == .model }.map(\.name))
         for id in scope where id.kind == .grants {
             guard let securable = Securable(parsing: id.name),
                   let answer = try getIfExists("/api/2.1/unity-catalog/permissions/\(securable.type.rawValue)/\(escape(securable.name))", id) else { continue }
@@ -63,9 +68,9 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
     }
 
     /// GET, with nil for 404 (the thing does not exist).
-    private func getIfExists(_ path: String, _ id: ResourceID?) throws(TargetError) -> Value? {
+    func getIfExists(_ path: String, _ id: ResourceID?, query: [String: String] = [:]) throws(TargetError) -> Value? {
         do {
-            return try client.send("GET", path)
+            return try client.send("GET", path, query: query)
         } catch where error.status == 404 {
             return nil
         } catch {
@@ -73,16 +78,17 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
         }
     }
 
-    private func escape(_ name: String) -> String {
+    func escape(_ name: String) -> String {
         name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
     }
 
-    private func paged(_ path: String, _ query: [String: String], key: String) throws(TargetError) -> [Value] {
+    /// Every item of a paged list (`next_page_token`); `pageSize` as `max_results`.
+    func paged(_ path: String, _ query: [String: String], key: String, pageSize: String? = "1000") throws(TargetError) -> [Value] {
         var items: [Value] = []
         var token: String?
         repeat {
             var parameters = query
-            parameters["max_results"] = "1000"
+            if let pageSize { parameters["max_results"] = pageSize }
             if let token { parameters["page_token"] = token }
             let page: Value
             do { page = try client.send("GET", path, query: parameters) } catch { throw TargetError(nil, error.message) }
@@ -149,9 +155,11 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
     // MARK: Apply
 
     public func apply(_ change: Change) throws(TargetError) {
-        if change.id.kind == .grants {
-            try applyGrants(change)
-            return
+        switch change.id.kind {
+        case .grants: return try applyGrants(change)
+        case .pipeline: return try applyPipeline(change)
+        case .model: return try applyModel(change)
+        default: break
         }
         for statement in DatabricksSQL.statements(for: change) {
             try execute(statement, change.id)

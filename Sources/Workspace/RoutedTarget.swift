@@ -15,7 +15,8 @@ public final class RoutedTarget: Target, @unchecked Sendable {
             switch spec {
             case .local(let path): return (spec, LocalLakehouse(path: path, relativeTo: base) as any Target)
             case .mlflow(let url): return (spec, MLflowRegistry(url: url) as any Target)
-            case .databricks(let host, let warehouse, let auth): return (spec, DatabricksWorkspace(host: host, warehouse: warehouse, auth: auth) as any Target)
+            case .databricks(let host, let warehouse, let auth, let files):
+                return (spec, DatabricksWorkspace(host: host, warehouse: warehouse, auth: auth, files: files) as any Target)
             }
         }
     }

@@ -90,6 +90,7 @@ final class FakeWorkspace: @unchecked Sendable {
           policy: { destructive: allow }
         """)
         try project.write("manifests/all.yaml", manifests)
+        try project.write("pipelines/events.sql", "CREATE OR REFRESH MATERIALIZED VIEW events AS SELECT 1")
         try project.commit("databricks")
         return project
     }
@@ -186,5 +187,131 @@ final class FakeWorkspace: @unchecked Sendable {
         let failed = try run(failing, "apply", "--env", "dev")
         #expect(failed.code == 1)
         #expect(failed.stderr.contains("statement failed (SQLSTATE 42000): CHECK constraint violated by existing rows"), "\(failed.output)")
+    }
+
+    static let lakehouse = """
+    apiVersion: reconcile/v1
+    kind: Catalog
+    metadata: { name: main }
+    ---
+    apiVersion: reconcile/v1
+    kind: Schema
+    metadata: { name: main.sales }
+    ---
+    apiVersion: reconcile/v1
+    kind: Schema
+    metadata: { name: main.ml }
+    ---
+    apiVersion: reconcile/v1
+    kind: Table
+    metadata: { name: main.sales.events }
+    spec:
+      columns: [{ name: id, type: bigint }, { name: day, type: date }, { name: kind, type: string }]
+      clusterBy: [day, kind]
+    ---
+    apiVersion: reconcile/v1
+    kind: Pipeline
+    metadata: { name: events-silver }
+    spec:
+      catalog: main
+      target: sales
+      libraries: [pipelines/events.sql]
+      configuration: { source: raw }
+      schedule: { cron: "30 2 * * 1-5", timezone: Europe/Berlin }
+      produces: [main.sales.events]
+    ---
+    apiVersion: reconcile/v1
+    kind: Model
+    metadata: { name: main.ml.churn }
+    spec:
+      description: Predicts churn
+      versions:
+        - { version: 1, source: "dbfs:/models/churn/1", runId: r1, description: first }
+        - { version: 2, source: "dbfs:/models/churn/2", runId: r2, description: second }
+      aliases: { champion: 1, challenger: 2 }
+    """
+
+    static let registered = #"{"model_versions": {"main.ml.churn": [[1, "dbfs:/models/churn/1", "r1"], [2, "dbfs:/models/churn/2", "r2"]]}}"#
+
+    @Test func pipelinesSchedulesModelsAndClusteringConvergeAndDriftIsFound() throws {
+        let dir = try TemporaryDirectory()
+        let workspace = try FakeWorkspace(in: dir.url, seed: Self.registered)
+        let project = try project(workspace, manifests: Self.lakehouse)
+        let apply = try run(project, "apply", "--env", "dev")
+        #expect(apply.code == 0, "\(apply.output)")
+        let plan = try run(project, "plan", "--env", "dev")
+        #expect(plan.code == 0, "converges in one apply: \(plan.output)")
+
+        let created = try #require(workspace.requests.first { $0["method"] as? String == "POST" && $0["path"] as? String == "/api/2.0/pipelines" }?["body"] as? [String: Any])
+        #expect((created["libraries"] as? [[String: Any]])?.first?["file"] as? [String: String] == ["path": "/Workspace/Shared/reconcile/pipelines/events.sql"])
+        #expect((created["configuration"] as? [String: String])?["reconcile.produces"] == "main.sales.events")
+        let job = try #require(workspace.requests.first { $0["path"] as? String == "/api/2.1/jobs/create" }?["body"] as? [String: Any])
+        #expect(job["name"] as? String == "events-silver (schedule)")
+        #expect((job["schedule"] as? [String: String])?["quartz_cron_expression"] == "0 30 2 ? * 2-6", "Monday-Friday is 2-6 in Quartz")
+        #expect((job["schedule"] as? [String: String])?["timezone_id"] == "Europe/Berlin")
+        let statements = workspace.requests.compactMap { ($0["body"] as? [String: Any])?["statement"] as? String }
+        #expect(statements.contains { $0.contains("CLUSTER BY (`day`, `kind`)") })
+        let aliasPuts = workspace.requests.filter { $0["method"] as? String == "PUT" && ($0["path"] as? String ?? "").contains("/aliases/") }
+        #expect(aliasPuts.count == 2)
+
+        // The pipeline edited in the workspace: drift; the heal names expected_last_modified.
+        let pipelineID = try #require(workspace.requests.compactMap { $0["path"] as? String }.first { $0.hasPrefix("/api/2.0/pipelines/") }?.split(separator: "/").last)
+        _ = try Shell.run("curl", ["-s", "-X", "PUT", "-H", "Authorization: Bearer good-token", "--data",
+                                   #"{"pipeline_id": "\#(pipelineID)", "name": "events-silver", "catalog": "main", "target": "sales", "development": true, "continuous": false, "libraries": [], "configuration": {"source": "raw", "reconcile.produces": "main.sales.events"}}"#,
+                                   "\(workspace.host)/api/2.0/pipelines/\(pipelineID)"])
+        _ = try Shell.run("curl", ["-s", "-X", "PUT", "-H", "Authorization: Bearer good-token", "--data", #"{"version_num": 2}"#,
+                                   "\(workspace.host)/api/2.1/unity-catalog/models/main.ml.churn/aliases/champion"])
+        let drift = try run(project, "drift", "--env", "dev")
+        #expect(drift.code == 2, "\(drift.output)")
+        #expect(drift.stdout.contains("Pipeline/events-silver"), "\(drift.stdout)")
+        #expect(drift.stdout.contains("development"), "\(drift.stdout)")
+        #expect(drift.stdout.contains("aliases.champion"), "\(drift.stdout)")
+        try workspace.reset()
+        let heal = try run(project, "drift", "--env", "dev", "--heal")
+        #expect(heal.code == 0, "\(heal.output)")
+        let put = try #require(workspace.requests.first { $0["method"] as? String == "PUT" && $0["path"] as? String == "/api/2.0/pipelines/\(pipelineID)" }?["body"] as? [String: Any])
+        #expect(put["expected_last_modified"] is Int)
+        #expect(try run(project, "drift", "--env", "dev").code == 0)
+
+        // Re-keying the clustering and moving the schedule are in-place changes.
+        try project.write("manifests/all.yaml", Self.lakehouse.replacingOccurrences(of: "clusterBy: [day, kind]", with: "clusterBy: [kind]")
+            .replacingOccurrences(of: "30 2 * * 1-5", with: "0 4 * * *"))
+        try project.commit("recluster, reschedule")
+        #expect(try run(project, "apply", "--env", "dev").code == 0)
+        let later = workspace.requests.compactMap { ($0["body"] as? [String: Any]) }
+        #expect(later.contains { $0["statement"] as? String == "ALTER TABLE `main`.`sales`.`events` CLUSTER BY (`kind`)" })
+        #expect(later.contains { (($0["new_settings"] as? [String: Any])?["schedule"] as? [String: String])?["quartz_cron_expression"] == "0 0 4 * * ?" })
+        #expect(try run(project, "plan", "--env", "dev").code == 0)
+
+        // Removing the schedule deletes its job; removing the pipeline deletes it.
+        try project.write("manifests/all.yaml", Self.lakehouse.components(separatedBy: "---\napiVersion: reconcile/v1\nkind: Pipeline")[0]
+            + "---\n" + Self.lakehouse.components(separatedBy: "---\n").last!)
+        try project.commit("no pipeline")
+        let guarded = try run(project, "apply", "--env", "dev")
+        #expect(guarded.code == 1, "the last pipeline going is refused without --allow-empty: \(guarded.output)")
+        let removal = try run(project, "apply", "--env", "dev", "--allow-empty")
+        #expect(removal.code == 0, "\(removal.output)")
+        #expect(workspace.requests.contains { $0["path"] as? String == "/api/2.1/jobs/delete" })
+        #expect(workspace.requests.contains { $0["method"] as? String == "DELETE" && $0["path"] as? String == "/api/2.0/pipelines/\(pipelineID)" })
+    }
+
+    @Test func unregisteredVersionsTagsAndForbiddenAccessAreClearErrors() throws {
+        let dir = try TemporaryDirectory()
+        let workspace = try FakeWorkspace(in: dir.url, seed: Self.registered)
+        let unregistered = Self.lakehouse.replacingOccurrences(of: "  aliases: { champion: 1, challenger: 2 }",
+                                                               with: "    - { version: 3, source: \"dbfs:/models/churn/3\" }\n  aliases: { champion: 3 }")
+        let project = try project(workspace, manifests: unregistered)
+        let failed = try run(project, "apply", "--env", "dev")
+        #expect(failed.code == 1)
+        #expect(failed.stderr.contains("Model/main.ml.churn: version 3 is not registered in Unity Catalog; register it with MLflow"), "\(failed.output)")
+
+        let tagged = try self.project(workspace, manifests: Self.lakehouse.replacingOccurrences(of: "description: Predicts churn", with: "description: Predicts churn\n  tags: { team: ds }"))
+        let refused = try run(tagged, "apply", "--env", "dev")
+        #expect(refused.stderr.contains("spec.tags and spec.versions[].tags cannot be set on Databricks"), "\(refused.output)")
+
+        let secret = try self.project(workspace, manifests: Self.manifests.replacingOccurrences(of: "name: main.sales.orders }\n  grants", with: "name: main.sales.forbidden }\n  grants"))
+        let forbidden = try run(secret, "plan", "--env", "dev")
+        #expect(forbidden.code == 1)
+        #expect(forbidden.stderr.contains("refused access (403 Forbidden); the identity lacks permission"), "\(forbidden.output)")
     }
 }

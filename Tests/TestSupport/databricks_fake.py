@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A fake Databricks workspace for tests: the Unity Catalog catalogs, schemas,
-tables and permissions APIs, and the SQL Statement Execution API, field by field
-as documented, with state changed by the DDL reconcile generates.
+tables, models (versions, aliases) and permissions APIs, the Pipelines API (with
+expected_last_modified), the Jobs API (list by name, create, reset, delete) and the
+SQL Statement Execution API, field by field as documented, with state changed by
+the DDL reconcile generates.
 
 It checks the bearer token (401 otherwise), pages every list (by PAGE items),
 answers every 5th list request 429 with Retry-After: 0, runs statements through
@@ -10,7 +12,9 @@ refuses request bodies with unknown or missing fields (400), and logs each reque
 as a JSON line to LOG for the tests to count.
 
 Usage: databricks_fake.py PORT TOKEN WAREHOUSE LOG [PAGE] [SEED_JSON]
-SEED_JSON preloads {"catalogs": [..], "schemas": [..], "tables": {full_name: [[column, type], ...]}}.
+SEED_JSON preloads {"catalogs": [..], "schemas": [..], "tables": {full_name: [[column, type], ...]},
+"model_versions": {full_name: [[version, source, run_id], ...]}} (versions as mlflow registers them).
+Permissions of a securable whose name contains "forbidden" answer 403.
 """
 import json
 import re
@@ -24,7 +28,15 @@ PORT, TOKEN, WAREHOUSE, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.ar
 PAGE = int(sys.argv[5]) if len(sys.argv) > 5 else 100
 lock = threading.Lock()
 catalogs, schemas, tables, grants, statements = {}, {}, {}, {}, {}
-counter = {"lists": 0}
+pipelines, jobs, models, registered = {}, {}, {}, {}
+counter = {"lists": 0, "clock": 1700000000000, "job": 100}
+PIPELINE_FIELDS = {"name", "catalog", "target", "libraries", "configuration", "continuous", "development"}
+JOB_FIELDS = {"name", "tags", "max_concurrent_runs", "schedule", "tasks"}
+
+
+def tick():
+    counter["clock"] += 1000
+    return counter["clock"]
 
 TYPES = {"BIGINT": "long", "INT": "integer", "STRING": "string", "DATE": "date", "BOOLEAN": "boolean",
          "TIMESTAMP": "timestamp", "DOUBLE": "double", "FLOAT": "float", "SMALLINT": "short", "TINYINT": "byte", "BINARY": "binary"}
@@ -106,12 +118,15 @@ def run(sql):
         full = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
         rest = m.group(5)
         partitioned = re.search(r"PARTITIONED BY \(([^)]*)\)", rest)
+        clustered = re.search(r"\nCLUSTER BY \(([^)]*)\)", rest)
         comment = re.search(r"\nCOMMENT ('(?:[^'\\]|\\.)*')", rest)
         tblprops = re.search(r"TBLPROPERTIES (\(.*\))", rest, re.S)
         tables[full] = {"columns": [column(c) for c in split_top(m.group(4))],
                         "partitions": [unquote_ident(p) for p in partitioned.group(1).split(",")] if partitioned else [],
                         "comment": unliteral(comment.group(1)) if comment else None,
                         "properties": props(tblprops.group(1)) if tblprops else {}}
+        if clustered:
+            tables[full]["properties"]["clusteringColumns"] = json.dumps([[unquote_ident(c)] for c in clustered.group(1).split(",")])
         return None
     m = re.match(r"ALTER TABLE `([^`]+)`\.`([^`]+)`\.`([^`]+)` (.*)$", sql, re.S)
     if m:
@@ -119,7 +134,13 @@ def run(sql):
         if table is None:
             return "TABLE_OR_VIEW_NOT_FOUND"
         action = m.group(4)
-        if action.startswith("ADD COLUMNS ("):
+        if action.startswith("CLUSTER BY "):
+            keys = action[len("CLUSTER BY "):]
+            if keys == "NONE":
+                table["properties"].pop("clusteringColumns", None)
+            else:
+                table["properties"]["clusteringColumns"] = json.dumps([[unquote_ident(c)] for c in keys.strip("()").split(",")])
+        elif action.startswith("ADD COLUMNS ("):
             table["columns"] += [column(c) for c in split_top(action[len("ADD COLUMNS ("):-1])]
         elif action.startswith("ADD CONSTRAINT "):
             c = re.match(r"ADD CONSTRAINT (`[^`]+`) CHECK \((.*)\)$", action, re.S)
@@ -202,7 +223,14 @@ class Handler(BaseHTTPRequestHandler):
                 if catalog is None:
                     return self.reply(404, {"error_code": "CATALOG_DOES_NOT_EXIST", "message": f"Catalog '{m.group(1)}' does not exist."})
                 return self.reply(200, {"name": m.group(1), "comment": catalog["comment"], "owner": catalog["owner"]})
+            handled = self.pipelines_and_jobs(path, query, body)
+            if handled is None:
+                handled = self.models(path, query, body)
+            if handled is not None:
+                return handled
             m = re.match(r"^/api/2\.1/unity-catalog/permissions/([a-z]+)/(.+)$", path)
+            if m and "forbidden" in m.group(2):
+                return self.reply(403, {"error_code": "PERMISSION_DENIED", "message": f"User does not have MANAGE on {m.group(1)} '{m.group(2)}'."})
             if m:
                 key = (m.group(1), m.group(2))
                 if self.command == "PATCH":
@@ -234,6 +262,127 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(200, {"statement_id": m.group(1), "status": {"state": "FAILED", "sql_state": "42000",
                                                                                      "error": {"error_code": "BAD_REQUEST", "message": s["result"]}}})
                 return self.reply(200, {"statement_id": m.group(1), "status": {"state": "SUCCEEDED"}})
+        return self.reply(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"{self.command} {path}"})
+
+    def page(self, items, key, query, size_key):
+        size = min(int(query.get(size_key, "100")), PAGE)
+        offset = int(query.get("page_token", "0"))
+        body = {key: items[offset:offset + size]}
+        if offset + size < len(items):
+            body["next_page_token"] = str(offset + size)
+            body["has_more"] = True
+        return self.reply(200, body)
+
+    def pipelines_and_jobs(self, path, query, body):
+        if path == "/api/2.0/pipelines" and self.command == "GET":
+            items = [{"pipeline_id": pid, "name": p["spec"]["name"], "state": "IDLE"} for pid, p in sorted(pipelines.items())]
+            return self.page(items, "statuses", query, "max_results")
+        if path == "/api/2.0/pipelines" and self.command == "POST":
+            extra = set(body) - PIPELINE_FIELDS - {"allow_duplicate_names"}
+            if extra or "name" not in body:
+                return self.reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": f"unknown fields {sorted(extra)}"})
+            if not body.get("allow_duplicate_names", True) and any(p["spec"]["name"] == body["name"] for p in pipelines.values()):
+                return self.reply(409, {"error_code": "RESOURCE_CONFLICT", "message": f"Pipeline with name '{body['name']}' already exists."})
+            pid = str(uuid.uuid4())
+            spec = {k: v for k, v in body.items() if k != "allow_duplicate_names"}
+            pipelines[pid] = {"spec": dict(spec, id=pid), "last_modified": tick()}
+            return self.reply(200, {"pipeline_id": pid})
+        m = re.match(r"^/api/2\.0/pipelines/([0-9a-f-]+)$", path)
+        if m:
+            pid = m.group(1)
+            if pid not in pipelines:
+                return self.reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Pipeline {pid} does not exist."})
+            p = pipelines[pid]
+            if self.command == "GET":
+                return self.reply(200, {"pipeline_id": pid, "name": p["spec"]["name"], "spec": p["spec"], "last_modified": p["last_modified"], "state": "IDLE"})
+            if self.command == "DELETE":
+                del pipelines[pid]
+                return self.reply(200, {})
+            if self.command == "PUT":
+                extra = set(body) - PIPELINE_FIELDS - {"pipeline_id", "expected_last_modified"}
+                if extra or body.get("pipeline_id") != pid:
+                    return self.reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": f"unknown fields {sorted(extra)}"})
+                if "expected_last_modified" in body and body["expected_last_modified"] != p["last_modified"]:
+                    return self.reply(409, {"error_code": "RESOURCE_CONFLICT", "message": f"The pipeline was modified at {p['last_modified']}, not {body['expected_last_modified']}."})
+                p["spec"] = dict({k: v for k, v in body.items() if k in PIPELINE_FIELDS}, id=pid)
+                p["last_modified"] = tick()
+                return self.reply(200, {})
+        if path == "/api/2.1/jobs/list" and self.command == "GET":
+            wanted = query.get("name", "").lower()
+            items = [{"job_id": jid, "settings": j} for jid, j in sorted(jobs.items()) if not wanted or j["name"].lower() == wanted]
+            return self.page(items, "jobs", query, "limit")
+        if path in ("/api/2.1/jobs/create", "/api/2.1/jobs/reset", "/api/2.1/jobs/delete") and self.command == "POST":
+            if path.endswith("/create"):
+                settings = body
+            elif path.endswith("/reset"):
+                if set(body) != {"job_id", "new_settings"} or body["job_id"] not in jobs:
+                    return self.reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "reset needs job_id and new_settings"})
+                settings = body["new_settings"]
+            else:
+                if jobs.pop(body.get("job_id"), None) is None:
+                    return self.reply(400, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Job {body.get('job_id')} does not exist."})
+                return self.reply(200, {})
+            extra = set(settings) - JOB_FIELDS
+            quartz = settings.get("schedule", {}).get("quartz_cron_expression", "")
+            if extra or len(quartz.split()) not in (6, 7) or "?" not in quartz:
+                return self.reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": f"bad job settings {sorted(extra)} {quartz!r}"})
+            if path.endswith("/create"):
+                counter["job"] += 1
+                jobs[counter["job"]] = settings
+                return self.reply(200, {"job_id": counter["job"]})
+            jobs[body["job_id"]] = settings
+            return self.reply(200, {})
+        return None
+
+    def models(self, path, query, body):
+        if path == "/api/2.1/unity-catalog/models" and self.command == "POST":
+            if set(body) - {"catalog_name", "schema_name", "name", "comment"}:
+                return self.reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "bad model"})
+            full = f"{body['catalog_name']}.{body['schema_name']}.{body['name']}"
+            if f"{body['catalog_name']}.{body['schema_name']}" not in schemas:
+                return self.reply(404, {"error_code": "SCHEMA_DOES_NOT_EXIST", "message": f"Schema '{body['catalog_name']}.{body['schema_name']}' does not exist."})
+            models[full] = {"comment": body.get("comment"), "aliases": {}}
+            return self.reply(200, {"full_name": full})
+        m = re.match(r"^/api/2\.1/unity-catalog/models/([^/]+)(/versions(?:/(\d+))?|/aliases/([^/]+))?$", path)
+        if not m:
+            return None
+        full = m.group(1)
+        if full not in models:
+            return self.reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Registered model '{full}' does not exist."})
+        model = models[full]
+        versions = registered.get(full, {})
+        if m.group(2) is None:
+            if self.command == "GET":
+                info = {"full_name": full, "name": full.split(".")[2], "comment": model["comment"]}
+                if query.get("include_aliases") == "true":
+                    info["aliases"] = [{"alias_name": a, "version_num": v} for a, v in sorted(model["aliases"].items())]
+                return self.reply(200, info)
+            if self.command == "PATCH":
+                model["comment"] = body.get("comment")
+                return self.reply(200, {"full_name": full})
+            if self.command == "DELETE":
+                del models[full]
+                return self.reply(200, {})
+        if m.group(2) == "/versions" and self.command == "GET":
+            items = [{"model_name": full.split(".")[2], "catalog_name": full.split(".")[0], "schema_name": full.split(".")[1], "version": n,
+                      "source": v["source"], "run_id": v["run_id"], "comment": v.get("comment"), "status": "READY"} for n, v in sorted(versions.items())]
+            return self.page(items, "model_versions", query, "max_results")
+        if m.group(3) and self.command == "PATCH":
+            version = versions.get(int(m.group(3)))
+            if version is None:
+                return self.reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Model version {m.group(3)} does not exist."})
+            version["comment"] = body.get("comment")
+            return self.reply(200, {})
+        if m.group(4):
+            alias = m.group(4)
+            if self.command == "PUT":
+                if int(body.get("version_num", -1)) not in versions:
+                    return self.reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Model version {body.get('version_num')} does not exist."})
+                model["aliases"][alias] = int(body["version_num"])
+                return self.reply(200, {"alias_name": alias, "version_num": int(body["version_num"])})
+            if self.command == "DELETE":
+                model["aliases"].pop(alias, None)
+                return self.reply(200, {})
         return self.reply(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"{self.command} {path}"})
 
     def list(self, path, query):
@@ -269,7 +418,7 @@ class Handler(BaseHTTPRequestHandler):
             body["next_page_token"] = str(offset + PAGE)
         return self.reply(200, body)
 
-    do_GET = do_POST = do_PATCH = do_DELETE = handle_any
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
 
     def log_message(self, *args):
         pass
@@ -285,5 +434,8 @@ if len(sys.argv) > 6:
     for name, columns in seed.get("tables", {}).items():
         tables[name] = {"columns": [{"name": c, "type": t, "nullable": True, "metadata": {}} for c, t in columns],
                         "partitions": [], "comment": None, "properties": {}}
+    for name, versions in seed.get("model_versions", {}).items():
+        registered[name] = {int(n): {"source": source, "run_id": run} for n, source, run in versions}
+        models[name] = {"comment": None, "aliases": {}}
 
 ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()

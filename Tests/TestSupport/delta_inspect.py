@@ -3,7 +3,8 @@
 
 Usage: delta_inspect.py TABLE_DIR [TABLE_DIR ...]
 Prints {"tables": {TABLE_DIR: {...}}} where each table has version, id, name,
-description, partitionColumns, configuration, protocol and schema (the Spark
+description, partitionColumns, configuration, protocol (with writerFeatures at writer
+version 7) and schema (the Spark
 StructType JSON delta-rs reports). A table delta-rs cannot read is reported with
 an "error" field instead, and the script exits 1.
 """
@@ -17,6 +18,12 @@ def inspect(path):
     table = DeltaTable(path)
     metadata = table.metadata()
     protocol = table.protocol()
+    described_protocol = {
+        "minReaderVersion": protocol.min_reader_version,
+        "minWriterVersion": protocol.min_writer_version,
+    }
+    if protocol.writer_features:
+        described_protocol["writerFeatures"] = sorted(protocol.writer_features)
     return {
         "version": table.version(),
         "id": metadata.id,
@@ -24,11 +31,7 @@ def inspect(path):
         "description": metadata.description,
         "partitionColumns": list(metadata.partition_columns),
         "configuration": dict(metadata.configuration),
-        "protocol": {
-            "minReaderVersion": protocol.min_reader_version,
-            "minWriterVersion": protocol.min_writer_version,
-            "writerFeatures": sorted(protocol.writer_features or []),
-        },
+        "protocol": described_protocol,
         "schema": json.loads(table.schema().to_json()),
         "history": [entry.get("operation") for entry in table.history()],
     }
