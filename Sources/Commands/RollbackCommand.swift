@@ -71,20 +71,27 @@ struct RollbackCommand: ParsableCommand {
                 }
                 wanted = revisions[back]
             }
-            let commit = try context.pin(environment, to: wanted, message: """
-                rollback \(environment.name) to \(wanted.prefix(7))
+            // Already pinned there (a rollback shown and not applied, say): no second commit.
+            var alreadyPinned = false
+            if case .revision(let pinned) = environment.source, (try? context.repository.resolve(pinned))?.id.hex == wanted { alreadyPinned = true }
+            if alreadyPinned {
+                Console.out("\(environment.name) is already pinned to \(wanted.prefix(7)); no new commit.\n\n")
+            } else {
+                let commit = try context.pin(environment, to: wanted, message: """
+                    rollback \(environment.name) to \(wanted.prefix(7))
 
-                Rollback-Of: \(current)
-                Revision: \(wanted)
-                Actor: \(context.actor)
-                """)
+                    Rollback-Of: \(current)
+                    Revision: \(wanted)
+                    Actor: \(context.actor)
+                    """)
+                Console.out("Rolled back \(environment.name) to \(wanted.prefix(7)) in commit \(commit.id.short); promotion into \(environment.name) is held until reconcile release --env \(environment.name).\n\n")
+            }
             do throws(TargetError) {
                 try store.setHold(Hold(environment: environment.name, reason: "rolled back from \(current.prefix(7)) to \(wanted.prefix(7))",
                                        revision: wanted, actor: context.actor, since: Date()))
             } catch {
                 throw CommandFailure(error.description)
             }
-            Console.out("Rolled back \(environment.name) to \(wanted.prefix(7)) in commit \(commit.id.short); promotion into \(environment.name) is held until reconcile release --env \(environment.name).\n\n")
             let state = try context.desired(environment, at: wanted)
             let target = context.target(for: environment)
             let plan = { () throws(CommandFailure) -> Plan in

@@ -18,10 +18,40 @@ public enum Preservation {
                 if let reduced { kept.append(reduced) }
                 continue
             }
+            if change.id.kind == .model, change.action == .update, let reduced = keepingVersions(change) {
+                let versions = change.fields.filter { $0.op == .remove && $0.segments.count == 2 && $0.segments[0] == "versions" }.map { $0.segments[1] }
+                for version in versions {
+                    plan.notices.append(Notice(change.id, "model version \(version) stays: deleting it would lose it; pass --allow-destructive to delete it"))
+                }
+                if let reduced { kept.append(reduced) }
+                continue
+            }
             plan.notices.append(Notice(change.id, "stays as it is (\(change.action.rawValue) not made): \(change.destructiveReasons.joined(separator: "; ")); pass --allow-destructive to make it"))
         }
         plan.changes = kept
         return plan
+    }
+
+    /// The change with the versions it would delete kept (aliases and descriptions
+    /// still move); `.some(nil)` when nothing else is left; nil when something other
+    /// than a version deletion is destructive.
+    static func keepingVersions(_ change: Change) -> Change?? {
+        guard case .model(var desired)? = change.desired?.spec, case .model(let observed)? = change.observed?.spec else { return nil }
+        let deletions = change.fields.filter { $0.op == .remove && $0.segments.count == 2 && $0.segments[0] == "versions" }
+        let others = change.fields.filter { field in !deletions.contains(field) }
+        guard !deletions.isEmpty, others.allSatisfy({ $0.destructiveReason == nil }) else { return nil }
+        for field in deletions {
+            if let number = Int(field.segments[1]), let version = observed.versions[number] { desired.versions[number] = version }
+        }
+        guard !others.isEmpty, var resource = change.desired else { return .some(nil) }
+        resource.spec = .model(desired)
+        var reduced = change
+        reduced.desired = resource
+        reduced.fields = others
+        reduced.destructiveReasons = []
+        reduced.refusal = nil // what refused it (destructiveness) is gone
+        reduced.reasons = ["the manifest differs from the model; versions it no longer lists are kept"]
+        return .some(reduced)
     }
 
     /// The change with the dropped columns kept; `.some(nil)` when nothing else is
@@ -41,6 +71,7 @@ public enum Preservation {
         reduced.action = .update
         reduced.fields = others
         reduced.destructiveReasons = []
+        reduced.refusal = nil // what refused it (destructiveness) is gone
         reduced.reasons = ["the manifest differs from the table; columns it no longer lists are kept"]
         return .some(reduced)
     }

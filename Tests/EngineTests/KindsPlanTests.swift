@@ -202,4 +202,23 @@ import Model
         #expect(plan.notices.map(\.message).contains("column \"order_date\" stays: dropping it would delete its data; pass --allow-destructive to drop it"))
         #expect(plan.notices.contains { $0.id == ResourceID(.featureFlag, "f") && $0.message.hasPrefix("stays as it is (delete not made)") })
     }
+
+    @Test func rollbackKeepsModelVersionsButMovesAliasesEvenWhereDestructiveIsDenied() throws {
+        let v1 = ModelVersion(version: 1, source: "s3://m/1"), v2 = ModelVersion(version: 2, source: "s3://m/2"), v3 = ModelVersion(version: 3, source: "s3://m/3")
+        let observed = Resource(id: ResourceID(.model, "main.ml.m"), spec: .model(ModelSpec(versions: [1: v1, 2: v2, 3: v3], aliases: ["champion": 2])),
+                                observation: Observation())
+        let older = Resource(id: ResourceID(.model, "main.ml.m"), spec: .model(ModelSpec(versions: [1: v1, 2: v2], aliases: ["champion": 1])))
+        let input = Fixture.input(desired: [older], observed: [observed], inventory: [observed.id])
+        var policy = Policy()
+        policy.destructive = .deny
+        let planned = PolicyCheck.evaluate(Planner.plan(input), policy: policy, desired: [older], inventory: input.inventory, options: .init())
+        #expect(planned.changes.first?.refusal != nil, "deleting version 3 is refused under destructive: deny")
+        let plan = Preservation.apply(planned)
+        let change = try #require(plan.changes.first)
+        #expect(change.fields.map(\.path) == ["/aliases/champion"])
+        #expect(change.refusal == nil, "what is left is not destructive")
+        guard case .model(let kept)? = change.desired?.spec else { Issue.record("not a model"); return }
+        #expect(kept.versions[3] == v3, "version 3 is kept")
+        #expect(plan.notices.map(\.message) == ["model version 3 stays: deleting it would lose it; pass --allow-destructive to delete it"])
+    }
 }
