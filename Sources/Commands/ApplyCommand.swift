@@ -53,11 +53,12 @@ extension Context {
     /// Shows the plan, refuses it whole if policy refuses any change, else applies it
     /// and records it in history. Returns the exit code.
     func execute(_ plan: Plan, on target: some Target, store: SQLiteStateStore, kind: ApplyRecord.Kind, output: OutputFormat) throws(CommandFailure) -> Int32 {
-        if output == .human {
-            Console.out(PlanRenderer.render(plan, as: .human, style: Console.stdoutStyle))
-        }
-        if !plan.refusals.isEmpty || !plan.hasChanges {
-            if output == .json { Console.out(PlanRenderer.render(plan, as: .json)) }
+        // Human and markdown readers see the plan first (a CI summary shows what was
+        // applied); JSON shows the plan only when nothing is applied, else the report.
+        if output != .json {
+            Console.out(PlanRenderer.render(plan, as: output, style: Console.stdoutStyle))
+        } else if !plan.refusals.isEmpty || !plan.hasChanges {
+            Console.out(PlanRenderer.render(plan, as: .json))
         }
         guard let report = try apply(plan, on: target, store: store, kind: kind) else { return 0 }
         Console.out(ApplyRenderer.render(report, as: output, style: Console.stdoutStyle))
