@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The docs cannot fall behind the code: every command and option in `--help`, and
-/// every field in `reconcile schema`, must be documented.
+/// The docs cannot fall behind the code: every command and option in `--help`, every
+/// field in `reconcile schema`, and every error message in the source must be documented.
 @Suite struct DocsTests {
     func read(_ path: String) throws -> String {
         try String(contentsOf: Paths.packageRoot.appendingPathComponent(path), encoding: .utf8)
@@ -58,5 +58,67 @@ import TestSupport
             checked += 1
         }
         #expect(checked == 8, "every kind and Environment")
+    }
+
+    /// The literal text of every message the code can print: string literals given to
+    /// `.error(`, `CommandFailure(`, `TargetError(`, `…Failure(`, `ValidationError(`,
+    /// `Notice(`, `message:` and `refusal =`, split at interpolations.
+    static func messageParts(in source: String) -> [String] {
+        let markers = [".error(", "CommandFailure(", "TargetError(", "Failure(", "ValidationError(", ".warning(", "refusal = ", "message: ", "Notice("]
+        var parts: [String] = []
+        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
+            for marker in markers {
+                var searchFrom = line.startIndex
+                while let found = line.range(of: marker, range: searchFrom..<line.endIndex) {
+                    searchFrom = found.upperBound
+                    guard let quote = line[found.upperBound...].firstIndex(of: "\"") else { break }
+                    var index = line.index(after: quote)
+                    var current = "", depth = 0
+                    var literal: [String] = []
+                    while index < line.endIndex {
+                        let character = line[index]
+                        if depth > 0 {
+                            if character == "(" { depth += 1 } else if character == ")" { depth -= 1 }
+                        } else if character == "\\" {
+                            let next = line.index(after: index)
+                            guard next < line.endIndex else { break }
+                            if line[next] == "(" { literal.append(current); current = ""; depth = 1 } else { current.append(line[next] == "n" ? " " : line[next]) }
+                            index = next
+                        } else if character == "\"" {
+                            break
+                        } else {
+                            current.append(character)
+                        }
+                        index = line.index(after: index)
+                    }
+                    literal.append(current)
+                    parts += literal
+                }
+            }
+        }
+        let trim = CharacterSet(charactersIn: " \"'():;,.")
+        return parts.map { $0.trimmingCharacters(in: trim) }.filter { $0.count >= 12 && $0.contains(" ") }
+    }
+
+    @Test func everyErrorMessageIsInTroubleshooting() throws {
+        let docs = try read("docs/troubleshooting.md")
+        let sources = Paths.packageRoot.appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)).compactMap { $0 as? URL }
+            .filter { $0.pathExtension == "swift" }
+        var checked = 0
+        for file in files {
+            for part in Self.messageParts(in: try String(contentsOf: file, encoding: .utf8)) {
+                checked += 1
+                if !docs.contains(part) {
+                    Issue.record("docs/troubleshooting.md lacks the message text \"\(part)\" (\(file.lastPathComponent))")
+                }
+            }
+        }
+        #expect(checked > 150, "the extraction found \(checked) message parts")
+    }
+
+    @Test func messageExtractionSplitsAtInterpolations() {
+        let parts = Self.messageParts(in: #"throw TargetError(id, "the table moved from version \(a.b(c)) to \(d) since the plan was made; run plan again")"#)
+        #expect(parts == ["the table moved from version", "since the plan was made; run plan again"])
     }
 }
