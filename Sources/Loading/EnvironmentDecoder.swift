@@ -6,7 +6,9 @@ struct EnvironmentDecoder {
     let file: String
     let sink: DiagnosticSink
 
-    func decode(_ root: Node) -> Environment? {
+    func decode(_ root: Node) -> Environment? { decodeWithOverlays(root)?.environment }
+
+    func decodeWithOverlays(_ root: Node) -> (environment: Environment, overlays: [Overlay])? {
         guard let document = MappingReader(root, file: file, fieldPath: "", subject: "", sink: sink) else { return nil }
         ManifestDecoder(file: file, sink: sink).checkAPIVersion(document)
         if let kindNode = document.field("kind", required: true), let kind = document.stringValue(kindNode, "kind"), kind != "Environment" {
@@ -113,6 +115,7 @@ struct EnvironmentDecoder {
             }
             entry.finish()
         }
+        let overlays = decodeOverlays(spec)
         spec.finish()
         guard let target else { return nil }
         var environment = Environment(name: name, target: target, variables: variables, policy: policy, source: source, promotion: promotion,
@@ -120,7 +123,7 @@ struct EnvironmentDecoder {
         environment.notifications = notifications
         environment.routes = routes
         environment.statePath = statePath
-        return environment
+        return (environment, overlays)
     }
 
     private func decodePromotion(_ reader: MappingReader, environment: String) -> Promotion? {

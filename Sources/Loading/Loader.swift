@@ -9,6 +9,8 @@ public struct LoadedSource: Sendable {
     /// Diagnostics found while parsing and decoding environments.
     public var diagnostics: [Diagnostic]
     var documents: [(file: String, document: Document)]
+    /// Each environment's `spec.overlays`, with its file.
+    var overlays: [String: (file: String, overlays: [Overlay])] = [:]
 }
 
 /// The manifests rendered for one environment.
@@ -29,6 +31,7 @@ public enum Loader {
         let sink = DiagnosticSink()
         var documents: [(String, Document)] = []
         var environments: [String: Environment] = [:]
+        var overlays: [String: (file: String, overlays: [Overlay])] = [:]
         for file in source.files {
             let parsed: [Document]
             do {
@@ -44,14 +47,15 @@ public enum Loader {
                     sink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1),
                                        "an environment file holds exactly one document, found \(nonEmpty.count)"))
                 }
-                if let root = nonEmpty.first?.root, let environment = EnvironmentDecoder(file: file.path, sink: sink).decode(root) {
-                    environments[environment.name] = environment
+                if let root = nonEmpty.first?.root, let decoded = EnvironmentDecoder(file: file.path, sink: sink).decodeWithOverlays(root) {
+                    environments[decoded.environment.name] = decoded.environment
+                    overlays[decoded.environment.name] = (file.path, decoded.overlays)
                 }
             } else {
                 documents += nonEmpty.map { (file.path, $0) }
             }
         }
-        return LoadedSource(source: source, environments: environments, diagnostics: sink.diagnostics, documents: documents)
+        return LoadedSource(source: source, environments: environments, diagnostics: sink.diagnostics, documents: documents, overlays: overlays)
     }
 
     /// Renders the manifests for `environment`: substitutes its variables, decodes and
@@ -61,9 +65,26 @@ public enum Loader {
         let references = ReferenceCollector()
         var resources: [Resource] = []
         var seen: [ResourceID: SourceLocation] = [:]
+        let environmentFile = loaded.overlays[environment.name]?.file ?? ""
+        let overlays = (loaded.overlays[environment.name]?.overlays ?? []).map { overlay in
+            var overlay = overlay
+            overlay.patch = Interpolation(variables: environment.variables, environment: environment.name, file: environmentFile, sink: sink).apply(overlay.patch)
+            return overlay
+        }
+        var matched = Set<Int>()
         for (file, document) in loaded.documents {
             guard let root = document.root else { continue }
-            let rendered = Interpolation(variables: environment.variables, environment: environment.name, file: file, sink: sink).apply(root)
+            var rendered = Interpolation(variables: environment.variables, environment: environment.name, file: file, sink: sink).apply(root)
+            if !overlays.isEmpty, let kind = rendered["kind"]?.scalarText, let name = rendered["metadata"]?["name"]?.scalarText {
+                var labels: [String: String] = [:]
+                for pair in rendered["metadata"]?["labels"]?.pairs ?? [] {
+                    if let key = pair.key.scalarText, let value = pair.value.scalarText { labels[key] = value }
+                }
+                for overlay in overlays where overlay.selects(kind: kind, name: name, labels: labels) {
+                    rendered = Overlay.merge(rendered, overlay.patch)
+                    matched.insert(overlay.index)
+                }
+            }
             guard let resource = ManifestDecoder(file: file, sink: sink, references: references).decode(rendered) else { continue }
             if let first = seen[resource.id] {
                 sink.append(.error(at: resource.origin, "duplicate resource \(resource.id): it is also declared at \(first); each resource is declared once per environment"))
@@ -71,6 +92,9 @@ public enum Loader {
             }
             seen[resource.id] = resource.origin
             resources.append(resource)
+        }
+        for overlay in overlays where !matched.contains(overlay.index) {
+            sink.warning(overlay.location, "Environment/\(environment.name): spec.overlays[\(overlay.index)] (\(overlay.selectorText)) selects no manifest; check its kind, name pattern and labels")
         }
         let lineage = Lineage.check(resources: resources, references: references.items)
         // Environment files of another revision are not this run's: only manifest problems count.

@@ -149,6 +149,17 @@ public enum ManifestSchema {
                 "soak": string("How long the source must have run its revision: 30m, 1h, 1h30m."),
                 "requires": .object(["type": "array", "items": .object(["enum": ["applied", "no-drift"]])]),
             ]),
+            "overlays": .object(["type": "array", "items": object(required: ["select", "patch"], [
+                "select": object([
+                    "kind": .object(["enum": .array(ResourceKind.allCases.map { .string($0.rawValue) })]),
+                    "name": string("A glob over the full name: * any characters, ? one."),
+                    "labels": ref("stringMap"),
+                ]),
+                "patch": object([
+                    "metadata": object(["labels": ref("stringMap"), "annotations": ref("stringMap")]),
+                    "spec": .object(["type": "object", "description": "Merged into the manifest's spec (JSON merge patch: null removes a field)."]),
+                ]),
+            ])]),
         ])
     }
 
@@ -160,6 +171,7 @@ public enum ManifestSchema {
                 "type": .object(["const": "databricks"]),
                 "host": .object(["type": "string", "pattern": "^(https://|http://(127\\.0\\.0\\.1|localhost|\\[::1\\]))"]),
                 "warehouse": string("The SQL warehouse id DDL runs on."),
+                "files": .object(["type": "string", "pattern": "^/(Workspace|Repos|Users)/", "description": "The workspace folder holding this repository (pipeline libraries)."]),
                 "auth": object([
                     "token": reference("A personal access token."),
                     "clientId": reference("OAuth machine-to-machine client id."),

@@ -6,7 +6,11 @@ final class DiagnosticSink {
     private(set) var diagnostics: [Diagnostic] = []
 
     func error(_ path: String, _ mark: Mark, _ message: String) {
-        diagnostics.append(.error(at: SourceLocation(path: path, line: mark.line, column: mark.column), message))
+        diagnostics.append(.error(at: SourceLocation(path: mark.file ?? path, line: mark.line, column: mark.column), message))
+    }
+
+    func warning(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(.warning, at: location, message))
     }
 
     func append(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
@@ -184,7 +188,7 @@ final class ReferenceCollector {
 
 extension MappingReader {
     func location(_ node: Node) -> SourceLocation {
-        SourceLocation(path: file, line: node.mark.line, column: node.mark.column)
+        SourceLocation(path: node.mark.file ?? file, line: node.mark.line, column: node.mark.column)
     }
 
     /// A list of strings, each with its node.

@@ -44,6 +44,8 @@ public final class Workspace {
     public let loaded: LoadedSource
     /// Manifests read at other revisions (pinned or branch-tracking environments), by commit.
     private var otherRevisions: [String: LoadedSource] = [:]
+    /// Warnings already shown, so an environment rendered twice warns once.
+    private var warned: Set<Diagnostic> = []
 
     public init(_ options: ReadOptions) throws(CommandFailure) {
         self.options = options
@@ -132,7 +134,11 @@ public final class Workspace {
             return FileManager.default.fileExists(atPath: workdir + path, isDirectory: &isDirectory) && !isDirectory.boolValue
         }
         let problems = state.diagnostics + libraries
-        if !problems.isEmpty { throw CommandFailure(problems) }
+        if problems.contains(where: { $0.severity == .error }) { throw CommandFailure(problems) }
+        for warning in problems where !warned.contains(warning) {
+            warned.insert(warning)
+            warn(warning.location.map { "\($0): \(warning.message)" } ?? warning.message)
+        }
         return state
     }
 

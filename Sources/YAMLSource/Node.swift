@@ -2,6 +2,9 @@
 public struct Mark: Sendable, Hashable, CustomStringConvertible {
     public var line: Int
     public var column: Int
+    /// The file, when the node was moved from another file than the document's (an
+    /// environment's overlay patched into a manifest); nil means the document's file.
+    public var file: String?
 
     public init(line: Int, column: Int) {
         self.line = line

@@ -59,4 +59,31 @@ import TestSupport
         let names = (object["fields"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         return "\(object["type"] as? String ?? "?")<\(names.joined(separator: ","))>"
     }
+
+    /// The README's tour shows a real plan: the same edit on the repository's own
+    /// manifests prints exactly that (but for the revision).
+    @Test func theReadmeTourPlanIsWhatPlanPrints() throws {
+        let readme = try String(contentsOf: Paths.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let marker = "$ reconcile plan --env dev            # exit 2: changes pending\n"
+        let start = try #require(readme.range(of: marker)).upperBound
+        let end = try #require(readme.range(of: "\n$ ", range: start..<readme.endIndex)).lowerBound
+        let shown = String(readme[start..<end])
+
+        let repo = try GitFixture()
+        for directory in ["manifests", "environments", "pipelines"] {
+            try FileManager.default.copyItem(at: Paths.packageRoot.appendingPathComponent(directory), to: repo.url.appendingPathComponent(directory))
+        }
+        try repo.write(".gitignore", ".lakehouse/\n")
+        try repo.commit("the example")
+        #expect(try Shell.run(Paths.reconcile, ["apply", "--env", "dev"], in: repo.url).code == 0)
+        let orders = try String(contentsOf: repo.url.appendingPathComponent("manifests/silver/orders.yaml"), encoding: .utf8)
+        let currency = try #require(orders.range(of: "    - { name: currency, type: char(3), nullable: false }\n"))
+        try repo.write("manifests/silver/orders.yaml", orders.replacingCharacters(in: currency.upperBound..<currency.upperBound, with: "    - { name: email, type: string }\n"))
+        let revision = String(try repo.commit("orders: add email").prefix(7))
+        let plan = try Shell.run(Paths.reconcile, ["plan", "--env", "dev"], in: repo.url)
+        #expect(plan.code == 2)
+        let revisionInReadme = try #require(shown.split(separator: " ").first { $0.count == 7 && $0.allSatisfy(\.isHexDigit) })
+        #expect(plan.stdout.trimmingCharacters(in: .newlines) == shown.replacingOccurrences(of: String(revisionInReadme), with: revision),
+                "README tour differs from: \(plan.stdout)")
+    }
 }
