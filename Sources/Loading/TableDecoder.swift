@@ -24,27 +24,15 @@ struct TableDecoder {
             reader.error(node, "spec.columns is empty; a Delta table needs at least one column")
         }
 
-        var partitionedBy: [String] = []
-        for node in reader.sequence("partitionedBy") ?? [] {
-            guard let name = reader.stringValue(node, "spec.partitionedBy[]") else { continue }
-            guard let column = columns.first(where: { $0.name.lowercased() == name.lowercased() }) else {
-                if columnNodes != nil {
-                    reader.error(node, "partition column \"\(name)\" is not among the columns\(Suggest.hint(for: name, in: columns.map(\.name)))")
-                }
-                continue
-            }
-            switch column.type {
-            case .array, .map, .struct:
-                reader.error(node, "partition column \"\(name)\" has the complex type \(column.type); partition by a primitive column")
-            default:
-                partitionedBy.append(column.name)
-            }
-        }
+        let partitionedBy = keyColumns("partitionedBy", role: "partition column", verb: "partition by", columns, known: columnNodes != nil)
         if partitionedBy.count == columns.count, !columns.isEmpty, let node = reader.node["partitionedBy"] {
             reader.error(node, "every column is a partition column; Delta needs at least one data column")
         }
 
-        let clusterBy = decodeClusterBy(columns, known: columnNodes != nil)
+        let clusterBy = keyColumns("clusterBy", role: "clustering column", verb: "cluster by", columns, known: columnNodes != nil)
+        if clusterBy.count > 4, let node = reader.node["clusterBy"] {
+            reader.error(node, "spec.clusterBy lists \(clusterBy.count) columns; Delta clusters by at most 4")
+        }
         if !clusterBy.isEmpty, !partitionedBy.isEmpty, let node = reader.node["clusterBy"] {
             reader.error(node, "spec.clusterBy and spec.partitionedBy cannot both be set: Delta clusters or partitions a table, not both; keep one")
         }
@@ -58,31 +46,28 @@ struct TableDecoder {
                          properties: properties, constraints: constraints, location: location)
     }
 
-    /// Liquid clustering keys: up to four distinct primitive columns.
-    private func decodeClusterBy(_ columns: [Column], known: Bool) -> [String] {
-        var clusterBy: [String] = []
-        let nodes = reader.sequence("clusterBy") ?? []
-        for node in nodes {
-            guard let name = reader.stringValue(node, "spec.clusterBy[]") else { continue }
+    /// The columns a key list (`partitionedBy`, `clusterBy`) names: declared, distinct
+    /// and primitive, each problem reported at its entry.
+    private func keyColumns(_ key: String, role: String, verb: String, _ columns: [Column], known: Bool) -> [String] {
+        var names: [String] = []
+        for node in reader.sequence(key) ?? [] {
+            guard let name = reader.stringValue(node, "spec.\(key)[]") else { continue }
             guard let column = columns.first(where: { $0.name.lowercased() == name.lowercased() }) else {
-                if known { reader.error(node, "clustering column \"\(name)\" is not among the columns\(Suggest.hint(for: name, in: columns.map(\.name)))") }
+                if known { reader.error(node, "\(role) \"\(name)\" is not among the columns\(Suggest.hint(for: name, in: columns.map(\.name)))") }
                 continue
             }
-            if clusterBy.contains(column.name) {
-                reader.error(node, "clustering column \"\(name)\" is listed twice")
+            if names.contains(column.name) {
+                reader.error(node, "\(role) \"\(name)\" is listed twice")
                 continue
             }
             switch column.type {
             case .array, .map, .struct:
-                reader.error(node, "clustering column \"\(name)\" has the complex type \(column.type); cluster by a primitive column")
+                reader.error(node, "\(role) \"\(name)\" has the complex type \(column.type); \(verb) a primitive column")
             default:
-                clusterBy.append(column.name)
+                names.append(column.name)
             }
         }
-        if nodes.count > 4, let node = reader.node["clusterBy"] {
-            reader.error(node, "spec.clusterBy lists \(nodes.count) columns; Delta clusters by at most 4")
-        }
-        return clusterBy
+        return names
     }
 
     private func decodeColumn(_ node: Node, index: Int) -> Column? {

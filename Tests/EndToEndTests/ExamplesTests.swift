@@ -190,21 +190,13 @@ import TestSupport
         #expect(clean.code == 0, "\(clean.output)")
         #expect(clean.stdout.contains("dev matches its applied revision"))
 
-        let port = Int.random(in: 50_000..<55_000)
-        let received = repo.url.appendingPathComponent("received.jsonl")
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        receiver.arguments = ["python3", Paths.support.appendingPathComponent("webhook_receiver.py").path, "\(port)", received.path]
-        try receiver.run()
-        defer { kill(receiver.processIdentifier, SIGKILL); receiver.waitUntilExit() }
-        for _ in 0..<50 where (try? Shell.run("curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.code != 0 { usleep(100_000) }
-
+        let receiver = try WebhookReceiver(writingTo: repo.url.appendingPathComponent("received.jsonl"))
         try alterProperty(repo, table: ".lakehouse/dev/quickstart/web/page_views", "delta.logRetentionDuration", "interval 1 days")
         var withHook = environment
-        withHook["RECONCILE_DRIFT_WEBHOOK"] = "http://127.0.0.1:\(port)/drift"
+        withHook["RECONCILE_DRIFT_WEBHOOK"] = "\(receiver.url)/drift"
         let drift = try Shell.run(script, ["dev"], environment: withHook)
         #expect(drift.code == 2, "\(drift.output)")
-        let posted = try String(contentsOf: received, encoding: .utf8)
+        let posted = receiver.bodies
         #expect(posted.contains("formatVersion") && posted.contains("page_views"), "the JSON drift report is posted: \(posted)")
 
         #expect(try Shell.run(script, ["dev", "--heal"], environment: environment).code == 0)

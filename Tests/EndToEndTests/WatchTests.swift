@@ -335,27 +335,20 @@ final class Watcher: @unchecked Sendable {
 
     @Test func notificationsReachWebhooksAndADeadOneBlocksNothing() throws {
         let project = try project(drift: "report")
-        let port = Int.random(in: 50_000..<55_000)
-        let received = project.url.appendingPathComponent("received.jsonl")
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        receiver.arguments = ["python3", Paths.support.appendingPathComponent("webhook_receiver.py").path, "\(port)", received.path]
-        try receiver.run()
-        defer { kill(receiver.processIdentifier, SIGKILL); receiver.waitUntilExit() }
-        usleep(500_000)
+        let receiver = try WebhookReceiver(writingTo: project.url.appendingPathComponent("received.jsonl"))
         let environment = try project.read("environments/dev.yaml") + """
 
           notifications:
             - { url: "http://127.0.0.1:9/dead" }
-            - { url: "http://127.0.0.1:\(port)/hook" }
+            - { url: "\(receiver.url)/hook" }
         """
         try project.write("environments/dev.yaml", environment)
         try project.commit("notify")
         let watcher = try Watcher(project, arguments: ["--env", "dev", "--log-format", "json"])
-        try watcher.wait(20, "the apply notification") { (try? String(contentsOf: received, encoding: .utf8))?.contains("apply_succeeded") == true }
+        try watcher.wait(20, "the apply notification") { receiver.bodies.contains("apply_succeeded") }
         try project.python("DeltaTable('.lakehouse/dev/main/silver/orders').alter.set_table_properties({'delta.appendOnly': 'true'})")
-        try watcher.wait(20, "the drift notification") { (try? String(contentsOf: received, encoding: .utf8))?.contains("drift_found") == true }
-        let lines = try String(contentsOf: received, encoding: .utf8).split(separator: "\n")
+        try watcher.wait(20, "the drift notification") { receiver.bodies.contains("drift_found") }
+        let lines = receiver.bodies.split(separator: "\n")
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect((first["text"] as? String)?.hasPrefix("reconcile: applied") == true, "Slack-compatible text: \(first)")
         #expect(first["environment"] as? String == "dev")

@@ -160,3 +160,26 @@ public final class SQLiteLockHolder: @unchecked Sendable {
         process.waitUntilExit()
     }
 }
+
+/// `webhook_receiver.py` on a random loopback port, appending each POST body to a
+/// file; killed when released.
+public final class WebhookReceiver: @unchecked Sendable {
+    let process = Process()
+    public let port = Int.random(in: 50_000..<55_000)
+    public let file: URL
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public init(writingTo file: URL, delay: Double = 0) throws {
+        self.file = file
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Paths.support.appendingPathComponent("webhook_receiver.py").path, "\(port)", file.path, "\(delay)"]
+        try process.run()
+        // Ready when it answers at all (a GET is refused, but answered).
+        for _ in 0..<50 where (try? Shell.run("curl", ["-s", "-o", "/dev/null", url + "/"]))?.code != 0 { usleep(100_000) }
+    }
+
+    /// Every body received so far, one per line.
+    public var bodies: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+
+    deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+}
