@@ -5,7 +5,7 @@ import PackageDescription
 // commands at the top. Only `Commands` imports ArgumentParser.
 let package = Package(
     name: "reconcile",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "reconcile", targets: ["reconcile"]),
     ],

@@ -11,21 +11,43 @@ struct Interpolation {
     let file: String
     let sink: DiagnosticSink
 
-    func apply(_ node: Node) -> Node {
-        var node = node
+    func apply(_ node: Node) -> Node { changed(node) ?? node }
+
+    /// The node with references substituted, or nil when it has none: most subtrees
+    /// have none and are shared with the parsed document, not copied.
+    private func changed(_ node: Node) -> Node? {
         switch node.content {
         case .scalar(let text, let style):
-            guard Self.mayReference(text) else { return node }
+            guard Self.mayReference(text) else { return nil }
             // A scalar that is exactly one reference takes the value as if written
             // plain, so `"${var.rollout}"` can be a number and `"${var.on}"` a boolean.
             let whole = text.hasPrefix("${var.") && text.hasSuffix("}") && text.dropFirst(2).firstIndex(of: "}") == text.index(before: text.endIndex)
+            var node = node
             node.content = .scalar(substitute(text, at: node.mark, style: style), whole ? .plain : style)
+            return node
         case .mapping(let pairs):
-            node.content = .mapping(pairs.map { Node.Pair(key: $0.key, value: apply($0.value)) })
+            var updated: [Node.Pair]?
+            for (index, pair) in pairs.enumerated() {
+                guard let value = changed(pair.value) else { continue }
+                if updated == nil { updated = pairs }
+                updated![index].value = value
+            }
+            guard let updated else { return nil }
+            var node = node
+            node.content = .mapping(updated)
+            return node
         case .sequence(let items):
-            node.content = .sequence(items.map(apply))
+            var updated: [Node]?
+            for (index, item) in items.enumerated() {
+                guard let value = changed(item) else { continue }
+                if updated == nil { updated = items }
+                updated![index] = value
+            }
+            guard let updated else { return nil }
+            var node = node
+            node.content = .sequence(updated)
+            return node
         }
-        return node
     }
 
     /// A fast byte scan for `${` (most scalars have none).

@@ -1,9 +1,19 @@
 import Model
 import YAMLSource
 
-/// Collects diagnostics for one load, with positions.
+/// Collects diagnostics for one load, with positions; also carries what one load
+/// memoizes (parsed column types: 10,000 tables repeat a few dozen type strings).
 final class DiagnosticSink {
     private(set) var diagnostics: [Diagnostic] = []
+    private var types: [String: Result<DataType, DataTypeParseError>] = [:]
+
+    /// `DataType.parse(text)`, once per distinct text.
+    func parseType(_ text: String) throws(DataTypeParseError) -> DataType {
+        if let known = types[text] { return try known.get() }
+        let result = Result { () throws(DataTypeParseError) -> DataType in try DataType.parse(text) }
+        types[text] = result
+        return try result.get()
+    }
 
     func error(_ path: String, _ mark: Mark, _ message: String) {
         diagnostics.append(.error(at: SourceLocation(path: mark.file ?? path, line: mark.line, column: mark.column), message))
@@ -49,7 +59,7 @@ final class MappingReader {
 
     /// The node under `key`; declares `key` as known. Reports a missing required field.
     func field(_ key: String, required: Bool = false) -> Node? {
-        known.append(key)
+        if !known.contains(key) { known.append(key) }
         guard let value = node[key] else {
             if required { error(node, "missing required field \"\(path(key))\"") }
             return nil
@@ -62,10 +72,13 @@ final class MappingReader {
         return stringValue(value, path(key))
     }
 
-    func stringValue(_ value: Node, _ fieldPath: String) -> String? {
+    /// The string `value` holds; `fieldPath` is built only for an error.
+    func stringValue(_ value: Node, _ fieldPath: @autoclosure () -> String) -> String? {
+        // Quoted scalars are strings whatever they say: no resolution needed.
+        if case .scalar(let text, let style) = value.content, style != .plain { return text }
         guard case .string(let text) = value.scalar else {
             if case .null = value.scalar { return nil }
-            error(value, "\(fieldPath) must be a string, not \(value.shapeName)")
+            error(value, "\(fieldPath()) must be a string, not \(value.shapeName)")
             return nil
         }
         return text

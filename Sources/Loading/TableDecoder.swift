@@ -84,7 +84,7 @@ struct TableDecoder {
         var type: DataType?
         if let typeNode, let text = fields.stringValue(typeNode, fields.path("type")) {
             do {
-                type = try DataType.parse(text)
+                type = try reader.sink.parseType(text)
             } catch {
                 var mark = typeNode.mark
                 if case .scalar(_, let style) = typeNode.content, !text.contains("\n") {

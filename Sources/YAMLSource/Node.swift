@@ -1,14 +1,33 @@
 /// A position in a YAML source, 1-based (libyaml's marks are 0-based).
+import Synchronization
+
 public struct Mark: Sendable, Hashable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
+    // Twelve bytes: every node holds two marks, and 10,000 manifests hold millions of nodes.
+    private var storedLine: Int32
+    private var storedColumn: Int32
+    /// 0, or an index into `FileNames` when `file` is set.
+    private var fileIndex: UInt32 = 0
+
     /// The file, when the node was moved from another file than the document's (an
     /// environment's overlay patched into a manifest); nil means the document's file.
-    public var file: String?
+    public var file: String? {
+        get { fileIndex == 0 ? nil : FileNames.shared.name(fileIndex) }
+        set { fileIndex = newValue.map(FileNames.shared.index) ?? 0 }
+    }
+
+    public var line: Int {
+        get { Int(storedLine) }
+        set { storedLine = Int32(clamping: newValue) }
+    }
+
+    public var column: Int {
+        get { Int(storedColumn) }
+        set { storedColumn = Int32(clamping: newValue) }
+    }
 
     public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
+        storedLine = Int32(clamping: line)
+        storedColumn = Int32(clamping: column)
     }
 
     public var description: String { "\(line):\(column)" }
@@ -43,7 +62,12 @@ public struct Node: Sendable {
     /// token starts).
     public var end: Mark
     /// An explicit tag (`!!str`, `!custom`), if the source gave one.
-    public var tag: String?
+    public var tag: String? {
+        get { tagIndex == 0 ? nil : FileNames.shared.name(tagIndex) }
+        set { tagIndex = newValue.map(FileNames.shared.index) ?? 0 }
+    }
+    /// 0, or the interned tag (tags are rare, and few distinct).
+    private var tagIndex: UInt32 = 0
 
     public init(_ content: Content, mark: Mark, end: Mark? = nil, tag: String? = nil) {
         self.content = content
@@ -89,6 +113,10 @@ extension Node {
         case "false", "False", "FALSE": return .bool(false)
         default: break
         }
+        // Numbers start with a digit, a sign or a dot; most scalars are words, decided by one byte.
+        guard let first = text.utf8.first, (first >= 0x30 && first <= 0x39) || first == 0x2B || first == 0x2D || first == 0x2E else {
+            return .string(text)
+        }
         if let int = Node.parseInt(text) { return .int(int) }
         if let double = Node.parseDouble(text) { return .double(double) }
         return .string(text)
@@ -126,7 +154,7 @@ extension Node {
         let value: Int?
         if body.hasPrefix("0x") { value = Int(body.dropFirst(2), radix: 16) }
         else if body.hasPrefix("0o") { value = Int(body.dropFirst(2), radix: 8) }
-        else if body.allSatisfy(\.isASCIIDigit) { value = Int(body) }
+        else if body.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { value = Int(body) }
         else { value = nil }
         return value.map { negative ? -$0 : $0 }
     }
@@ -139,9 +167,11 @@ extension Node {
         default: break
         }
         // Core schema: [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
-        guard let first = text.first, first.isASCIIDigit || "+-.".contains(first) else { return nil }
-        guard text.contains(where: \.isASCIIDigit) else { return nil }
-        guard text.allSatisfy({ $0.isASCIIDigit || "+-.eE".contains($0) }) else { return nil }
+        let bytes = text.utf8
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        guard let first = bytes.first, isDigit(first) || first == 0x2B || first == 0x2D || first == 0x2E else { return nil }
+        guard bytes.contains(where: isDigit) else { return nil }
+        guard bytes.allSatisfy({ isDigit($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }) else { return nil }
         return Double(text)
     }
 }
@@ -166,4 +196,25 @@ public struct YAMLError: Error, Sendable, CustomStringConvertible {
     public var message: String
 
     public var description: String { "\(path):\(mark): error: \(message)" }
+}
+
+/// The few strings marks and nodes refer to (file names of nodes moved between files,
+/// explicit tags), interned so a mark or a node stays small. Append-only.
+final class FileNames: Sendable {
+    static let shared = FileNames()
+    private let state = Mutex<(names: [String], indexes: [String: UInt32])>(([], [:]))
+
+    func index(_ name: String) -> UInt32 {
+        state.withLock { state in
+            if let known = state.indexes[name] { return known }
+            state.names.append(name)
+            let index = UInt32(state.names.count)
+            state.indexes[name] = index
+            return index
+        }
+    }
+
+    func name(_ index: UInt32) -> String {
+        state.withLock { $0.names[Int(index) - 1] }
+    }
 }

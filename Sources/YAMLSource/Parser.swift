@@ -203,8 +203,9 @@ struct TreeBuilder {
 
     private mutating func mapping() throws(YAMLError) -> ([Node.Pair], Mark) {
         var pairs: [Node.Pair] = []
-        var seen: [String: Mark] = [:]
         var merged: [Node.Pair] = []
+        // Most mappings have a handful of keys: a linear scan beats hashing each one.
+        func first(_ text: String) -> Mark? { pairs.first { $0.key.scalarText == text }?.key.mark }
         var end = Mark(line: 0, column: 0)
         while true {
             let next = try reader.next()
@@ -215,18 +216,14 @@ struct TreeBuilder {
                 merged += try mergeSources(value)
                 continue
             }
-            if let text = key.scalarText {
-                if let first = seen[text] {
-                    throw YAMLError(path: path, mark: key.mark, message: "duplicate key \"\(text)\" (first defined at line \(first.line)); remove one of them")
-                }
-                seen[text] = key.mark
+            if let text = key.scalarText, let first = first(text) {
+                throw YAMLError(path: path, mark: key.mark, message: "duplicate key \"\(text)\" (first defined at line \(first.line)); remove one of them")
             }
             pairs.append(Node.Pair(key: key, value: value))
         }
         // Merge keys: explicit keys win over merged ones; earlier sources win over later.
         for pair in merged {
-            guard let text = pair.key.scalarText, seen[text] == nil else { continue }
-            seen[text] = pair.key.mark
+            guard let text = pair.key.scalarText, first(text) == nil else { continue }
             pairs.append(pair)
         }
         return (pairs, end)
