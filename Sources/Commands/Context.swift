@@ -20,10 +20,15 @@ extension Workspace {
 }
 
 /// Runs a command body, printing a failure as diagnostics and exiting 1.
+/// Contexts kept until the process exits: tearing down millions of parsed nodes just
+/// before exit is work nobody waits for (compilers skip it the same way).
+nonisolated(unsafe) private var keptUntilExit: [Context] = []
+
 func runReporting(_ options: CommonOptions, _ body: (Context) throws(CommandFailure) -> Int32) throws {
     var context: Context?
     do {
         let built = try Context(ReadOptions(options))
+        keptUntilExit.append(built)
         context = built
         let code = try body(built)
         if code != 0 { throw ExitCode(code) }

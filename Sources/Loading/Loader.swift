@@ -32,11 +32,17 @@ public enum Loader {
         var documents: [(String, Document)] = []
         var environments: [String: Environment] = [:]
         var overlays: [String: (file: String, overlays: [Overlay])] = [:]
-        for file in source.files {
+        // Files parse independently: on every core, then in order.
+        let parsedFiles = Parallel.map(source.files) { files in
+            files.map { file -> Swift.Result<[Document], YAMLError> in
+                do throws(YAMLError) { return .success(try YAMLParser.parse(file.bytes, path: file.path)) } catch { return .failure(error) }
+            }
+        }
+        for (file, result) in zip(source.files, parsedFiles) {
             let parsed: [Document]
-            do {
-                parsed = try YAMLParser.parse(file.bytes, path: file.path)
-            } catch {
+            switch result {
+            case .success(let documents): parsed = documents
+            case .failure(let error):
                 sink.error(error.path, error.mark, error.message)
                 continue
             }
@@ -71,28 +77,27 @@ public enum Loader {
             overlay.patch = Interpolation(variables: environment.variables, environment: environment.name, file: environmentFile, sink: sink).apply(overlay.patch)
             return overlay
         }
-        var matched = Set<Int>()
-        for (file, document) in loaded.documents {
-            guard let root = document.root else { continue }
-            var rendered = Interpolation(variables: environment.variables, environment: environment.name, file: file, sink: sink).apply(root)
-            if !overlays.isEmpty, let kind = rendered["kind"]?.scalarText, let name = rendered["metadata"]?["name"]?.scalarText {
-                var labels: [String: String] = [:]
-                for pair in rendered["metadata"]?["labels"]?.pairs ?? [] {
-                    if let key = pair.key.scalarText, let value = pair.value.scalarText { labels[key] = value }
-                }
-                for overlay in overlays where overlay.selects(kind: kind, name: name, labels: labels) {
-                    rendered = Overlay.merge(rendered, overlay.patch)
-                    matched.insert(overlay.index)
-                }
-            }
-            guard let resource = ManifestDecoder(file: file, sink: sink, references: references).decode(rendered) else { continue }
-            if let first = seen[resource.id] {
-                sink.append(.error(at: resource.origin, "duplicate resource \(resource.id): it is also declared at \(first); each resource is declared once per environment"))
-                continue
-            }
-            seen[resource.id] = resource.origin
-            resources.append(resource)
+        // Documents decode independently: on every core, each part with its own sink;
+        // then merged in document order, so diagnostics and duplicates read the same.
+        let decodedParts = Parallel.map(loaded.documents.map { Indexed(file: $0.file, document: $0.document) }) { part in
+            [Self.decode(part, environment: environment, environmentFile: environmentFile, overlays: overlays)]
         }
+        var matched = Set<Int>()
+        var referenceItems: [Reference] = []
+        for part in decodedParts {
+            for diagnostic in part.diagnostics { sink.append(diagnostic) }
+            referenceItems += part.references
+            matched.formUnion(part.matched)
+            for resource in part.resources {
+                if let first = seen[resource.id] {
+                    sink.append(.error(at: resource.origin, "duplicate resource \(resource.id): it is also declared at \(first); each resource is declared once per environment"))
+                    continue
+                }
+                seen[resource.id] = resource.origin
+                resources.append(resource)
+            }
+        }
+        references.items = referenceItems
         for overlay in overlays where !matched.contains(overlay.index) {
             sink.warning(overlay.location, "Environment/\(environment.name): spec.overlays[\(overlay.index)] (\(overlay.selectorText)) selects no manifest; check its kind, name pattern and labels")
         }
@@ -102,6 +107,45 @@ public enum Loader {
         return DesiredState(environment: environment, revision: loaded.source.revision, shortRevision: loaded.source.shortRevision,
                             resources: resources, diagnostics: parseProblems + sink.diagnostics + lineage,
                             libraries: references.items.filter { $0.kind == .library })
+    }
+
+    struct Indexed: Sendable {
+        var file: String
+        var document: Document
+    }
+
+    struct DecodedPart: Sendable {
+        var resources: [Resource] = []
+        var diagnostics: [Diagnostic] = []
+        var references: [Reference] = []
+        var matched: Set<Int> = []
+    }
+
+    /// Renders and decodes `documents` for `environment`: variables, overlays, decoding.
+    static func decode(_ documents: [Indexed], environment: Environment, environmentFile: String, overlays: [Overlay]) -> DecodedPart {
+        let sink = DiagnosticSink()
+        let references = ReferenceCollector()
+        var part = DecodedPart()
+        for (file, document) in documents.map({ ($0.file, $0.document) }) {
+            guard let root = document.root else { continue }
+            var rendered = Interpolation(variables: environment.variables, environment: environment.name, file: file, sink: sink).apply(root)
+            if !overlays.isEmpty, let kind = rendered["kind"]?.scalarText, let name = rendered["metadata"]?["name"]?.scalarText {
+                var labels: [String: String] = [:]
+                for pair in rendered["metadata"]?["labels"]?.pairs ?? [] {
+                    if let key = pair.key.scalarText, let value = pair.value.scalarText { labels[key] = value }
+                }
+                for overlay in overlays where overlay.selects(kind: kind, name: name, labels: labels) {
+                    rendered = Overlay.merge(rendered, overlay.patch)
+                    part.matched.insert(overlay.index)
+                }
+            }
+            if let resource = ManifestDecoder(file: file, sink: sink, references: references).decode(rendered) {
+                part.resources.append(resource)
+            }
+        }
+        part.diagnostics = sink.diagnostics
+        part.references = references.items
+        return part
     }
 
     /// Library files named by pipelines that `exists` says are not at the revision.

@@ -148,7 +148,16 @@ struct TableDecoder {
 }
 
 extension String {
+    /// Without leading and trailing whitespace; a byte scan when the ends are ASCII.
     var trimmingSpaces: String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+        let bytes = utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = bytes.first, let last = bytes.last else { return self }
+        if first < 0x80, last < 0x80 {
+            if !isSpace(first) && !isSpace(last) { return self }
+            guard let start = bytes.firstIndex(where: { !isSpace($0) }), let end = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+            return String(self[start...end])
+        }
+        return String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

@@ -1,0 +1,27 @@
+import Foundation
+
+enum Parallel {
+    /// `transform` of every element, in order, computed on every core. Each call runs
+    /// on one thread with its own state; results are collected by index, so the
+    /// output is the same as a sequential map.
+    static func map<Element: Sendable, Result: Sendable>(_ elements: [Element], chunks: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                                         _ transform: @Sendable ([Element]) -> [Result]) -> [Result] {
+        let count = max(1, min(chunks, elements.count / 64))
+        guard count > 1 else { return transform(elements) }
+        let size = (elements.count + count - 1) / count
+        let parts = stride(from: 0, to: elements.count, by: size).map { Array(elements[$0..<min($0 + size, elements.count)]) }
+        let results = ResultSlots<[Result]>(count: parts.count)
+        DispatchQueue.concurrentPerform(iterations: parts.count) { index in
+            results.set(index, transform(parts[index]))
+        }
+        return results.values.flatMap { $0 }
+    }
+}
+
+/// One slot per concurrent task; each task writes only its own.
+private final class ResultSlots<Value>: @unchecked Sendable {
+    private var slots: [Value?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Value) { slots.withUnsafeMutableBufferPointer { $0[index] = value } }
+    var values: [Value] { slots.map { $0! } }
+}
