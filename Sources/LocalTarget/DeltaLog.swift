@@ -1,8 +1,9 @@
 import Foundation
+import Synchronization
 import Model
 
 /// The state of a Delta table at its latest version, from replaying its log.
-struct DeltaSnapshot {
+struct DeltaSnapshot: Sendable {
     var version: Int
     var minReaderVersion: Int
     var minWriterVersion: Int
@@ -63,53 +64,99 @@ struct DeltaLog {
     /// Replays every commit from version 0. A checkpoint, a gap or bad JSON is an
     /// error naming the table and the file.
     func snapshot() throws(TargetError) -> DeltaSnapshot {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: logDirectory.path)
-        } catch {
-            throw TargetError(id, "cannot list \(logDirectory.path): \(error.localizedDescription)")
-        }
-        if let checkpoint = names.first(where: { $0.contains(".checkpoint") || $0 == "_last_checkpoint" }) {
-            throw TargetError(id, "\(logDirectory.path)/\(checkpoint): the log has a checkpoint, which this version cannot read yet; the table was written by another engine")
-        }
-        var versions: [Int] = []
-        for name in names where name.hasSuffix(".json") {
-            let stem = name.dropLast(5)
-            guard stem.count == 20, let version = Int(stem) else { continue }
-            versions.append(version)
-        }
-        versions.sort()
-        guard !versions.isEmpty else {
+        guard let snapshot = try observedSnapshot() else {
             throw TargetError(id, "\(logDirectory.path) holds no commits; remove the empty directory or restore its log")
-        }
-        for (expected, version) in versions.enumerated() where version != expected {
-            throw TargetError(id, "\(logDirectory.path)/\(Self.fileName(expected)) is missing: the log has a gap before version \(version), so the table cannot be read; restore the missing commit")
-        }
-
-        var snapshot = DeltaSnapshot(version: -1, minReaderVersion: 0, minWriterVersion: 0, tableID: "", columns: [],
-                                     partitionColumns: [], configuration: [:], liveFiles: [])
-        var sawMetadata = false
-        for version in versions {
-            let name = Self.fileName(version)
-            let path = logDirectory.appendingPathComponent(name).path
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw TargetError(id, "cannot read \(path)")
-            }
-            for (lineIndex, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
-                guard let action = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                    throw TargetError(id, "\(path):\(lineIndex + 1): not a JSON action; the commit is corrupt")
-                }
-                try replay(action, into: &snapshot, sawMetadata: &sawMetadata, at: "\(path):\(lineIndex + 1)")
-            }
-            snapshot.version = version
-        }
-        guard sawMetadata else {
-            throw TargetError(id, "\(logDirectory.path): no metaData action in the log; the table is corrupt")
         }
         return snapshot
     }
 
-    private func replay(_ action: [String: Any], into snapshot: inout DeltaSnapshot, sawMetadata: inout Bool, at place: String) throws(TargetError) {
+    /// The table at its latest version; nil when the log holds only what a writer
+    /// killed before its first commit left. Commits are immutable, so a snapshot
+    /// seen before (same latest commit file) is reused, and a table that moved on
+    /// replays only its new commits.
+    func observedSnapshot(cache: SnapshotCache = .shared) throws(TargetError) -> DeltaSnapshot? {
+        try Self.observedSnapshot(logPath: logDirectory.path, id: id, cache: cache)
+    }
+
+    /// `observedSnapshot()` by path: observing 10,000 tables builds no URLs.
+    static func observedSnapshot(logPath: String, id: ResourceID, cache: SnapshotCache = .shared) throws(TargetError) -> DeltaSnapshot? {
+        guard let entries = Files.entries(in: logPath) else {
+            throw TargetError(id, "cannot list \(logPath): \(String(cString: strerror(errno)))")
+        }
+        let names = entries.map(\.name)
+        if let checkpoint = names.first(where: { $0.contains(".checkpoint") || $0 == "_last_checkpoint" }) {
+            throw TargetError(id, "\(logPath)/\(checkpoint): the log has a checkpoint, which this version cannot read yet; the table was written by another engine")
+        }
+        var versions: [Int] = []
+        var latestInode: UInt64 = 0, highest = -1
+        for entry in entries where entry.name.hasSuffix(".json") {
+            let stem = entry.name.dropLast(5)
+            guard stem.count == 20, let version = Int(stem) else { continue }
+            if version > highest { highest = version; latestInode = entry.inode }
+            versions.append(version)
+        }
+        versions.sort()
+        guard let latest = versions.last else {
+            if names.allSatisfy({ $0.hasPrefix(".") && $0.hasSuffix(".tmp") }) && !names.isEmpty { return nil }
+            throw TargetError(id, "\(logPath) holds no commits; remove the empty directory or restore its log")
+        }
+        for (expected, version) in versions.enumerated() where version != expected {
+            throw TargetError(id, "\(logPath)/\(Self.fileName(expected)) is missing: the log has a gap before version \(version), so the table cannot be read; restore the missing commit")
+        }
+
+        // The latest commit file's inode (from the listing) tells a table that moved
+        // on from one deleted and created again at the same path.
+        let identity: SnapshotCache.Identity? = latestInode == 0 ? nil : SnapshotCache.Identity(version: latest, inode: latestInode)
+        var snapshot = DeltaSnapshot(version: -1, minReaderVersion: 0, minWriterVersion: 0, tableID: "", columns: [],
+                                     partitionColumns: [], configuration: [:], liveFiles: [])
+        var sawMetadata = false
+        if let identity, let cached = cache.snapshot(at: logPath) {
+            if cached.identity == identity { return cached.snapshot }
+            if cached.identity.version < latest, cached.snapshot.version == cached.identity.version {
+                snapshot = cached.snapshot
+                sawMetadata = true
+            }
+        }
+        for version in versions where version > snapshot.version {
+            let path = logPath + "/" + Self.fileName(version)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw TargetError(id, "cannot read \(path)")
+            }
+            var lineIndex = 0
+            var failure: TargetError?
+            Self.forEachLine(data) { line in
+                lineIndex += 1
+                guard failure == nil, !line.allSatisfy({ $0 == 32 || $0 == 13 }) else { return }
+                guard let action = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                    failure = TargetError(id, "\(path):\(lineIndex): not a JSON action; the commit is corrupt")
+                    return
+                }
+                do throws(TargetError) { try replay(action, into: &snapshot, sawMetadata: &sawMetadata, at: "\(path):\(lineIndex)", id: id) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            snapshot.version = version
+        }
+        guard sawMetadata else {
+            throw TargetError(id, "\(logPath): no metaData action in the log; the table is corrupt")
+        }
+        if let identity { cache.store(snapshot, identity: identity, at: logPath) }
+        return snapshot
+    }
+
+    /// Calls `body` with each line of `data` (without its newline).
+    static func forEachLine(_ data: Data, _ body: (UnsafeRawBufferPointer) -> Void) {
+        data.withUnsafeBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+                if end > start { body(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) }
+                start = end + 1
+            }
+        }
+    }
+
+    private static func replay(_ action: [String: Any], into snapshot: inout DeltaSnapshot, sawMetadata: inout Bool, at place: String, id: ResourceID) throws(TargetError) {
         if let proto = action["protocol"] as? [String: Any] {
             snapshot.minReaderVersion = proto["minReaderVersion"] as? Int ?? 1
             snapshot.minWriterVersion = proto["minWriterVersion"] as? Int ?? 2
@@ -188,6 +235,34 @@ struct DeltaLog {
 
 /// Small file-system helpers shared by the target.
 enum Files {
+    /// The entries of a directory (without `.` and `..`), by readdir(3): a watch cycle
+    /// lists every table's log, and Foundation's listing costs several times more.
+    static func names(in path: String) -> [String]? { entries(in: path)?.map(\.name) }
+
+    struct Entry {
+        var name: String
+        var inode: UInt64
+        /// False when the file system does not say (DT_UNKNOWN).
+        var isDirectory: Bool
+        var typeKnown: Bool
+    }
+
+    /// `names(in:)` with each entry's inode and type, which readdir gives for free.
+    static func entries(in path: String) -> [Entry]? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var entries: [Entry] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            guard name != "." && name != ".." else { continue }
+            let type = entry.pointee.d_type
+            entries.append(Entry(name: name, inode: UInt64(entry.pointee.d_ino), isDirectory: type == UInt8(DT_DIR), typeKnown: type != UInt8(DT_UNKNOWN)))
+        }
+        return entries
+    }
+
     static func reason(_ error: Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
@@ -223,5 +298,26 @@ enum Files {
         guard fd >= 0 else { return }
         fsync(fd)
         close(fd)
+    }
+}
+
+/// Snapshots of the tables observed in this process, by log directory: a watch cycle
+/// (or a plan after an apply) reads only commits it has not seen.
+final class SnapshotCache: Sendable {
+    static let shared = SnapshotCache()
+
+    struct Identity: Equatable, Sendable {
+        var version: Int
+        var inode: UInt64
+    }
+
+    private let entries = Mutex<[String: (snapshot: DeltaSnapshot, identity: Identity)]>([:])
+
+    func snapshot(at path: String) -> (snapshot: DeltaSnapshot, identity: Identity)? {
+        entries.withLock { $0[path] }
+    }
+
+    func store(_ snapshot: DeltaSnapshot, identity: Identity, at path: String) {
+        entries.withLock { $0[path] = (snapshot, identity) }
     }
 }

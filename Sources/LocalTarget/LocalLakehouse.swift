@@ -42,6 +42,7 @@ public struct LocalLakehouse: Target {
 
     public func observe() throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
+        var tables: [TableLocation] = []
         for catalog in subdirectories(root) {
             let catalogURL = root.appendingPathComponent(catalog)
             resources.append(Resource(id: ResourceID(.catalog, catalog),
@@ -52,23 +53,36 @@ public struct LocalLakehouse: Target {
                 let schemaID = ResourceID(.schema, "\(catalog).\(schema)")
                 resources.append(Resource(id: schemaID, spec: .schema(try readNamespace(schemaURL.appendingPathComponent(Self.schemaFile), schemaID)),
                                           observation: Observation()))
-                for table in subdirectories(schemaURL) {
-                    let tableURL = schemaURL.appendingPathComponent(table)
-                    guard isDirectory(tableURL.appendingPathComponent("_delta_log")) else { continue }
-                    let id = ResourceID(.table, "\(catalog).\(schema).\(table)")
-                    let log = DeltaLog(tableDirectory: tableURL, id: id)
-                    if log.isAbandoned { continue }
-                    let snapshot = try log.snapshot()
-                    resources.append(Resource(id: id, spec: .table(snapshot.spec),
-                                              observation: Observation(version: snapshot.version, hasData: !snapshot.liveFiles.isEmpty)))
+                let schemaPath = schemaURL.path
+                // A table is a directory with a _delta_log directory; the listing says
+                // which entries are directories, so most need no stat.
+                let entries = (Files.entries(in: schemaPath) ?? []).filter { !$0.name.hasPrefix(".") && !$0.name.hasPrefix("_") && ($0.isDirectory || !$0.typeKnown) }
+                for table in entries.map(\.name).sorted() where isDirectory(schemaPath + "/" + table + "/_delta_log") {
+                    tables.append(TableLocation(id: ResourceID(.table, "\(catalog).\(schema).\(table)"), logPath: schemaPath + "/" + table + "/_delta_log"))
                 }
             }
+        }
+        // Tables read independently: on every core, in order.
+        let snapshots = Parallel.map(tables) { part in
+            part.map { table -> Result<DeltaSnapshot?, TargetError> in
+                do throws(TargetError) { return .success(try DeltaLog.observedSnapshot(logPath: table.logPath, id: table.id)) } catch { return .failure(error) }
+            }
+        }
+        for (table, result) in zip(tables, snapshots) {
+            guard let snapshot = try result.get() else { continue }
+            resources.append(Resource(id: table.id, spec: .table(snapshot.spec),
+                                      observation: Observation(version: snapshot.version, hasData: !snapshot.liveFiles.isEmpty)))
         }
         if let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: false, timeout: lockTimeoutMilliseconds) {
             resources += try catalog.observe()
         }
         resources += try flagFile.observe()
         return resources
+    }
+
+    struct TableLocation: Sendable {
+        var id: ResourceID
+        var logPath: String
     }
 
     var flagFile: FlagFile { FlagFile(url: root.appendingPathComponent(FlagFile.fileName)) }
@@ -101,9 +115,11 @@ public struct LocalLakehouse: Target {
         return names.filter { !$0.hasPrefix(".") && !$0.hasPrefix("_") && isDirectory(url.appendingPathComponent($0)) }.sorted()
     }
 
-    private func isDirectory(_ url: URL) -> Bool {
-        var flag: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
+    private func isDirectory(_ url: URL) -> Bool { isDirectory(url.path) }
+
+    private func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     private func readNamespace(_ url: URL, _ id: ResourceID) throws(TargetError) -> NamespaceSpec {

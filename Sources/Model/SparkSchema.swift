@@ -71,6 +71,15 @@ public enum SparkSchema {
         return StructField(name: name, type: type, nullable: field["nullable"] as? Bool ?? true, comment: metadata["comment"] as? String)
     }
 
+    /// `decimal(p,s)` as Delta writes it, without the general type parser.
+    static func decimal(_ name: String) -> DataType? {
+        guard name.hasPrefix("decimal("), name.hasSuffix(")") else { return nil }
+        let inner = name.dropFirst(8).dropLast()
+        let parts = inner.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2, let precision = Int(parts[0]), let scale = Int(parts[1]), (1...38).contains(precision), (0...precision).contains(scale) else { return nil }
+        return .decimal(precision: precision, scale: scale)
+    }
+
     public static func dataType(_ raw: Any) throws(Invalid) -> DataType {
         if let name = raw as? String {
             switch name {
@@ -87,6 +96,7 @@ public enum SparkSchema {
             case "timestamp": return .timestamp
             case "timestamp_ntz": return .timestampNTZ
             default:
+                if let decimal = decimal(name) { return decimal }
                 if name.hasPrefix("decimal"), let parsed = try? DataType.parse(name) { return parsed }
                 throw Invalid(message: "unknown type \"\(name)\" in the schema")
             }

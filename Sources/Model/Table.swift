@@ -24,8 +24,11 @@ public struct TableSpec: Sendable, Hashable {
         self.location = location
     }
 
+    /// The column called `name`, compared without case as Delta does.
     public func column(named name: String) -> Column? {
-        columns.first { $0.name.lowercased() == name.lowercased() }
+        if let exact = columns.first(where: { $0.name == name }) { return exact }
+        let wanted = name.lowercased()
+        return columns.first { $0.name.lowercased() == wanted }
     }
 }
 

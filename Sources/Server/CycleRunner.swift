@@ -32,6 +32,8 @@ public struct WatchSettings: Sendable {
 public struct CycleRunner: Sendable {
     public let settings: WatchSettings
     let logger: Logger
+    /// Revisions parsed and states rendered in earlier cycles.
+    let cache = LoadCache()
 
     public init(settings: WatchSettings, logger: Logger) {
         self.settings = settings
@@ -47,9 +49,18 @@ public struct CycleRunner: Sendable {
         public var notifications: [String]?
         /// Requests this cycle made to remote targets, by target.
         public var requests: [String: Int] = [:]
+        /// How long the cycle took.
+        public var seconds: Double = 0
     }
 
     public func run(shouldStop: @escaping @Sendable () -> Bool) -> Output {
+        let started = Date()
+        var output = cycle(shouldStop: shouldStop)
+        output.seconds = Date().timeIntervalSince(started)
+        return output
+    }
+
+    private func cycle(shouldStop: @escaping @Sendable () -> Bool) -> Output {
         var logger = self.logger
         // 1. Fetch.
         do throws(GitError) {
@@ -62,7 +73,7 @@ public struct CycleRunner: Sendable {
         let environment: Environment
         let state: DesiredState
         do throws(CommandFailure) {
-            workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD"))
+            workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD"), cache: cache)
             workspace.warn = { [logger] in logger.warning("\($0)") }
             environment = try workspace.environment(settings.environment)
             state = try workspace.desired(environment)
@@ -128,7 +139,11 @@ public struct CycleRunner: Sendable {
             // Drift against what was applied: heal or report.
             var drifted = 0, healed = 0
             if outcome != .stopped && !shouldStop() {
-                let drift = try workspace.drift(environment, store: store, policy: .init())
+                // At the applied revision with nothing applied this cycle, the plan just
+                // made is the drift: no second render and observation.
+                let drift = !newRevision && outcome == .synced
+                    ? DriftReport(environment: environment.name, revision: state.revision, appliedAt: lastApplied?.finishedAt, plan: plan)
+                    : try workspace.drift(environment, store: store, policy: .init())
                 drifted = drift.plan.changes.count
                 if drifted > 0 {
                     logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(drift.plan.changes.map(\.id.description).joined(separator: ","))"])

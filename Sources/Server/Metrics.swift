@@ -6,16 +6,42 @@ public struct Metrics: Sendable {
 
     public let environment: String
     public private(set) var runs: [String: Int] = [:]
-    public private(set) var applyDurations: [Double] = []
+    public private(set) var applyDurations = Histogram()
+    public private(set) var cycleDurations = Histogram()
+
+    /// Counts per bucket, a sum and a count: constant memory however long the loop runs.
+    public struct Histogram: Sendable {
+        public private(set) var counts = Array(repeating: 0, count: Metrics.buckets.count)
+        public private(set) var sum: Double = 0
+        public private(set) var count = 0
+
+        mutating func observe(_ value: Double) {
+            for (index, bound) in Metrics.buckets.enumerated() where value <= bound { counts[index] += 1 }
+            sum += value
+            count += 1
+        }
+
+        func render(_ name: String, _ labels: String) -> String {
+            var out = ""
+            for (bound, count) in zip(Metrics.buckets, counts) {
+                out += "\(name)_bucket{\(labels),le=\"\(Metrics.number(bound))\"} \(count)\n"
+            }
+            out += "\(name)_bucket{\(labels),le=\"+Inf\"} \(count)\n"
+            out += "\(name)_sum{\(labels)} \(Metrics.number(sum))\n"
+            out += "\(name)_count{\(labels)} \(count)\n"
+            return out
+        }
+    }
     /// Requests made to remote targets, by target (none for the local lakehouse).
     public var requests: [String: Int] = [:]
 
     public init(environment: String) { self.environment = environment }
 
-    public mutating func record(_ result: CycleResult) {
+    public mutating func record(_ result: CycleResult, seconds: Double? = nil) {
         runs[result.resultLabel, default: 0] += 1
+        if let seconds { cycleDurations.observe(seconds) }
         switch result.outcome {
-        case .applied(_, let seconds), .applyFailed(_, let seconds): applyDurations.append(seconds)
+        case .applied(_, let seconds), .applyFailed(_, let seconds): applyDurations.observe(seconds)
         default: break
         }
     }
@@ -31,16 +57,13 @@ public struct Metrics: Sendable {
             out += "reconcile_runs_total{\(env),result=\"\(result)\"} \(runs[result] ?? 0)\n"
         }
         header("reconcile_apply_duration_seconds", "histogram", "How long applies took.")
-        for bound in Self.buckets {
-            out += "reconcile_apply_duration_seconds_bucket{\(env),le=\"\(Self.number(bound))\"} \(applyDurations.filter { $0 <= bound }.count)\n"
-        }
-        out += "reconcile_apply_duration_seconds_bucket{\(env),le=\"+Inf\"} \(applyDurations.count)\n"
-        out += "reconcile_apply_duration_seconds_sum{\(env)} \(Self.number(applyDurations.reduce(0, +)))\n"
-        out += "reconcile_apply_duration_seconds_count{\(env)} \(applyDurations.count)\n"
+        out += applyDurations.render("reconcile_apply_duration_seconds", env)
         header("reconcile_drifted_resources", "gauge", "Resources drifted from the last applied revision.")
         out += "reconcile_drifted_resources{\(env)} \(status.driftedResources)\n"
         header("reconcile_pending_changes", "gauge", "Changes pending at the fetched revision.")
         out += "reconcile_pending_changes{\(env)} \(status.pendingChanges)\n"
+        header("reconcile_cycle_duration_seconds", "histogram", "How long reconcile cycles took (fetch, render, observe, plan, drift).")
+        out += cycleDurations.render("reconcile_cycle_duration_seconds", env)
         header("reconcile_last_applied_timestamp_seconds", "gauge", "When the last successful apply finished (Unix time).")
         out += "reconcile_last_applied_timestamp_seconds{\(env)} \(Self.number(status.lastAppliedAt?.timeIntervalSince1970 ?? 0))\n"
         header("reconcile_resources", "gauge", "Resources declared, by kind.")

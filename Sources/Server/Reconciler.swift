@@ -92,7 +92,7 @@ public actor Reconciler: Service {
     }
 
     private func finished(_ output: CycleRunner.Output) {
-        metrics.record(output.result)
+        metrics.record(output.result, seconds: output.seconds)
         metrics.requests.merge(output.requests) { $0 + $1 }
         if let plan = output.plan { lastPlan = plan }
         if let file = output.flagsFile { flagsFile = file }

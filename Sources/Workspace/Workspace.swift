@@ -47,8 +47,12 @@ public final class Workspace {
     /// Warnings already shown, so an environment rendered twice warns once.
     private var warned: Set<Diagnostic> = []
 
-    public init(_ options: ReadOptions) throws(CommandFailure) {
+    /// Parsed revisions and rendered states kept across workspaces (`watch`), if any.
+    let cache: LoadCache?
+
+    public init(_ options: ReadOptions, cache: LoadCache? = nil) throws(CommandFailure) {
         self.options = options
+        self.cache = cache
         let cwd = FileManager.default.currentDirectoryPath
         do throws(GitError) {
             if let path = options.repo {
@@ -69,10 +73,15 @@ public final class Workspace {
             } catch {
                 throw CommandFailure("cannot read the working tree at \(workdir): \(error.localizedDescription)")
             }
+            loaded = Loader.load(source)
+        } else if let cache, let commit = try? repository.resolve(options.revision), let hit = cache.loaded(commit.id.hex) {
+            source = hit.source
+            loaded = hit
         } else {
             source = try Self.read(repository, options.revision)
+            loaded = Loader.load(source)
+            cache?.store(loaded, revision: source.revision)
         }
-        loaded = Loader.load(source)
     }
 
     public static func read(_ repository: Repository, _ revision: String) throws(CommandFailure) -> SourceSet {
@@ -121,11 +130,20 @@ public final class Workspace {
             }
             if commit.id.hex != source.revision {
                 if otherRevisions[commit.id.hex] == nil {
-                    otherRevisions[commit.id.hex] = Loader.load(try Self.read(repository, commit.id.hex))
+                    if let hit = cache?.loaded(commit.id.hex) {
+                        otherRevisions[commit.id.hex] = hit
+                    } else {
+                        let other = Loader.load(try Self.read(repository, commit.id.hex))
+                        cache?.store(other, revision: commit.id.hex)
+                        otherRevisions[commit.id.hex] = other
+                    }
                 }
                 manifests = otherRevisions[commit.id.hex]!
             }
         }
+        // The environment file comes from this run's revision, the manifests from theirs.
+        let cacheKey = "\(source.revision)|\(manifests.source.revision)|\(environment.name)"
+        if !options.worktree, let hit = cache?.rendered(cacheKey) { return hit }
         let state = Loader.render(manifests, for: environment)
         let libraries = Loader.missingLibraries(state, revision: state.shortRevision) { path in
             if let commit = manifests.source.commit { return repository.containsFile(path, at: commit) }
@@ -139,6 +157,7 @@ public final class Workspace {
             warned.insert(warning)
             warn(warning.location.map { "\($0): \(warning.message)" } ?? warning.message)
         }
+        if !options.worktree { cache?.store(state, key: cacheKey) }
         return state
     }
 

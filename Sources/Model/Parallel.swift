@@ -1,10 +1,11 @@
 import Foundation
 
-enum Parallel {
+/// Work spread over the cores; pure: no I/O of its own.
+public enum Parallel {
     /// `transform` of every element, in order, computed on every core. Each call runs
     /// on one thread with its own state; results are collected by index, so the
     /// output is the same as a sequential map.
-    static func map<Element: Sendable, Result: Sendable>(_ elements: [Element], chunks: Int = ProcessInfo.processInfo.activeProcessorCount,
+    public static func map<Element: Sendable, Result: Sendable>(_ elements: [Element], chunks: Int = ProcessInfo.processInfo.activeProcessorCount,
                                                          _ transform: @Sendable ([Element]) -> [Result]) -> [Result] {
         let count = max(1, min(chunks, elements.count / 64))
         guard count > 1 else { return transform(elements) }

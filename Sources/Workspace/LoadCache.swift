@@ -1,0 +1,43 @@
+import Foundation
+import Loading
+import Synchronization
+
+/// What a long-running process (`watch`) keeps between cycles: the manifests parsed
+/// at a revision, and the state rendered for an environment from them. A revision's
+/// files never change, so a cycle without a new commit parses and renders nothing.
+public final class LoadCache: Sendable {
+    private struct Entries {
+        var loaded: [(revision: String, source: LoadedSource)] = []
+        var rendered: [(key: String, state: DesiredState)] = []
+    }
+
+    private let entries = Mutex(Entries())
+    /// How many revisions (and rendered states) are kept: the newest few.
+    let capacity: Int
+
+    public init(capacity: Int = 3) { self.capacity = capacity }
+
+    func loaded(_ revision: String) -> LoadedSource? {
+        entries.withLock { $0.loaded.first { $0.revision == revision }?.source }
+    }
+
+    func store(_ source: LoadedSource, revision: String) {
+        entries.withLock { entries in
+            entries.loaded.removeAll { $0.revision == revision }
+            entries.loaded.append((revision, source))
+            if entries.loaded.count > capacity { entries.loaded.removeFirst(entries.loaded.count - capacity) }
+        }
+    }
+
+    func rendered(_ key: String) -> DesiredState? {
+        entries.withLock { $0.rendered.first { $0.key == key }?.state }
+    }
+
+    func store(_ state: DesiredState, key: String) {
+        entries.withLock { entries in
+            entries.rendered.removeAll { $0.key == key }
+            entries.rendered.append((key, state))
+            if entries.rendered.count > capacity * 2 { entries.rendered.removeFirst(entries.rendered.count - capacity * 2) }
+        }
+    }
+}
