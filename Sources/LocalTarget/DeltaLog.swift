@@ -88,11 +88,9 @@ struct DeltaLog {
             throw TargetError(id, "\(logPath)/\(checkpoint): the log has a checkpoint, which this version cannot read yet; the table was written by another engine")
         }
         var versions: [Int] = []
-        var latestInode: UInt64 = 0, highest = -1
         for entry in entries where entry.name.hasSuffix(".json") {
             let stem = entry.name.dropLast(5)
             guard stem.count == 20, let version = Int(stem) else { continue }
-            if version > highest { highest = version; latestInode = entry.inode }
             versions.append(version)
         }
         versions.sort()
@@ -104,9 +102,14 @@ struct DeltaLog {
             throw TargetError(id, "\(logPath)/\(Self.fileName(expected)) is missing: the log has a gap before version \(version), so the table cannot be read; restore the missing commit")
         }
 
-        // The latest commit file's inode (from the listing) tells a table that moved
-        // on from one deleted and created again at the same path.
-        let identity: SnapshotCache.Identity? = latestInode == 0 ? nil : SnapshotCache.Identity(version: latest, inode: latestInode)
+        // The latest commit file's inode, size and modification time tell a table that
+        // moved on from one deleted and created again at the same path (an inode alone
+        // can be reused once the old file is gone).
+        var info = stat()
+        let identity: SnapshotCache.Identity? = stat(logPath + "/" + fileName(latest), &info) == 0
+            ? SnapshotCache.Identity(version: latest, inode: UInt64(info.st_ino), size: Int(info.st_size),
+                                     modified: Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec))
+            : nil
         var snapshot = DeltaSnapshot(version: -1, minReaderVersion: 0, minWriterVersion: 0, tableID: "", columns: [],
                                      partitionColumns: [], configuration: [:], liveFiles: [])
         var sawMetadata = false
@@ -309,6 +312,8 @@ final class SnapshotCache: Sendable {
     struct Identity: Equatable, Sendable {
         var version: Int
         var inode: UInt64
+        var size: Int
+        var modified: Int
     }
 
     private let entries = Mutex<[String: (snapshot: DeltaSnapshot, identity: Identity)]>([:])

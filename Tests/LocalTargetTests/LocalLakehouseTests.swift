@@ -159,6 +159,40 @@ import TestSupport
         withExtendedLifetime(dir) {}
     }
 
+    @Test func snapshotsAreReusedReplayedIncrementallyAndRereadWhenTheTableIsNew() throws {
+        let dir = try TemporaryDirectory()
+        let cache = SnapshotCache()
+        let id = ResourceID(.table, "a.b.t")
+        let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("t"), id: id)
+        let metadata = { (columns: [Column], comment: String) -> [String: Any] in
+            ["metaData": LocalLakehouse.metadata(id: "id-1", name: "t", spec: TableSpec(comment: comment, columns: columns), createdTime: 1)]
+        }
+        try log.commit(version: 0, actions: [["protocol": ["minReaderVersion": 1, "minWriterVersion": 2]], metadata(columns, "v0")])
+        try log.commit(version: 1, actions: [metadata(columns, "v1")])
+        #expect(try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: cache)?.description == "v1")
+
+        // Damage version 0 in place: a cached snapshot (the latest commit unchanged) does not read it again.
+        let first = try FileHandle(forWritingTo: log.logDirectory.appendingPathComponent(DeltaLog.fileName(0)))
+        try first.write(contentsOf: Data("{broken".utf8))
+        try first.close()
+        #expect(try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: cache)?.description == "v1", "reused")
+        #expect(throws: TargetError.self) { try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: SnapshotCache()) }
+
+        // A new commit is replayed on top of the cached snapshot, without version 0.
+        try log.commit(version: 2, actions: [metadata(columns, "v2")])
+        let moved = try #require(try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: cache))
+        #expect(moved.version == 2 && moved.description == "v2")
+
+        // The table deleted and created again at the same path, as far as version 2: read anew.
+        try FileManager.default.removeItem(at: log.tableDirectory)
+        try log.commit(version: 0, actions: [["protocol": ["minReaderVersion": 1, "minWriterVersion": 2]], metadata([columns[0]], "new")])
+        try log.commit(version: 1, actions: [metadata([columns[0]], "new, v1")])
+        try log.commit(version: 2, actions: [metadata([columns[0]], "new, v2")])
+        let recreated = try #require(try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: cache))
+        #expect(recreated.description == "new, v2")
+        #expect(recreated.columns.map(\.name) == ["id"])
+    }
+
     @Test func deleteMovesToTrash() throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
