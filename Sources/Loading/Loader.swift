@@ -11,6 +11,19 @@ public struct LoadedSource: Sendable {
     var documents: [(file: String, document: Document)]
     /// Each environment's `spec.overlays`, with its file.
     var overlays: [String: (file: String, overlays: [Overlay])] = [:]
+    /// False once the parsed manifests (and the files' bytes) were let go to save
+    /// memory: such a source still names its environments but cannot be rendered.
+    public private(set) var hasDocuments = true
+
+    /// This source without its parsed manifests and file bytes (kept by a long-running
+    /// process next to the states rendered from it).
+    public func withoutDocuments() -> LoadedSource {
+        var light = self
+        light.documents = []
+        light.source.files = light.source.files.filter { $0.path.hasPrefix(SourceSet.environmentDirectory + "/") }
+        light.hasDocuments = false
+        return light
+    }
 }
 
 /// The manifests rendered for one environment.
@@ -67,6 +80,7 @@ public enum Loader {
     /// Renders the manifests for `environment`: substitutes its variables, decodes and
     /// validates every manifest, and reports duplicates.
     public static func render(_ loaded: LoadedSource, for environment: Environment) -> DesiredState {
+        precondition(loaded.hasDocuments, "rendering a source whose manifests were let go; load the revision again")
         let sink = DiagnosticSink()
         let references = ReferenceCollector()
         var resources: [Resource] = []

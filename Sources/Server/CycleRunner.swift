@@ -40,6 +40,17 @@ public struct CycleRunner: Sendable {
         self.logger = logger
     }
 
+    /// A cycle that parsed a new revision frees most of what it allocated; glibc keeps
+    /// freed pages unless asked (malloc_trim, looked up at run time: Swift's Glibc
+    /// module does not export it).
+    static func returnFreedMemory() {
+        #if os(Linux)
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        #endif
+    }
+
     public struct Output: Sendable {
         public var result: CycleResult
         public var plan: Value?
@@ -54,9 +65,10 @@ public struct CycleRunner: Sendable {
     }
 
     public func run(shouldStop: @escaping @Sendable () -> Bool) -> Output {
-        let started = Date()
+        let started = Date(), loads = cache.loads
         var output = cycle(shouldStop: shouldStop)
         output.seconds = Date().timeIntervalSince(started)
+        if cache.loads != loads { Self.returnFreedMemory() }
         return output
     }
 

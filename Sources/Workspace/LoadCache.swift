@@ -7,6 +7,7 @@ import Synchronization
 /// files never change, so a cycle without a new commit parses and renders nothing.
 public final class LoadCache: Sendable {
     private struct Entries {
+        var loads = 0
         var loaded: [(revision: String, source: LoadedSource)] = []
         var rendered: [(key: String, state: DesiredState)] = []
     }
@@ -17,14 +18,21 @@ public final class LoadCache: Sendable {
 
     public init(capacity: Int = 3) { self.capacity = capacity }
 
+    /// How many revisions were parsed so far (a cache miss each).
+    public var loads: Int { entries.withLock { $0.loads } }
+
     func loaded(_ revision: String) -> LoadedSource? {
         entries.withLock { $0.loaded.first { $0.revision == revision }?.source }
     }
 
+    /// Keeps `source` without its parsed manifests: what is rendered from them is kept
+    /// as rendered states; a state not kept is rendered from the revision read again.
     func store(_ source: LoadedSource, revision: String) {
+        let light = source.withoutDocuments()
         entries.withLock { entries in
+            entries.loads += 1
             entries.loaded.removeAll { $0.revision == revision }
-            entries.loaded.append((revision, source))
+            entries.loaded.append((revision, light))
             if entries.loaded.count > capacity { entries.loaded.removeFirst(entries.loaded.count - capacity) }
         }
     }

@@ -144,6 +144,10 @@ public final class Workspace {
         // The environment file comes from this run's revision, the manifests from theirs.
         let cacheKey = "\(source.revision)|\(manifests.source.revision)|\(environment.name)"
         if !options.worktree, let hit = cache?.rendered(cacheKey) { return hit }
+        if !manifests.hasDocuments {
+            // A cached revision keeps no parsed manifests: read it again to render it.
+            manifests = Loader.load(try Self.read(repository, manifests.source.revision))
+        }
         let state = Loader.render(manifests, for: environment)
         let libraries = Loader.missingLibraries(state, revision: state.shortRevision) { path in
             if let commit = manifests.source.commit { return repository.containsFile(path, at: commit) }
