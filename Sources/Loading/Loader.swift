@@ -1,25 +1,27 @@
 import Model
 import YAMLSource
 
-/// Everything read from one revision: its environments and the parsed manifest
-/// documents, ready to be rendered for one environment.
+/// Everything read from one revision: its environments, decoded, and its manifest
+/// files, parsed when an environment is rendered (parse trees are several times the
+/// size of the YAML, so none outlives the render that needed it).
 public struct LoadedSource: Sendable {
     public var source: SourceSet
     public var environments: [String: Environment]
     /// Diagnostics found while parsing and decoding environments.
     public var diagnostics: [Diagnostic]
-    var documents: [(file: String, document: Document)]
+    /// The files under manifests/, in order.
+    var manifestFiles: [SourceFile]
     /// Each environment's `spec.overlays`, with its file.
     var overlays: [String: (file: String, overlays: [Overlay])] = [:]
-    /// False once the parsed manifests (and the files' bytes) were let go to save
-    /// memory: such a source still names its environments but cannot be rendered.
+    /// False once the manifests' bytes were let go to save memory: such a source still
+    /// names its environments but cannot be rendered.
     public private(set) var hasDocuments = true
 
-    /// This source without its parsed manifests and file bytes (kept by a long-running
-    /// process next to the states rendered from it).
+    /// This source without its manifests' bytes (kept by a long-running process next
+    /// to the states rendered from it).
     public func withoutDocuments() -> LoadedSource {
         var light = self
-        light.documents = []
+        light.manifestFiles = []
         light.source.files = light.source.files.filter { $0.path.hasPrefix(SourceSet.environmentDirectory + "/") }
         light.hasDocuments = false
         return light
@@ -39,42 +41,35 @@ public struct DesiredState: Sendable {
 }
 
 public enum Loader {
-    /// Parses every YAML file and decodes the environments.
+    /// Parses and decodes the environment files; manifests wait for `render`.
     public static func load(_ source: SourceSet) -> LoadedSource {
         let sink = DiagnosticSink()
-        var documents: [(String, Document)] = []
         var environments: [String: Environment] = [:]
         var overlays: [String: (file: String, overlays: [Overlay])] = [:]
-        // Files parse independently: on every core, then in order.
-        let parsedFiles = Parallel.map(source.files) { files in
-            files.map { file -> Swift.Result<[Document], YAMLError> in
-                do throws(YAMLError) { return .success(try YAMLParser.parse(file.bytes, path: file.path)) } catch { return .failure(error) }
+        var manifestFiles: [SourceFile] = []
+        for file in source.files {
+            guard file.path.hasPrefix(SourceSet.environmentDirectory + "/") else {
+                manifestFiles.append(file)
+                continue
             }
-        }
-        for (file, result) in zip(source.files, parsedFiles) {
             let parsed: [Document]
-            switch result {
-            case .success(let documents): parsed = documents
-            case .failure(let error):
+            do throws(YAMLError) {
+                parsed = try YAMLParser.parse(file.bytes, path: file.path)
+            } catch {
                 sink.error(error.path, error.mark, error.message)
                 continue
             }
-            let isEnvironment = file.path.hasPrefix(SourceSet.environmentDirectory + "/")
             let nonEmpty = parsed.filter { $0.root != nil }
-            if isEnvironment {
-                if nonEmpty.count != 1 {
-                    sink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1),
-                                       "an environment file holds exactly one document, found \(nonEmpty.count)"))
-                }
-                if let root = nonEmpty.first?.root, let decoded = EnvironmentDecoder(file: file.path, sink: sink).decodeWithOverlays(root) {
-                    environments[decoded.environment.name] = decoded.environment
-                    overlays[decoded.environment.name] = (file.path, decoded.overlays)
-                }
-            } else {
-                documents += nonEmpty.map { (file.path, $0) }
+            if nonEmpty.count != 1 {
+                sink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1),
+                                   "an environment file holds exactly one document, found \(nonEmpty.count)"))
+            }
+            if let root = nonEmpty.first?.root, let decoded = EnvironmentDecoder(file: file.path, sink: sink).decodeWithOverlays(root) {
+                environments[decoded.environment.name] = decoded.environment
+                overlays[decoded.environment.name] = (file.path, decoded.overlays)
             }
         }
-        return LoadedSource(source: source, environments: environments, diagnostics: sink.diagnostics, documents: documents, overlays: overlays)
+        return LoadedSource(source: source, environments: environments, diagnostics: sink.diagnostics, manifestFiles: manifestFiles, overlays: overlays)
     }
 
     /// Renders the manifests for `environment`: substitutes its variables, decodes and
@@ -91,9 +86,9 @@ public enum Loader {
             overlay.patch = Interpolation(variables: environment.variables, environment: environment.name, file: environmentFile, sink: sink).apply(overlay.patch)
             return overlay
         }
-        // Documents decode independently: on every core, each part with its own sink;
-        // then merged in document order, so diagnostics and duplicates read the same.
-        let decodedParts = Parallel.map(loaded.documents.map { Indexed(file: $0.file, document: $0.document) }) { part in
+        // Files parse and decode independently: on every core, each part with its own
+        // sink; then merged in file order, so diagnostics and duplicates read the same.
+        let decodedParts = Parallel.map(loaded.manifestFiles) { part in
             [Self.decode(part, environment: environment, environmentFile: environmentFile, overlays: overlays)]
         }
         var matched = Set<Int>()
@@ -123,11 +118,6 @@ public enum Loader {
                             libraries: references.items.filter { $0.kind == .library })
     }
 
-    struct Indexed: Sendable {
-        var file: String
-        var document: Document
-    }
-
     struct DecodedPart: Sendable {
         var resources: [Resource] = []
         var diagnostics: [Diagnostic] = []
@@ -135,31 +125,46 @@ public enum Loader {
         var matched: Set<Int> = []
     }
 
-    /// Renders and decodes `documents` for `environment`: variables, overlays, decoding.
-    static func decode(_ documents: [Indexed], environment: Environment, environmentFile: String, overlays: [Overlay]) -> DecodedPart {
+    /// Parses `files` and renders and decodes their documents for `environment`:
+    /// variables, overlays, decoding. Each tree is dropped once decoded.
+    static func decode(_ files: [SourceFile], environment: Environment, environmentFile: String, overlays: [Overlay]) -> DecodedPart {
         let sink = DiagnosticSink()
         let references = ReferenceCollector()
         var part = DecodedPart()
-        for (file, document) in documents.map({ ($0.file, $0.document) }) {
-            guard let root = document.root else { continue }
-            var rendered = Interpolation(variables: environment.variables, environment: environment.name, file: file, sink: sink).apply(root)
-            if !overlays.isEmpty, let kind = rendered["kind"]?.scalarText, let name = rendered["metadata"]?["name"]?.scalarText {
-                var labels: [String: String] = [:]
-                for pair in rendered["metadata"]?["labels"]?.pairs ?? [] {
-                    if let key = pair.key.scalarText, let value = pair.value.scalarText { labels[key] = value }
-                }
-                for overlay in overlays where overlay.selects(kind: kind, name: name, labels: labels) {
-                    rendered = Overlay.merge(rendered, overlay.patch)
-                    part.matched.insert(overlay.index)
-                }
+        for file in files {
+            let documents: [Document]
+            do throws(YAMLError) {
+                documents = try YAMLParser.parse(file.bytes, path: file.path)
+            } catch {
+                sink.error(error.path, error.mark, error.message)
+                continue
             }
-            if let resource = ManifestDecoder(file: file, sink: sink, references: references).decode(rendered) {
-                part.resources.append(resource)
+            for root in documents.compactMap(\.root) {
+                let rendered = render(root, file: file.path, environment: environment, overlays: overlays, sink: sink, matched: &part.matched)
+                if let resource = ManifestDecoder(file: file.path, sink: sink, references: references).decode(rendered) {
+                    part.resources.append(resource)
+                }
             }
         }
         part.diagnostics = sink.diagnostics
         part.references = references.items
         return part
+    }
+
+    /// One document with the environment's variables substituted and the overlays
+    /// that select it merged in.
+    static func render(_ root: Node, file: String, environment: Environment, overlays: [Overlay], sink: DiagnosticSink, matched: inout Set<Int>) -> Node {
+        var rendered = Interpolation(variables: environment.variables, environment: environment.name, file: file, sink: sink).apply(root)
+        guard !overlays.isEmpty, let kind = rendered["kind"]?.scalarText, let name = rendered["metadata"]?["name"]?.scalarText else { return rendered }
+        var labels: [String: String] = [:]
+        for pair in rendered["metadata"]?["labels"]?.pairs ?? [] {
+            if let key = pair.key.scalarText, let value = pair.value.scalarText { labels[key] = value }
+        }
+        for overlay in overlays where overlay.selects(kind: kind, name: name, labels: labels) {
+            rendered = Overlay.merge(rendered, overlay.patch)
+            matched.insert(overlay.index)
+        }
+        return rendered
     }
 
     /// Library files named by pipelines that `exists` says are not at the revision.
