@@ -15,6 +15,9 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "The revision to read: a branch, tag, sha or HEAD~n.")
     var revision: String = "HEAD"
 
+    @Option(name: .long, help: "The project's directory in the repository, holding manifests/ and environments/ (default: the current directory's nearest with environments/, else the root).")
+    var path: String?
+
     @Flag(name: .long, help: "Read the working tree instead of a revision (uncommitted edits).")
     var worktree: Bool = false
 

@@ -8,7 +8,7 @@ typealias Context = Workspace
 
 extension ReadOptions {
     init(_ options: CommonOptions) {
-        self.init(repo: options.repo, revision: options.revision, worktree: options.worktree)
+        self.init(repo: options.repo, revision: options.revision, worktree: options.worktree, path: options.path)
     }
 }
 

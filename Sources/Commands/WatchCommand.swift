@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitStore
+import Loading
 import Logging
 import Model
 import Server
@@ -30,6 +31,9 @@ struct WatchCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The repository: a path, file://, git:// or http(s):// URL (default: the repository containing the current directory).")
     var repo: String?
+
+    @Option(name: .long, help: "The project's directory in the repository, holding manifests/ and environments/ (default: the current directory's nearest with environments/, else the root).")
+    var path: String?
 
     @Option(name: .long, help: "Time between reconciles: 30s, 1m, 5m.")
     var interval: String = "1m"
@@ -81,12 +85,16 @@ struct WatchCommand: AsyncParsableCommand {
         var logger = Logger(label: "reconcile.watch")
         logger[metadataKey: "environment"] = "\(env)"
         let repository: String
+        var project = ""
         if let repo {
             repository = repo.contains("://") || repo.hasPrefix("/") ? repo : FileManager.default.currentDirectoryPath + "/" + repo
         } else {
             do {
                 let found = try Repository(discoveringFrom: FileManager.default.currentDirectoryPath)
                 repository = found.workdir ?? FileManager.default.currentDirectoryPath
+                if path == nil, let workdir = found.workdir {
+                    project = Workspace.project(in: workdir, from: FileManager.default.currentDirectoryPath)
+                }
             } catch {
                 throw ValidationError("not a git repository here; pass --repo PATH or URL")
             }
@@ -94,7 +102,8 @@ struct WatchCommand: AsyncParsableCommand {
         let cache = cacheDir ?? FileManager.default.currentDirectoryPath + "/.reconcile/watch/\(env).git"
         let (host, port) = Self.address(listen)!
         let settings = WatchSettings(environment: env, repository: repository, cacheDirectory: cache,
-                                     token: ProcessInfo.processInfo.environment["RECONCILE_GIT_TOKEN"])
+                                     token: ProcessInfo.processInfo.environment["RECONCILE_GIT_TOKEN"],
+                                     path: path.map(SourceSet.normalizedProject) ?? project)
         let secrets = APISecrets(apiToken: try secret(file: tokenFile, variable: "RECONCILE_API_TOKEN"),
                                  webhookSecret: try secret(file: webhookSecretFile, variable: "RECONCILE_WEBHOOK_SECRET"))
         try await WatchServer.run(settings: settings, interval: Promotion.duration(interval)!, host: host, port: port, secrets: secrets, logger: logger)

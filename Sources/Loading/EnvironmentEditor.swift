@@ -34,7 +34,8 @@ public enum EnvironmentEditor {
             edited = String(text[..<at]) + "source: " + pinned + "\n" + String(repeating: " ", count: first.key.mark.column - 1) + String(text[at...])
         }
         // The edit must read back as intended.
-        let check = Loader.load(SourceSet(revision: "edit", shortRevision: "edit", files: [SourceFile(path: path, bytes: Array(edited.utf8))]))
+        let project = path.range(of: SourceSet.environmentDirectory + "/", options: .backwards).map { String(path[..<$0.lowerBound]) } ?? ""
+        let check = Loader.load(SourceSet(revision: "edit", shortRevision: "edit", files: [SourceFile(path: path, bytes: Array(edited.utf8))], project: project))
         guard check.diagnostics.isEmpty, let environment = check.environments.values.first, environment.source == .revision(revision) else {
             throw Failure(message: "pinning \(path) would not read back as \(pinned): \(check.diagnostics.map(\.description).joined(separator: "; "))")
         }

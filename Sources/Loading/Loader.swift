@@ -22,7 +22,7 @@ public struct LoadedSource: Sendable {
     public func withoutDocuments() -> LoadedSource {
         var light = self
         light.manifestFiles = []
-        light.source.files = light.source.files.filter { $0.path.hasPrefix(SourceSet.environmentDirectory + "/") }
+        light.source.files = light.source.files.filter { source.isEnvironmentFile($0.path) }
         light.hasDocuments = false
         return light
     }
@@ -48,7 +48,7 @@ public enum Loader {
         var overlays: [String: (file: String, overlays: [Overlay])] = [:]
         var manifestFiles: [SourceFile] = []
         for file in source.files {
-            guard file.path.hasPrefix(SourceSet.environmentDirectory + "/") else {
+            guard source.isEnvironmentFile(file.path) else {
                 manifestFiles.append(file)
                 continue
             }
@@ -112,7 +112,7 @@ public enum Loader {
         }
         let lineage = Lineage.check(resources: resources, references: references.items)
         // Environment files of another revision are not this run's: only manifest problems count.
-        let parseProblems = loaded.diagnostics.filter { !($0.location?.path.hasPrefix(SourceSet.environmentDirectory + "/") ?? false) }
+        let parseProblems = loaded.diagnostics.filter { !loaded.source.isEnvironmentFile($0.location?.path ?? "") }
         return DesiredState(environment: environment, revision: loaded.source.revision, shortRevision: loaded.source.shortRevision,
                             resources: resources, diagnostics: parseProblems + sink.diagnostics + lineage,
                             libraries: references.items.filter { $0.kind == .library })

@@ -35,24 +35,39 @@ public struct SourceSet: Sendable {
     public var files: [SourceFile]
     /// The commit read, or nil for the working tree.
     public var commit: Commit?
+    /// The project's directory in the repository, `""` for its root or ending in `/`
+    /// (`teams/sales/`): where `manifests/` and `environments/` are. Paths in `files`
+    /// stay relative to the repository root, as git and editors name them.
+    public var project: String
 
     public static let manifestDirectory = "manifests"
     public static let environmentDirectory = "environments"
 
-    public var manifestFiles: [SourceFile] { files.filter { $0.path.hasPrefix(Self.manifestDirectory + "/") } }
-    public var environmentFiles: [SourceFile] { files.filter { $0.path.hasPrefix(Self.environmentDirectory + "/") } }
+    public var manifestFiles: [SourceFile] { files.filter { isManifestFile($0.path) } }
+    public var environmentFiles: [SourceFile] { files.filter { isEnvironmentFile($0.path) } }
 
-    public init(revision: String, shortRevision: String, files: [SourceFile], commit: Commit? = nil) {
+    public init(revision: String, shortRevision: String, files: [SourceFile], commit: Commit? = nil, project: String = "") {
         self.revision = revision
         self.shortRevision = shortRevision
         self.files = files
         self.commit = commit
+        self.project = project
+    }
+
+    public func isManifestFile(_ path: String) -> Bool { path.hasPrefix(project + Self.manifestDirectory + "/") }
+    public func isEnvironmentFile(_ path: String) -> Bool { path.hasPrefix(project + Self.environmentDirectory + "/") }
+
+    /// `project` written as a directory prefix: no leading `./` or `/`, one trailing `/`.
+    public static func normalizedProject(_ path: String) -> String {
+        let parts = path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }
+        return parts.isEmpty ? "" : parts.joined(separator: "/") + "/"
     }
 
     public func file(_ path: String) -> SourceFile? { files.first { $0.path == path } }
 
     static func isYAML(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
 
+    /// Whether `path` (relative to the project) is a manifest or an environment file.
     static func wanted(_ path: String) -> Bool {
         guard isYAML(path) else { return false }
         if path.hasPrefix(manifestDirectory + "/") { return true }
@@ -61,19 +76,25 @@ public struct SourceSet: Sendable {
     }
 
     /// Reads the files at `revision` straight from the object database: no checkout.
-    public static func read(from repository: Repository, revision: String) throws(GitError) -> SourceSet {
+    public static func read(from repository: Repository, revision: String, project: String = "") throws(GitError) -> SourceSet {
         let commit = try repository.resolve(revision)
         let blobs = try repository.blobs(
             at: commit,
-            descend: { $0 == manifestDirectory || $0 == environmentDirectory || $0.hasPrefix(manifestDirectory + "/") },
-            include: wanted)
+            descend: { directory in
+                // The project's ancestors, then only its manifests/ and environments/.
+                if (project).hasPrefix(directory + "/") { return true }
+                guard directory.hasPrefix(project) else { return false }
+                let inside = directory.dropFirst(project.count)
+                return inside == manifestDirectory || inside == environmentDirectory || inside.hasPrefix(manifestDirectory + "/")
+            },
+            include: { $0.hasPrefix(project) && wanted(String($0.dropFirst(project.count))) })
         return SourceSet(revision: commit.id.hex, shortRevision: commit.id.short,
-                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes) }, commit: commit)
+                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes) }, commit: commit, project: project)
     }
 
     /// Reads the files from the working tree at `root`, with uncommitted edits.
-    public static func readWorktree(root: String) throws -> SourceSet {
-        let rootURL = URL(fileURLWithPath: root, isDirectory: true)
+    public static func readWorktree(root: String, project: String = "") throws -> SourceSet {
+        let rootURL = URL(fileURLWithPath: root, isDirectory: true).appendingPathComponent(project)
         var files: [SourceFile] = []
         for directory in [manifestDirectory, environmentDirectory] {
             let base = rootURL.appendingPathComponent(directory)
@@ -81,9 +102,9 @@ public struct SourceSet: Sendable {
             for case let url as URL in enumerator {
                 let relative = directory + "/" + url.path.dropFirst(base.path.count + 1)
                 guard wanted(relative), (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
-                files.append(SourceFile(path: relative, bytes: Array(try Data(contentsOf: url))))
+                files.append(SourceFile(path: project + relative, bytes: Array(try Data(contentsOf: url))))
             }
         }
-        return SourceSet(revision: "worktree", shortRevision: "worktree", files: files.sorted { $0.path < $1.path }, commit: nil)
+        return SourceSet(revision: "worktree", shortRevision: "worktree", files: files.sorted { $0.path < $1.path }, commit: nil, project: project)
     }
 }

@@ -95,7 +95,8 @@ struct DeltaLog {
         }
         versions.sort()
         guard let latest = versions.last else {
-            if names.allSatisfy({ $0.hasPrefix(".") && $0.hasSuffix(".tmp") }) && !names.isEmpty { return nil }
+            // An empty log, or one with only temporary files: a writer killed before its first commit.
+            if names.allSatisfy({ $0.hasPrefix(".") && $0.hasSuffix(".tmp") }) { return nil }
             throw TargetError(id, "\(logPath) holds no commits; remove the empty directory or restore its log")
         }
         for (expected, version) in versions.enumerated() where version != expected {

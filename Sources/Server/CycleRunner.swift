@@ -18,12 +18,15 @@ public struct WatchSettings: Sendable {
     public var cacheDirectory: String
     /// A token for http(s) remotes (never logged).
     public var token: String?
+    /// The project's directory in the repository (`""`: its root).
+    public var path: String
 
-    public init(environment: String, repository: String, cacheDirectory: String, token: String?) {
+    public init(environment: String, repository: String, cacheDirectory: String, token: String?, path: String = "") {
         self.environment = environment
         self.repository = repository
         self.cacheDirectory = cacheDirectory
         self.token = token
+        self.path = path
     }
 }
 
@@ -85,7 +88,7 @@ public struct CycleRunner: Sendable {
         let environment: Environment
         let state: DesiredState
         do throws(CommandFailure) {
-            workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD"), cache: cache)
+            workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD", path: settings.path), cache: cache)
             workspace.warn = { [logger] in logger.warning("\($0)") }
             environment = try workspace.environment(settings.environment)
             state = try workspace.desired(environment)
@@ -185,7 +188,7 @@ public struct CycleRunner: Sendable {
     /// History, for /api/v1/history.
     public func history(limit: Int) -> Value {
         do throws(CommandFailure) {
-            let workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD"))
+            let workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD", path: settings.path))
             let environment = try workspace.environment(settings.environment)
             var records: [ApplyRecord] = []
             if let store = try workspace.existingStore(for: environment) {

@@ -21,11 +21,16 @@ public struct ReadOptions: Sendable {
     public var repo: String?
     public var revision: String
     public var worktree: Bool
+    /// The project's directory in the repository (`--path`); nil: the directory the
+    /// command runs in, or the nearest above it with an `environments/` directory,
+    /// else the repository root.
+    public var path: String?
 
-    public init(repo: String? = nil, revision: String = "HEAD", worktree: Bool = false) {
+    public init(repo: String? = nil, revision: String = "HEAD", worktree: Bool = false, path: String? = nil) {
         self.repo = repo
         self.revision = revision
         self.worktree = worktree
+        self.path = path
     }
 }
 
@@ -42,6 +47,8 @@ public final class Workspace {
     /// come from here.
     public let source: SourceSet
     public let loaded: LoadedSource
+    /// The project's directory in the repository (`""`: its root; else ends in `/`).
+    public let project: String
     /// Manifests read at other revisions (pinned or branch-tracking environments), by commit.
     private var otherRevisions: [String: LoadedSource] = [:]
     /// Warnings already shown, so an environment rendered twice warns once.
@@ -64,29 +71,56 @@ public final class Workspace {
             let place = options.repo ?? cwd
             throw CommandFailure("not a git repository: \(place)\(options.repo == nil ? " (or any of its parents)" : ""); run inside a repository or pass --repo PATH (\(error.message))")
         }
+        project = Self.project(options, repository: repository, cwd: cwd)
         if options.worktree {
             guard let workdir = repository.workdir else {
                 throw CommandFailure("--worktree needs a repository with a working tree, and this one is bare")
             }
             do {
-                source = try SourceSet.readWorktree(root: workdir)
+                source = try SourceSet.readWorktree(root: workdir, project: project)
             } catch {
                 throw CommandFailure("cannot read the working tree at \(workdir): \(error.localizedDescription)")
             }
             loaded = Loader.load(source)
-        } else if let cache, let commit = try? repository.resolve(options.revision), let hit = cache.loaded(commit.id.hex) {
+        } else if let cache, let commit = try? repository.resolve(options.revision), let hit = cache.loaded(commit.id.hex + "|" + project) {
             source = hit.source
             loaded = hit
         } else {
-            source = try Self.read(repository, options.revision)
+            source = try Self.read(repository, options.revision, project: project)
             loaded = Loader.load(source)
-            cache?.store(loaded, revision: source.revision)
+            cache?.store(loaded, revision: source.revision + "|" + project)
         }
     }
 
-    public static func read(_ repository: Repository, _ revision: String) throws(CommandFailure) -> SourceSet {
+    /// The project directory: `--path`, else the working directory or its nearest
+    /// ancestor inside the repository that has `environments/`, else the root.
+    static func project(_ options: ReadOptions, repository: Repository, cwd: String) -> String {
+        if let path = options.path { return SourceSet.normalizedProject(path) }
+        guard options.repo == nil, let workdir = repository.workdir else { return "" }
+        return project(in: workdir, from: cwd)
+    }
+
+    /// The nearest directory from `cwd` up to `workdir` that has `environments/`, as
+    /// a project prefix; `""` for none (the repository root).
+    public static func project(in workdir: String, from cwd: String) -> String {
+        let root = URL(fileURLWithPath: workdir).standardizedFileURL.resolvingSymlinksInPath().path
+        let here = URL(fileURLWithPath: cwd).standardizedFileURL.resolvingSymlinksInPath().path
+        guard here.hasPrefix(root) else { return "" }
+        var relative = String(here.dropFirst(root.count)).split(separator: "/").map(String.init)
+        while !relative.isEmpty {
+            var isDirectory: ObjCBool = false
+            let candidate = relative.joined(separator: "/")
+            if FileManager.default.fileExists(atPath: root + "/" + candidate + "/" + SourceSet.environmentDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
+                return candidate + "/"
+            }
+            relative.removeLast()
+        }
+        return ""
+    }
+
+    public static func read(_ repository: Repository, _ revision: String, project: String = "") throws(CommandFailure) -> SourceSet {
         do {
-            return try SourceSet.read(from: repository, revision: revision)
+            return try SourceSet.read(from: repository, revision: revision, project: project)
         } catch {
             if error.isNotFound || error.call.hasPrefix("git_revparse") || error.call.hasPrefix("git_object_peel") {
                 throw CommandFailure("unknown revision \"\(revision)\": \(error.message); pass a branch, tag, sha or HEAD~n that exists")
@@ -101,7 +135,7 @@ public final class Workspace {
         do {
             return try Loader.environment(name, in: loaded)
         } catch {
-            let environmentProblems = loaded.diagnostics.filter { $0.location?.path.hasPrefix(SourceSet.environmentDirectory + "/") ?? false }
+            let environmentProblems = loaded.diagnostics.filter { source.isEnvironmentFile($0.location?.path ?? "") }
             throw CommandFailure(environmentProblems + error.diagnostics)
         }
     }
@@ -130,11 +164,11 @@ public final class Workspace {
             }
             if commit.id.hex != source.revision {
                 if otherRevisions[commit.id.hex] == nil {
-                    if let hit = cache?.loaded(commit.id.hex) {
+                    if let hit = cache?.loaded(commit.id.hex + "|" + project) {
                         otherRevisions[commit.id.hex] = hit
                     } else {
-                        let other = Loader.load(try Self.read(repository, commit.id.hex))
-                        cache?.store(other, revision: commit.id.hex)
+                        let other = Loader.load(try Self.read(repository, commit.id.hex, project: project))
+                        cache?.store(other, revision: commit.id.hex + "|" + project)
                         otherRevisions[commit.id.hex] = other
                     }
                 }
@@ -142,18 +176,19 @@ public final class Workspace {
             }
         }
         // The environment file comes from this run's revision, the manifests from theirs.
-        let cacheKey = "\(source.revision)|\(manifests.source.revision)|\(environment.name)"
+        let cacheKey = "\(source.revision)|\(manifests.source.revision)|\(project)|\(environment.name)"
         if !options.worktree, let hit = cache?.rendered(cacheKey) { return hit }
         if !manifests.hasDocuments {
             // A cached revision keeps no parsed manifests: read it again to render it.
-            manifests = Loader.load(try Self.read(repository, manifests.source.revision))
+            manifests = Loader.load(try Self.read(repository, manifests.source.revision, project: project))
         }
         let state = Loader.render(manifests, for: environment)
         let libraries = Loader.missingLibraries(state, revision: state.shortRevision) { path in
-            if let commit = manifests.source.commit { return repository.containsFile(path, at: commit) }
+            // Library paths are relative to the project.
+            if let commit = manifests.source.commit { return repository.containsFile(project + path, at: commit) }
             guard let workdir = repository.workdir else { return false }
             var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: workdir + path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            return FileManager.default.fileExists(atPath: workdir + project + path, isDirectory: &isDirectory) && !isDirectory.boolValue
         }
         let problems = state.diagnostics + libraries
         if problems.contains(where: { $0.severity == .error }) { throw CommandFailure(problems) }

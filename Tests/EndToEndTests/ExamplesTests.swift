@@ -218,4 +218,15 @@ import TestSupport
         let line = try #require(cron.split(separator: "\n").first { !$0.hasPrefix("#") && !$0.contains("=") || $0.first?.isNumber == true })
         #expect(line.split(separator: " ").count >= 6 && line.contains("/usr/local/bin/reconcile-drift prod"), "\(line)")
     }
+
+    /// In this repository the examples validate in place, each a project of the
+    /// monorepo (`--path`), read from the committed revision.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: Paths.packageRoot.appendingPathComponent(".git").path)))
+    func everyExampleValidatesInPlace() throws {
+        for example in ["quickstart", "medallion", "ml-platform"] {
+            let result = try Shell.run(Paths.reconcile, ["validate", "--path", "examples/\(example)"], in: Paths.packageRoot)
+            #expect(result.code == 0, "\(example): \(result.output)")
+            #expect(result.stdout.hasPrefix("Valid at"), "\(example): \(result.output)")
+        }
+    }
 }
