@@ -100,17 +100,18 @@ public final class Workspace {
         return project(in: workdir, from: cwd)
     }
 
-    /// The nearest directory from `cwd` up to `workdir` that has `environments/`, as
-    /// a project prefix; `""` for none (the repository root).
+    /// The nearest directory from `cwd` up to `workdir` that has `environments/*.yaml`,
+    /// as a project prefix; `""` for none (the repository root).
     public static func project(in workdir: String, from cwd: String) -> String {
         let root = URL(fileURLWithPath: workdir).standardizedFileURL.resolvingSymlinksInPath().path
         let here = URL(fileURLWithPath: cwd).standardizedFileURL.resolvingSymlinksInPath().path
         guard here.hasPrefix(root) else { return "" }
         var relative = String(here.dropFirst(root.count)).split(separator: "/").map(String.init)
         while !relative.isEmpty {
-            var isDirectory: ObjCBool = false
+            // A directory with environments/*.yaml (terraform/environments/*.tfvars is not one).
             let candidate = relative.joined(separator: "/")
-            if FileManager.default.fileExists(atPath: root + "/" + candidate + "/" + SourceSet.environmentDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + candidate + "/" + SourceSet.environmentDirectory)) ?? []
+            if names.contains(where: { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }) {
                 return candidate + "/"
             }
             relative.removeLast()

@@ -84,4 +84,13 @@ import TestSupport
         #expect(try Shell.run(Paths.reconcile, ["apply", "--env", "prod"], in: sales).code == 0)
         #expect(try repo.git("status", "--porcelain").isEmpty, "git status stays clean")
     }
+
+    @Test func aDirectoryWithOtherEnvironmentFilesIsNotAProject() throws {
+        let project = try Project()
+        try project.write("terraform/environments/dev.tfvars", "region = \"eu-west-1\"\n")
+        try project.commit("terraform")
+        let result = try Shell.run(Paths.reconcile, ["validate"], in: project.url.appendingPathComponent("terraform/environments"))
+        #expect(result.code == 0, "the repository root is the project: \(result.output)")
+        #expect(result.stdout.contains("dev:"), "\(result.output)")
+    }
 }
