@@ -77,7 +77,6 @@ public enum Loader {
     public static func render(_ loaded: LoadedSource, for environment: Environment) -> DesiredState {
         precondition(loaded.hasDocuments, "rendering a source whose manifests were let go; load the revision again")
         let sink = DiagnosticSink()
-        let references = ReferenceCollector()
         var resources: [Resource] = []
         var seen: [ResourceID: SourceLocation] = [:]
         let environmentFile = loaded.overlays[environment.name]?.file ?? ""
@@ -92,10 +91,10 @@ public enum Loader {
             [Self.decode(part, environment: environment, environmentFile: environmentFile, overlays: overlays)]
         }
         var matched = Set<Int>()
-        var referenceItems: [Reference] = []
+        var references: [Reference] = []
         for part in decodedParts {
             for diagnostic in part.diagnostics { sink.append(diagnostic) }
-            referenceItems += part.references
+            references += part.references
             matched.formUnion(part.matched)
             for resource in part.resources {
                 if let first = seen[resource.id] {
@@ -106,16 +105,15 @@ public enum Loader {
                 resources.append(resource)
             }
         }
-        references.items = referenceItems
         for overlay in overlays where !matched.contains(overlay.index) {
             sink.warning(overlay.location, "Environment/\(environment.name): spec.overlays[\(overlay.index)] (\(overlay.selectorText)) selects no manifest; check its kind, name pattern and labels")
         }
-        let lineage = Lineage.check(resources: resources, references: references.items)
+        let lineage = Lineage.check(resources: resources, references: references)
         // Environment files of another revision are not this run's: only manifest problems count.
         let parseProblems = loaded.diagnostics.filter { !loaded.source.isEnvironmentFile($0.location?.path ?? "") }
         return DesiredState(environment: environment, revision: loaded.source.revision, shortRevision: loaded.source.shortRevision,
                             resources: resources, diagnostics: parseProblems + sink.diagnostics + lineage,
-                            libraries: references.items.filter { $0.kind == .library })
+                            libraries: references.filter { $0.kind == .library })
     }
 
     struct DecodedPart: Sendable {

@@ -43,9 +43,6 @@ public struct SourceSet: Sendable {
     public static let manifestDirectory = "manifests"
     public static let environmentDirectory = "environments"
 
-    public var manifestFiles: [SourceFile] { files.filter { isManifestFile($0.path) } }
-    public var environmentFiles: [SourceFile] { files.filter { isEnvironmentFile($0.path) } }
-
     public init(revision: String, shortRevision: String, files: [SourceFile], commit: Commit? = nil, project: String = "") {
         self.revision = revision
         self.shortRevision = shortRevision
@@ -54,7 +51,6 @@ public struct SourceSet: Sendable {
         self.project = project
     }
 
-    public func isManifestFile(_ path: String) -> Bool { path.hasPrefix(project + Self.manifestDirectory + "/") }
     public func isEnvironmentFile(_ path: String) -> Bool { path.hasPrefix(project + Self.environmentDirectory + "/") }
 
     /// `project` written as a directory prefix: no leading `./` or `/`, one trailing `/`.

@@ -57,8 +57,13 @@ struct DeltaLog {
     /// True when the log directory exists but holds no commit, only what a writer
     /// killed before its first commit left (temporary files): the table was never created.
     var isAbandoned: Bool {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: logDirectory.path) else { return false }
-        return names.allSatisfy { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }
+        guard let names = Files.entries(in: logDirectory.path)?.map(\.name) else { return false }
+        return Self.holdsNoCommitYet(names)
+    }
+
+    /// An empty log, or one with only temporary files: a writer killed before its first commit.
+    static func holdsNoCommitYet(_ names: [String]) -> Bool {
+        names.allSatisfy { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }
     }
 
     /// Replays every commit from version 0. A checkpoint, a gap or bad JSON is an
@@ -95,8 +100,7 @@ struct DeltaLog {
         }
         versions.sort()
         guard let latest = versions.last else {
-            // An empty log, or one with only temporary files: a writer killed before its first commit.
-            if names.allSatisfy({ $0.hasPrefix(".") && $0.hasSuffix(".tmp") }) { return nil }
+            if holdsNoCommitYet(names) { return nil }
             throw TargetError(id, "\(logPath) holds no commits; remove the empty directory or restore its log")
         }
         for (expected, version) in versions.enumerated() where version != expected {
@@ -239,19 +243,16 @@ struct DeltaLog {
 
 /// Small file-system helpers shared by the target.
 enum Files {
-    /// The entries of a directory (without `.` and `..`), by readdir(3): a watch cycle
-    /// lists every table's log, and Foundation's listing costs several times more.
-    static func names(in path: String) -> [String]? { entries(in: path)?.map(\.name) }
-
     struct Entry {
         var name: String
-        var inode: UInt64
-        /// False when the file system does not say (DT_UNKNOWN).
         var isDirectory: Bool
+        /// False when the file system does not say (DT_UNKNOWN): stat to know.
         var typeKnown: Bool
     }
 
-    /// `names(in:)` with each entry's inode and type, which readdir gives for free.
+    /// The entries of a directory (without `.` and `..`) with their type, by readdir(3):
+    /// a watch cycle lists every table's log, and Foundation's listing costs several
+    /// times more.
     static func entries(in path: String) -> [Entry]? {
         guard let directory = opendir(path) else { return nil }
         defer { closedir(directory) }
@@ -262,7 +263,7 @@ enum Files {
             }
             guard name != "." && name != ".." else { continue }
             let type = entry.pointee.d_type
-            entries.append(Entry(name: name, inode: UInt64(entry.pointee.d_ino), isDirectory: type == UInt8(DT_DIR), typeKnown: type != UInt8(DT_UNKNOWN)))
+            entries.append(Entry(name: name, isDirectory: type == UInt8(DT_DIR), typeKnown: type != UInt8(DT_UNKNOWN)))
         }
         return entries
     }

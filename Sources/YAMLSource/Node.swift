@@ -5,14 +5,14 @@ public struct Mark: Sendable, Hashable, CustomStringConvertible {
     // Twelve bytes: every node holds two marks, and 10,000 manifests hold millions of nodes.
     private var storedLine: Int32
     private var storedColumn: Int32
-    /// 0, or an index into `FileNames` when `file` is set.
+    /// 0, or an index into `InternedStrings` when `file` is set.
     private var fileIndex: UInt32 = 0
 
     /// The file, when the node was moved from another file than the document's (an
     /// environment's overlay patched into a manifest); nil means the document's file.
     public var file: String? {
-        get { fileIndex == 0 ? nil : FileNames.shared.name(fileIndex) }
-        set { fileIndex = newValue.map(FileNames.shared.index) ?? 0 }
+        get { fileIndex == 0 ? nil : InternedStrings.shared.name(fileIndex) }
+        set { fileIndex = newValue.map(InternedStrings.shared.index) ?? 0 }
     }
 
     public var line: Int {
@@ -63,8 +63,8 @@ public struct Node: Sendable {
     public var end: Mark
     /// An explicit tag (`!!str`, `!custom`), if the source gave one.
     public var tag: String? {
-        get { tagIndex == 0 ? nil : FileNames.shared.name(tagIndex) }
-        set { tagIndex = newValue.map(FileNames.shared.index) ?? 0 }
+        get { tagIndex == 0 ? nil : InternedStrings.shared.name(tagIndex) }
+        set { tagIndex = newValue.map(InternedStrings.shared.index) ?? 0 }
     }
     /// 0, or the interned tag (tags are rare, and few distinct).
     private var tagIndex: UInt32 = 0
@@ -200,8 +200,8 @@ public struct YAMLError: Error, Sendable, CustomStringConvertible {
 
 /// The few strings marks and nodes refer to (file names of nodes moved between files,
 /// explicit tags), interned so a mark or a node stays small. Append-only.
-final class FileNames: Sendable {
-    static let shared = FileNames()
+final class InternedStrings: Sendable {
+    static let shared = InternedStrings()
     private let state = Mutex<(names: [String], indexes: [String: UInt32])>(([], [:]))
 
     func index(_ name: String) -> UInt32 {
