@@ -31,9 +31,11 @@ struct ApplyCommand: ParsableCommand {
 
     func run() throws {
         let policy = policyFlags.options
+        if !dryRun { Interrupts.shared.install() }
         try runReporting(options) { context throws(CommandFailure) in
             if dryRun { return try showPlan(context, options: options, policy: policy) }
             let environment = try context.environment(options.env!)
+            if let warning = context.uncommittedWarning(verb: "apply") { context.warn(warning) }
             if options.worktree && !environment.policy.allowWorktree {
                 throw CommandFailure([.error(at: environment.origin,
                     "environment \"\(environment.name)\" does not allow applying uncommitted manifests; commit them, or set spec.policy.allowWorktree: true")])
@@ -51,7 +53,9 @@ struct ApplyCommand: ParsableCommand {
 
 extension Context {
     /// Shows the plan, refuses it whole if policy refuses any change, else applies it
-    /// and records it in history. Returns the exit code.
+    /// and records it in history. Each change's line is printed as soon as it is
+    /// recorded. SIGINT or SIGTERM stop after the change in flight (exit 130 or 143).
+    /// Returns the exit code.
     func execute(_ plan: Plan, on target: some Target, store: SQLiteStateStore, kind: ApplyRecord.Kind, output: OutputFormat) throws(CommandFailure) -> Int32 {
         // Human and markdown readers see the plan first (a CI summary shows what was
         // applied); JSON shows the plan only when nothing is applied, else the report.
@@ -60,9 +64,22 @@ extension Context {
         } else if !plan.refusals.isEmpty || !plan.hasChanges {
             Console.out(PlanRenderer.render(plan, as: .json))
         }
-        guard let report = try apply(plan, on: target, store: store, kind: kind) else { return 0 }
-        Console.out(ApplyRenderer.render(report, as: output, style: Console.stdoutStyle))
+        let interrupts = Interrupts.shared
+        interrupts.install()
+        let style = Console.stdoutStyle
+        let report = try apply(plan, on: target, store: store, kind: kind, shouldStop: { interrupts.received != nil }) { index, outcome in
+            guard output != .json else { return }
+            let change = plan.changes[index]
+            Console.out(ApplyRenderer.line(change.id, change.action, outcome, style: style))
+        }
+        guard let report else { return 0 }
+        if output == .json {
+            Console.out(ApplyRenderer.render(report, as: .json))
+        } else {
+            Console.out(ApplyRenderer.summary(report, style: style))
+        }
         if let failure = Workspace.failure(of: report) { throw failure }
+        if report.stopped, let signal = interrupts.received { return Interrupts.exitCode(signal) }
         return 0
     }
 }

@@ -13,8 +13,8 @@ struct DriftCommand: ParsableCommand {
         Reports, per resource and field, what changed, what is missing and what extra
         this environment created is still there; resources nobody declared are listed
         but not counted. Fields under reconcile/ignore annotations are not drift.
-        Exit 0 no drift, 2 drift, 1 error. --heal re-applies that revision, subject to
-        the environment's policy.
+        Exit 0 no drift, 2 drift, 1 error. --heal re-applies that revision where the
+        environment's policy allows it and reports the rest (exit 2 while any remains).
         """
     )
 
@@ -34,6 +34,7 @@ struct DriftCommand: ParsableCommand {
             let environment = try context.environment(options.env!)
             let target = context.target(for: environment)
             if heal {
+                Interrupts.shared.install()
                 let store = try context.store(for: environment)
                 return try context.withLock(environment, store: store, command: "drift --heal") { () throws(CommandFailure) in
                     let report = try context.drift(environment, store: store, policy: policyFlags.options)
@@ -41,10 +42,24 @@ struct DriftCommand: ParsableCommand {
                         Console.out(DriftRenderer.render(report, as: options.output, style: Console.stdoutStyle))
                         return 0
                     }
-                    return try context.execute(report.plan, on: target, store: store, kind: .heal, output: options.output)
+                    // Heal what the policy allows; report the rest (exit 2), with the
+                    // ways to settle it that keep the guardrail.
+                    let (healable, refused) = DriftHeal.split(report.plan)
+                    var code: Int32 = 0
+                    if healable.hasChanges {
+                        code = try context.execute(healable, on: target, store: store, kind: .heal, output: options.output)
+                    }
+                    if !refused.isEmpty {
+                        Console.err(DiagnosticRenderer(style: Console.stderrStyle) { context.sourceLine($0, $1) }
+                            .render(DriftHeal.advice(refused, environment: environment.name)))
+                        return code == 0 ? 2 : code
+                    }
+                    return code
                 }
             }
-            let report = try context.drift(environment, store: try context.existingStore(for: environment), policy: policyFlags.options)
+            let store = try context.existingStore(for: environment)
+            let report = try context.drift(environment, store: store, policy: policyFlags.options)
+            showNotice(context.lockNotice(environment, store: store), output: options.output)
             Console.out(DriftRenderer.render(report, as: options.output, style: Console.stdoutStyle))
             return report.hasDrift ? 2 : 0
         }

@@ -8,7 +8,7 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show what apply would change in an environment.",
-        discussion: "Exit 0 when nothing would change, 2 when changes are pending, 1 on error."
+        discussion: "Exit 0 when nothing would change, 2 when changes are pending, 1 on error or when the policy refuses a change (each refusal is listed)."
     )
 
     @OptionGroup var options: CommonOptions
@@ -33,7 +33,23 @@ struct PlanCommand: ParsableCommand {
 func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options) throws(CommandFailure) -> Int32 {
     let environment = try context.environment(options.env!)
     let state = try context.desired(environment)
-    let plan = try context.plan(state, target: context.target(for: environment), store: try context.existingStore(for: environment), options: policy)
+    if let warning = context.uncommittedWarning(verb: "plan") { context.warn(warning) }
+    let store = try context.existingStore(for: environment)
+    let plan = try context.plan(state, target: context.target(for: environment), store: store, options: policy)
+    showNotice(context.lockNotice(environment, store: store), output: options.output)
+    showNotice(context.pinNotice(environment, store: store), output: options.output)
     Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle))
+    if let refused = Workspace.refusals(of: plan, verb: "plan") { throw refused }
     return plan.hasChanges ? 2 : 0
+}
+
+/// A notice shown above a plan or drift report (on standard error for JSON, which
+/// stays one document).
+func showNotice(_ notice: String?, output: OutputFormat) {
+    guard let notice else { return }
+    switch output {
+    case .human: Console.out("Note: \(notice).\n\n")
+    case .markdown: Console.out("> **Note:** \(notice).\n\n")
+    case .json: Console.err("note: \(notice)\n")
+    }
 }

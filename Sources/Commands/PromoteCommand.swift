@@ -12,7 +12,8 @@ struct PromoteCommand: ParsableCommand {
         discussion: """
         Gates, as TO's spec.promotion asks: FROM applied what its source says (nothing
         pending), FROM has not drifted, and FROM's apply has soaked long enough; TO is
-        not held after a rollback. Then a commit on the current branch pins TO
+        not held after a rollback; TO renders and validates at the revision (its plan
+        is shown). Then a commit on the current branch pins TO
         (environments/TO.yaml: spec.source.revision), naming from, to, revision and
         actor. Apply TO afterwards.
         """
@@ -75,6 +76,22 @@ struct PromoteCommand: ParsableCommand {
             if destination.source == .revision(revision) {
                 Console.out("\(to) is already pinned to \(revision.prefix(7)); nothing to promote.\n")
                 return 0
+            }
+            // Gate: TO renders and validates at the candidate revision (its variables,
+            // overlays and references), and its plan is shown, before any pin is written.
+            var candidate = destination
+            candidate.source = .revision(revision)
+            let toPlan: Plan
+            do throws(CommandFailure) {
+                let state = try context.desired(candidate, at: revision)
+                toPlan = try context.plan(state, target: context.target(for: destination), store: try context.existingStore(for: destination), options: .init())
+            } catch {
+                throw CommandFailure(error.diagnostics + [.error(at: destination.origin,
+                    "gate renders: \(to) cannot take \(revision.prefix(7)) as it stands (above); nothing was pinned. Fix environments/\(to).yaml or the manifests, then promote again")])
+            }
+            Console.out(PlanRenderer.render(toPlan, as: options.output, style: Console.stdoutStyle) + "\n")
+            if !toPlan.refusals.isEmpty {
+                context.warn("\(toPlan.refusals.count) change\(toPlan.refusals.count == 1 ? "" : "s") in \(to)'s plan are refused by its policy; applying \(to) will need --allow-destructive or a manifest change")
             }
             let commit = try context.pin(destination, to: revision, message: """
                 promote \(from) → \(to): \(revision.prefix(7))

@@ -5,7 +5,12 @@ import Model
 struct ReleaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
-        abstract: "Lift the hold a rollback put on promotions into an environment."
+        abstract: "Lift the hold a rollback put on promotions into an environment.",
+        discussion: """
+        When the rollback pinned an environment that followed a branch (or the revision
+        reconcile runs on), release writes a commit restoring that spec.source, so the
+        environment follows it again; promotions into it may proceed.
+        """
     )
 
     @OptionGroup var options: CommonOptions
@@ -21,15 +26,39 @@ struct ReleaseCommand: ParsableCommand {
                 Console.out("\(environment.name) is not held.\n")
                 return 0
             }
-            do throws(TargetError) {
+            do {
                 guard let hold = try store.hold(environment.name) else {
                     Console.out("\(environment.name) is not held.\n")
                     return 0
                 }
+                // Restore what the rollback's pin replaced, if the pin is still the rollback's.
+                var restored = ""
+                if let followed = hold.followed, case .revision(let pinned) = environment.source,
+                   (try? context.repository.resolve(pinned))?.id.hex == hold.revision {
+                    let what: String
+                    switch followed {
+                    case .branch(let branch): what = "the branch \(branch)"
+                    case .current: what = "the revision reconcile runs on"
+                    case .revision(let revision): what = "revision \(revision.prefix(7))"
+                    }
+                    let commit = try runCommand { () throws(CommandFailure) in
+                        try context.setSource(environment, to: followed, message: """
+                            release \(environment.name): follow \(what) again
+
+                            Released-Hold: \(hold.reason)
+                            Actor: \(context.actor)
+                            """)
+                    }
+                    restored = " \(environment.name) follows \(what) again (commit \(commit.id.short)); run reconcile plan --env \(environment.name) to see what that brings."
+                }
                 try store.releaseHold(environment.name)
-                Console.out("Released \(environment.name): it was held since \(LockInfo.format(hold.since)) (\(hold.reason)); promotions into it may proceed.\n")
-            } catch {
+                Console.out("Released \(environment.name): it was held since \(LockInfo.format(hold.since)) (\(hold.reason)); promotions into it may proceed.\(restored)\n")
+            } catch let error as TargetError {
                 throw CommandFailure(error.description)
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                throw CommandFailure("\(error)")
             }
             return 0
         }
@@ -41,15 +70,16 @@ struct UnlockCommand: ParsableCommand {
         commandName: "unlock",
         abstract: "Remove an environment's apply lock whose holder is gone.",
         discussion: """
-        Refuses while the holder still runs on this host. A holder on another host
-        cannot be checked from here: pass --force once you know nothing runs there.
+        Refuses while the holder still runs on this host. A holder whose liveness
+        cannot be proven from here (another host, another PID namespace, no /proc):
+        pass --force once you know nothing runs there.
         An apply the holder left unfinished is recorded as interrupted.
         """
     )
 
     @OptionGroup var options: CommonOptions
 
-    @Flag(name: .long, help: "Remove a lock held from another host.")
+    @Flag(name: .long, help: "Remove a lock whose holder cannot be checked from here (another host or PID namespace).")
     var force: Bool = false
 
     func validate() throws {
@@ -68,14 +98,16 @@ struct UnlockCommand: ParsableCommand {
                     Console.out("\(environment.name) is not locked.\n")
                     return 0
                 }
-                switch ProcessIdentity.isAlive(lock) {
-                case true?:
+                switch ProcessIdentity.liveness(lock) {
+                case .alive:
                     throw TargetError(nil, "\(environment.name) is locked by \(lock.description), which is still running; wait for it")
-                case nil where !force:
-                    throw TargetError(nil, "\(environment.name) is locked by \(lock.description) on another host; if nothing runs there, pass --force")
-                default:
+                case .unknown(let why) where !force:
+                    throw TargetError(nil, "\(environment.name) is locked by \(lock.description), \(why); if nothing runs there, pass --force")
+                case .dead, .unknown:
                     try context.recoverInterrupted(environment, store: store)
-                    try store.breakLock(environment.name)
+                    if let other = try store.replaceLock(environment.name, expected: lock, with: nil) {
+                        throw TargetError(nil, "\(environment.name) changed hands while unlocking: now locked by \(other.description); run unlock again if that holder is gone too")
+                    }
                     Console.out("Unlocked \(environment.name) (was: \(lock.description)).\n")
                 }
             } catch {
@@ -85,3 +117,6 @@ struct UnlockCommand: ParsableCommand {
         }
     }
 }
+
+/// Runs a throwing body inside an untyped `do` (a typed failure passes through).
+func runCommand<T>(_ body: () throws(CommandFailure) -> T) throws(CommandFailure) -> T { try body() }

@@ -84,11 +84,24 @@ struct RollbackCommand: ParsableCommand {
                     Revision: \(wanted)
                     Actor: \(context.actor)
                     """)
-                Console.out("Rolled back \(environment.name) to \(wanted.prefix(7)) in commit \(commit.id.short); promotion into \(environment.name) is held until reconcile release --env \(environment.name).\n\n")
+                let follows: String
+                switch environment.source {
+                case .branch(let branch): follows = " It followed the branch \(branch): release restores that."
+                case .current: follows = " It followed the revision reconcile runs on: release restores that."
+                case .revision: follows = ""
+                }
+                Console.out("Rolled back \(environment.name) to \(wanted.prefix(7)) in commit \(commit.id.short); promotion into \(environment.name) is held until reconcile release --env \(environment.name).\(follows)\n\n")
             }
             do throws(TargetError) {
+                // What the environment followed before this pin, so release restores it
+                // (kept from an earlier rollback's hold when it is pinned already).
+                var followed: SourceSpec?
+                switch environment.source {
+                case .branch, .current: followed = environment.source
+                case .revision: followed = try store.hold(environment.name)?.followed
+                }
                 try store.setHold(Hold(environment: environment.name, reason: "rolled back from \(current.prefix(7)) to \(wanted.prefix(7))",
-                                       revision: wanted, actor: context.actor, since: Date()))
+                                       revision: wanted, actor: context.actor, since: Date(), followed: followed))
             } catch {
                 throw CommandFailure(error.description)
             }

@@ -14,7 +14,8 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         try runReporting(options) { context throws(CommandFailure) in
-            let names = options.env.map { [$0] } ?? context.loaded.environments.keys.sorted()
+            // Every environment file, the broken ones included: each is reported.
+            let names = options.env.map { [$0] } ?? Set(context.loaded.environments.keys).union(context.loaded.brokenEnvironments.keys).sorted()
             if names.isEmpty {
                 throw CommandFailure(context.loaded.diagnostics + [.error(at: nil, "no environments/*.yaml found at revision \(context.source.shortRevision); add one, e.g. environments/dev.yaml")])
             }

@@ -12,13 +12,18 @@ public enum Applier {
         /// Asked before each change: true stops the apply there (a SIGTERM), after
         /// the change in flight is done and recorded.
         public var shouldStop: @Sendable () -> Bool
+        /// Told each change's outcome as soon as it is recorded (a CI log shows every
+        /// applied change even if the process is killed after it).
+        public var progress: (_ index: Int, _ outcome: ApplyReport.Outcome) -> Void
 
-        public init(store: any StateStore, actor: String, kind: ApplyRecord.Kind, digest: String, shouldStop: @escaping @Sendable () -> Bool = { false }) {
+        public init(store: any StateStore, actor: String, kind: ApplyRecord.Kind, digest: String, shouldStop: @escaping @Sendable () -> Bool = { false },
+                    progress: @escaping (_ index: Int, _ outcome: ApplyReport.Outcome) -> Void = { _, _ in }) {
             self.store = store
             self.actor = actor
             self.kind = kind
             self.digest = digest
             self.shouldStop = shouldStop
+            self.progress = progress
         }
     }
 
@@ -53,6 +58,7 @@ public enum Applier {
             } catch {
                 outcomes[index] = .failed(error.message)
                 try? store.changeFailed(id, position: index, error: error.message)
+                context.progress(index, outcomes[index])
                 break
             }
             outcomes[index] = .applied
@@ -62,6 +68,7 @@ public enum Applier {
                 storeError = error
                 break
             }
+            context.progress(index, .applied)
         }
         var report = ApplyReport(plan: plan, outcomes: outcomes)
         report.stopped = stopped

@@ -63,8 +63,11 @@ public enum Planner {
         let deletable = input.prune ? leaving.filter { input.inventory.contains($0) } : []
         for id in leaving.sorted() {
             guard let entry = input.inventory.entries[id] else { unmanaged.append(id); continue }
-            let keeps = input.observed.contains { $0.dependencies.contains(id) && !deletable.contains($0.id) }
-                || input.desired.contains { $0.dependencies.contains(id) }
+            // Decided on the state after the plan: a resource that stays keeps what its
+            // manifest depends on (not what it depended on before this change), and one
+            // that stays unmanaged keeps what it depends on now.
+            let keeps = input.desired.contains { $0.dependencies.contains(id) }
+                || input.observed.contains { !desiredIDs.contains($0.id) && !deletable.contains($0.id) && $0.dependencies.contains(id) }
             guard input.prune, !keeps, var current = observed[id] else { orphaned.append(id); continue }
             // Grants: revoke only what this environment granted.
             if case .grants(var grants) = current.spec, let principals = entry.principals {

@@ -22,12 +22,16 @@ extension Repository {
         return Signature(name: String(cString: signature.pointee.name), email: String(cString: signature.pointee.email))
     }
 
-    /// Tracked files with uncommitted changes (staged or not); untracked files are ignored.
-    public func uncommittedChanges() throws(GitError) -> [String] {
+    /// Tracked files with uncommitted changes (staged or not); untracked files are
+    /// ignored unless `includeUntracked` (then new files count too, ignored ones not).
+    public func uncommittedChanges(includeUntracked: Bool = false) throws(GitError) -> [String] {
         var options = git_status_options()
         git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION))
         options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
         options.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        if includeUntracked {
+            options.flags |= GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
+        }
         var list: OpaquePointer?
         let code = git_status_list_new(&list, handle, &options)
         guard code == 0, let list else { throw GitError.last("git_status_list_new", code: code) }

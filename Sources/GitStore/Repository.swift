@@ -45,6 +45,8 @@ public struct Blob: Sendable {
     public var path: String
     public var id: ObjectID
     public var bytes: [UInt8]
+    /// A symbolic link (mode 120000): `bytes` is the path it points to.
+    public var isSymbolicLink = false
 }
 
 let libgit2Ready: Bool = {
@@ -182,7 +184,7 @@ public final class Repository {
                 } else {
                     bytes = []
                 }
-                found.append(Blob(path: path, id: ObjectID(id), bytes: bytes))
+                found.append(Blob(path: path, id: ObjectID(id), bytes: bytes, isSymbolicLink: git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK))
             default:
                 continue
             }

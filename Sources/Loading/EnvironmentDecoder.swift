@@ -10,6 +10,7 @@ struct EnvironmentDecoder {
 
     func decodeWithOverlays(_ root: Node) -> (environment: Environment, overlays: [Overlay])? {
         guard let document = MappingReader(root, file: file, fieldPath: "", subject: "", sink: sink) else { return nil }
+        document.rejectsNull = true
         ManifestDecoder(file: file, sink: sink).checkAPIVersion(document)
         if let kindNode = document.field("kind", required: true), let kind = document.stringValue(kindNode, "kind"), kind != "Environment" {
             document.error(kindNode, "environments/ holds only kind \"Environment\", not \"\(kind)\"; move this manifest under manifests/")
@@ -26,6 +27,7 @@ struct EnvironmentDecoder {
         let subject = "Environment/\(name): "
         guard let spec = MappingReader(document.field("spec", required: true) ?? Node(.mapping([]), mark: root.mark),
                                        file: file, fieldPath: "spec", subject: subject, sink: sink) else { return nil }
+        spec.rejectsNull = true
         document.finish()
 
         var target: TargetSpec?
@@ -41,7 +43,10 @@ struct EnvironmentDecoder {
         }
         if let targetsReader = spec.mapping("targets") {
             for pair in targetsReader.node.pairs ?? [] {
-                guard let key = pair.key.scalarText else { continue }
+                guard let key = pair.key.scalarText else {
+                    targetsReader.error(pair.key, "spec.targets keys must be strings")
+                    continue
+                }
                 guard Environment.routingKeys.contains(key) else {
                     targetsReader.error(pair.key, "unknown target key \"\(key)\"\(Suggest.hint(for: key, in: Environment.routingKeys)); keys are \(Environment.routingKeys.joined(separator: ", ")) (catalogs and schemas follow tables)")
                     continue
@@ -59,7 +64,13 @@ struct EnvironmentDecoder {
         }
         var statePath: String?
         if let stateReader = spec.mapping("state") {
-            statePath = stateReader.string("path")
+            if let node = stateReader.field("path", required: true), let path = stateReader.stringValue(node, "spec.state.path") {
+                if let why = Self.unsafeRoot(path) {
+                    stateReader.error(node, "spec.state.path \"\(path)\" cannot hold the state store: \(why); name a file such as .reconcile/\(name).db")
+                } else {
+                    statePath = path
+                }
+            }
             stateReader.finish()
         }
         var variables: [String: String] = [:]
@@ -106,6 +117,7 @@ struct EnvironmentDecoder {
         var notifications: [String] = []
         for (index, item) in (spec.sequence("notifications") ?? []).enumerated() {
             guard let entry = MappingReader(item, file: file, fieldPath: "spec.notifications[\(index)]", subject: subject, sink: sink) else { continue }
+            entry.rejectsNull = true
             if let urlNode = entry.field("url", required: true), let url = entry.stringValue(urlNode, entry.path("url")) {
                 if url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") || url.hasPrefix("http://[::1]") {
                     notifications.append(url)
@@ -141,7 +153,11 @@ struct EnvironmentDecoder {
         }
         if let gates = reader.field("requires") {
             promotion.requires = []
-            for item in gates.items ?? [] {
+            guard let items = gates.items else {
+                reader.error(gates, "spec.promotion.requires must be a list of gates (applied, no-drift), not \(gates.shapeName)")
+                return nil
+            }
+            for item in items {
                 guard let text = item.scalarText, let gate = Promotion.Gate(rawValue: text) else {
                     reader.error(item, "unknown promotion gate \"\(item.scalarText ?? "")\"; gates are applied and no-drift")
                     continue
@@ -150,6 +166,15 @@ struct EnvironmentDecoder {
             }
         }
         return promotion
+    }
+
+    /// Why a path written in an environment file cannot be a root reconcile writes to:
+    /// empty, or (when absolute) a system directory. Relative paths are checked again
+    /// once resolved against the project directory.
+    static func unsafeRoot(_ path: String) -> String? {
+        if path.allSatisfy({ $0 == " " }) { return "it is empty" }
+        guard path.hasPrefix("/") else { return nil }
+        return SafePath.refusal(SafePath.absolute(path, base: "/"))
     }
 
     static func isAllowedURL(_ url: String) -> Bool {
@@ -164,7 +189,11 @@ struct EnvironmentDecoder {
         guard let typeNode = reader.field("type", required: true), let type = reader.stringValue(typeNode, "spec.target.type") else { return nil }
         switch type {
         case "local":
-            guard let path = reader.string("path", required: true) else { return nil }
+            guard let pathNode = reader.field("path", required: true), let path = reader.stringValue(pathNode, reader.path("path")) else { return nil }
+            if let why = Self.unsafeRoot(path) {
+                reader.error(pathNode, "\(reader.path("path")) \"\(path)\" cannot be a lakehouse root: \(why); use a directory of its own, e.g. .lakehouse/\(file.split(separator: "/").last.map { String($0.split(separator: ".").first ?? "") } ?? "dev")")
+                return nil
+            }
             return .local(path: path)
         case "mlflow":
             guard let urlNode = reader.field("url", required: true), let url = reader.stringValue(urlNode, reader.path("url")) else { return nil }

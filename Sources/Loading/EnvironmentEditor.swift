@@ -10,6 +10,12 @@ public enum EnvironmentEditor {
 
     /// The text with `spec.source` set to `{ revision: <revision> }`.
     public static func pin(_ text: String, path: String, revision: String) throws(Failure) -> String {
+        try setSource(text, path: path, to: .revision(revision))
+    }
+
+    /// The text with `spec.source` set to `source`: `{ revision: … }`, `{ branch: … }`,
+    /// or, for `.current`, without `spec.source` (only a one-line `source:` is removed).
+    public static func setSource(_ text: String, path: String, to wanted: SourceSpec) throws(Failure) -> String {
         let documents: [Document]
         do {
             documents = try YAMLParser.parse(text, path: path)
@@ -20,9 +26,23 @@ public enum EnvironmentEditor {
               let specPairs = specPair.value.pairs else {
             throw Failure(message: "\(path) has no spec mapping to pin")
         }
-        let pinned = "{ revision: \(revision) }"
+        let pinned: String
+        switch wanted {
+        case .revision(let revision): pinned = "{ revision: \(revision) }"
+        case .branch(let branch): pinned = "{ branch: \(branch) }"
+        case .current: pinned = "(none)"
+        }
         var edited: String
-        if let source = specPairs.first(where: { $0.key.scalarText == "source" }) {
+        if case .current = wanted {
+            guard let source = specPairs.first(where: { $0.key.scalarText == "source" }) else { return text }
+            let end = contentEnd(source.value, in: text)
+            guard end.line == source.key.mark.line || (end.line == source.key.mark.line + 1 && end.column == 1) else {
+                throw Failure(message: "\(path): spec.source spans several lines; remove it by hand to follow the revision reconcile runs on")
+            }
+            let start = text.index(offset(Mark(line: source.key.mark.line, column: 1), in: text), offsetBy: 0)
+            let lineEnd = text[offset(source.key.mark, in: text)...].firstIndex(of: "\n").map { text.index(after: $0) } ?? text.endIndex
+            edited = String(text[..<start]) + String(text[lineEnd...])
+        } else if let source = specPairs.first(where: { $0.key.scalarText == "source" }) {
             let start = offset(source.key.end, in: text)
             let end = offset(contentEnd(source.value, in: text), in: text)
             edited = String(text[..<start]) + ": " + pinned + String(text[end...])
@@ -36,7 +56,7 @@ public enum EnvironmentEditor {
         // The edit must read back as intended.
         let project = path.range(of: SourceSet.environmentDirectory + "/", options: .backwards).map { String(path[..<$0.lowerBound]) } ?? ""
         let check = Loader.load(SourceSet(revision: "edit", shortRevision: "edit", files: [SourceFile(path: path, bytes: Array(edited.utf8))], project: project))
-        guard check.diagnostics.isEmpty, let environment = check.environments.values.first, environment.source == .revision(revision) else {
+        guard check.diagnostics.isEmpty, let environment = check.environments.values.first, environment.source == wanted else {
             throw Failure(message: "pinning \(path) would not read back as \(pinned): \(check.diagnostics.map(\.description).joined(separator: "; "))")
         }
         return edited

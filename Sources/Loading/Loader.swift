@@ -6,9 +6,14 @@ import YAMLSource
 /// size of the YAML, so none outlives the render that needed it).
 public struct LoadedSource: Sendable {
     public var source: SourceSet
+    /// The environments whose files decoded without an error.
     public var environments: [String: Environment]
     /// Diagnostics found while parsing and decoding environments.
     public var diagnostics: [Diagnostic]
+    /// The errors of each environment file that did not decode cleanly, by the
+    /// environment's name (its file's stem, and its declared name when readable). Such
+    /// an environment is not in `environments`: nothing runs on a half-read file.
+    public var brokenEnvironments: [String: [Diagnostic]] = [:]
     /// The files under manifests/, in order.
     var manifestFiles: [SourceFile]
     /// Each environment's `spec.overlays`, with its file.
@@ -47,29 +52,53 @@ public enum Loader {
         var environments: [String: Environment] = [:]
         var overlays: [String: (file: String, overlays: [Overlay])] = [:]
         var manifestFiles: [SourceFile] = []
+        var broken: [String: [Diagnostic]] = [:]
         for file in source.files {
             guard source.isEnvironmentFile(file.path) else {
                 manifestFiles.append(file)
                 continue
             }
-            let parsed: [Document]
-            do throws(YAMLError) {
-                parsed = try YAMLParser.parse(file.bytes, path: file.path)
-            } catch {
-                sink.error(error.path, error.mark, error.message)
-                continue
+            // Each file on its own sink: one error anywhere in it keeps the whole
+            // environment from running (fail closed: no field falls back to a default).
+            let fileSink = DiagnosticSink()
+            let stem = Self.stem(file.path)
+            var declared: String?
+            if file.isSymbolicLink {
+                fileSink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1),
+                    "\(file.path) is a symbolic link; an environment file must be a regular file, so what git holds is what runs (copy the file instead of linking it)"))
+            } else {
+                let parsed: [Document]
+                do throws(YAMLError) {
+                    parsed = try YAMLParser.parse(file.bytes, path: file.path)
+                } catch {
+                    fileSink.error(error.path, error.mark, error.message)
+                    parsed = []
+                }
+                let nonEmpty = parsed.filter { $0.root != nil }
+                if nonEmpty.count != 1 && fileSink.diagnostics.isEmpty {
+                    fileSink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1),
+                                           "an environment file holds exactly one document, found \(nonEmpty.count)"))
+                }
+                if nonEmpty.count == 1, let root = nonEmpty.first?.root {
+                    declared = root["metadata"]?["name"]?.scalarText
+                    if let decoded = EnvironmentDecoder(file: file.path, sink: fileSink).decodeWithOverlays(root),
+                       !fileSink.diagnostics.contains(where: { $0.severity == .error }) {
+                        environments[decoded.environment.name] = decoded.environment
+                        overlays[decoded.environment.name] = (file.path, decoded.overlays)
+                    } else if !fileSink.diagnostics.contains(where: { $0.severity == .error }) {
+                        fileSink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1), "\(file.path) does not describe an environment"))
+                    }
+                }
             }
-            let nonEmpty = parsed.filter { $0.root != nil }
-            if nonEmpty.count != 1 {
-                sink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1),
-                                   "an environment file holds exactly one document, found \(nonEmpty.count)"))
-            }
-            if let root = nonEmpty.first?.root, let decoded = EnvironmentDecoder(file: file.path, sink: sink).decodeWithOverlays(root) {
-                environments[decoded.environment.name] = decoded.environment
-                overlays[decoded.environment.name] = (file.path, decoded.overlays)
+            for diagnostic in fileSink.diagnostics { sink.append(diagnostic) }
+            let errors = fileSink.diagnostics.filter { $0.severity == .error }
+            if !errors.isEmpty {
+                for name in Set([stem] + (declared.map { [$0] } ?? [])) { broken[name, default: []] += errors }
             }
         }
-        return LoadedSource(source: source, environments: environments, diagnostics: sink.diagnostics, manifestFiles: manifestFiles, overlays: overlays)
+        var loaded = LoadedSource(source: source, environments: environments, diagnostics: sink.diagnostics, manifestFiles: manifestFiles, overlays: overlays)
+        loaded.brokenEnvironments = broken
+        return loaded
     }
 
     /// Renders the manifests for `environment`: substitutes its variables, decodes and
@@ -130,6 +159,11 @@ public enum Loader {
         let references = ReferenceCollector()
         var part = DecodedPart()
         for file in files {
+            if file.isSymbolicLink {
+                sink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1),
+                    "\(file.path) is a symbolic link; manifests must be regular files, so what git holds is what is applied (copy the file instead of linking it)"))
+                continue
+            }
             let documents: [Document]
             do throws(YAMLError) {
                 documents = try YAMLParser.parse(file.bytes, path: file.path)
@@ -172,10 +206,20 @@ public enum Loader {
         }
     }
 
-    /// The environment named `name`, or an error listing the ones that exist.
+    /// `environments/prod.yaml` -> `prod`.
+    static func stem(_ path: String) -> String {
+        let last = path.split(separator: "/").last.map(String.init) ?? path
+        return last.hasSuffix(".yaml") ? String(last.dropLast(5)) : last.hasSuffix(".yml") ? String(last.dropLast(4)) : last
+    }
+
+    /// The environment named `name`; its file's errors when it did not decode cleanly,
+    /// or an error listing the ones that exist.
     public static func environment(_ name: String, in loaded: LoadedSource) throws(DiagnosticsError) -> Environment {
+        if let problems = loaded.brokenEnvironments[name] {
+            throw DiagnosticsError(problems + [.error(at: nil, "environment \"\(name)\" cannot be used until its file is fixed: reconcile never runs an environment with defaults in place of what it could not read")])
+        }
         if let environment = loaded.environments[name] { return environment }
-        let known = loaded.environments.keys.sorted()
+        let known = Set(loaded.environments.keys).union(loaded.brokenEnvironments.keys).sorted()
         let list = known.isEmpty ? "no environments/*.yaml exist at revision \(loaded.source.shortRevision)" : "known environments: " + known.joined(separator: ", ")
         throw DiagnosticsError([.error(at: nil, "unknown environment \"\(name)\"\(Suggest.hint(for: name, in: known)); \(list)")])
     }

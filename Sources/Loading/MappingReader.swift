@@ -37,6 +37,10 @@ final class MappingReader {
     let subject: String
     let sink: DiagnosticSink
     private var known: [String] = []
+    /// An explicit null (`field:` with nothing after it) is an error rather than
+    /// "not given" (environment files: a guardrail never runs on a default it chose
+    /// for a field the user wrote). Mappings read through `mapping(_:)` inherit it.
+    var rejectsNull = false
 
     /// Nil (after reporting) when `node` is not a mapping.
     init?(_ node: Node, file: String, fieldPath: String, subject: String, sink: DiagnosticSink) {
@@ -77,7 +81,10 @@ final class MappingReader {
         // Quoted scalars are strings whatever they say: no resolution needed.
         if case .scalar(let text, let style) = value.content, style != .plain { return text }
         guard case .string(let text) = value.scalar else {
-            if case .null = value.scalar { return nil }
+            if case .null = value.scalar {
+                if rejectsNull { error(value, "\(fieldPath()) is empty; write a value or remove the field") }
+                return nil
+            }
             error(value, "\(fieldPath()) must be a string, not \(value.shapeName)")
             return nil
         }
@@ -97,7 +104,10 @@ final class MappingReader {
     /// the keys in `lists`, a list of strings is accepted too, joined with commas.
     func stringMap(_ key: String, lists: Set<String> = []) -> [String: (value: String, node: Node, keyNode: Node)] {
         guard let value = field(key) else { return [:] }
-        if case .null = value.scalar { return [:] }
+        if case .null = value.scalar {
+            if rejectsNull { error(value, "\(path(key)) is empty; write a mapping ({} for none) or remove the field") }
+            return [:]
+        }
         guard let pairs = value.pairs else {
             error(value, "\(path(key)) must be a mapping of names to strings, not \(value.shapeName)")
             return [:]
@@ -122,7 +132,10 @@ final class MappingReader {
 
     func sequence(_ key: String, required: Bool = false) -> [Node]? {
         guard let value = field(key, required: required) else { return nil }
-        if case .null = value.scalar { return [] }
+        if case .null = value.scalar {
+            if rejectsNull { error(value, "\(path(key)) is empty; write a list ([] for none) or remove the field") }
+            return []
+        }
         guard let items = value.items else {
             error(value, "\(path(key)) must be a list, not \(value.shapeName)")
             return nil
@@ -132,7 +145,9 @@ final class MappingReader {
 
     func mapping(_ key: String, required: Bool = false) -> MappingReader? {
         guard let value = field(key, required: required) else { return nil }
-        return MappingReader(value, file: file, fieldPath: path(key), subject: subject, sink: sink)
+        let reader = MappingReader(value, file: file, fieldPath: path(key), subject: subject, sink: sink)
+        reader?.rejectsNull = rejectsNull
+        return reader
     }
 
     /// Reports every key not asked for, with the closest known one.

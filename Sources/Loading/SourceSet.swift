@@ -7,10 +7,13 @@ public struct SourceFile: Sendable {
     /// Relative to the repository root, with `/` separators.
     public var path: String
     public var bytes: [UInt8]
+    /// A symbolic link: never read as YAML (it could point anywhere, and change underneath).
+    public var isSymbolicLink: Bool
 
-    public init(path: String, bytes: [UInt8]) {
+    public init(path: String, bytes: [UInt8], isSymbolicLink: Bool = false) {
         self.path = path
         self.bytes = bytes
+        self.isSymbolicLink = isSymbolicLink
     }
 
     /// The 1-based line, for printing under a diagnostic.
@@ -85,7 +88,7 @@ public struct SourceSet: Sendable {
             },
             include: { $0.hasPrefix(project) && wanted(String($0.dropFirst(project.count))) })
         return SourceSet(revision: commit.id.hex, shortRevision: commit.id.short,
-                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes) }, commit: commit, project: project)
+                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes, isSymbolicLink: $0.isSymbolicLink) }, commit: commit, project: project)
     }
 
     /// Reads the files from the working tree at `root`, with uncommitted edits.
@@ -97,7 +100,14 @@ public struct SourceSet: Sendable {
             guard let enumerator = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey]) else { continue }
             for case let url as URL in enumerator {
                 let relative = directory + "/" + url.path.dropFirst(base.path.count + 1)
-                guard wanted(relative), (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                guard wanted(relative) else { continue }
+                var status = stat()
+                guard lstat(url.path, &status) == 0 else { continue }
+                if status.st_mode & S_IFMT == S_IFLNK {
+                    files.append(SourceFile(path: project + relative, bytes: [], isSymbolicLink: true))
+                    continue
+                }
+                guard status.st_mode & S_IFMT == S_IFREG else { continue }
                 files.append(SourceFile(path: project + relative, bytes: Array(try Data(contentsOf: url))))
             }
         }

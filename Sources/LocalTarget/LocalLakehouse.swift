@@ -136,6 +136,7 @@ public struct LocalLakehouse: Target {
     public func apply(_ change: Change) throws(TargetError) {
         try ensureRoot()
         let id = change.id
+        for path in writtenPaths(change) { try refuseSymbolicLinks(to: path, id: id) }
         switch (id.kind, change.action) {
         case (.catalog, .create), (.catalog, .update), (.schema, .create), (.schema, .update):
             switch change.desired?.spec {
@@ -159,6 +160,37 @@ public struct LocalLakehouse: Target {
             try updateTable(change)
         case (_, .replace):
             throw TargetError(id, "the local target cannot replace a \(id.kind.rawValue)")
+        }
+    }
+
+    /// The paths under the root a change writes (or moves away).
+    func writtenPaths(_ change: Change) -> [[String]] {
+        let id = change.id
+        var paths: [[String]]
+        switch id.kind {
+        case .catalog, .schema: paths = [id.name.split(separator: ".").map(String.init)]
+        case .table: paths = [id.name.split(separator: ".").map(String.init) + ["_delta_log"], [CatalogDatabase.fileName]]
+        case .grants, .pipeline, .model: paths = [[CatalogDatabase.fileName]]
+        case .featureFlag: paths = [[FlagFile.fileName]]
+        }
+        if change.action == .delete && [.catalog, .schema, .table].contains(id.kind) { paths.append([".trash"]) }
+        return paths
+    }
+
+    /// Writes stay inside the root: no component of `path` under it may be a
+    /// symbolic link (one could send a write anywhere: /etc, another lakehouse).
+    /// The root itself may be a link; what is under it may not.
+    func refuseSymbolicLinks(to path: [String], id: ResourceID) throws(TargetError) {
+        var current = root.path
+        for component in path {
+            current += "/" + component
+            var status = stat()
+            guard lstat(current, &status) == 0 else { return }  // nothing further exists yet
+            if status.st_mode & S_IFMT == S_IFLNK {
+                let destination = (try? FileManager.default.destinationOfSymbolicLink(atPath: current)) ?? "?"
+                let shown = displayRoot + "/" + path.prefix(through: path.firstIndex(of: component)!).joined(separator: "/")
+                throw TargetError(id, "\(shown) is a symbolic link (to \(destination)); reconcile writes only inside the lakehouse root \(displayRoot) and never follows a link out of it; replace the link with a directory or move the data under the root")
+            }
         }
     }
 

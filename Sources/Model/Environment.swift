@@ -168,6 +168,8 @@ public struct Policy: Sendable, Hashable {
         case report, heal
     }
 
+    /// `deny` unless the environment file says `allow`: changes that lose data need
+    /// `--allow-destructive` by default.
     public var destructive: Destructive
     /// Delete resources this environment created whose manifests are gone.
     public var prune: Bool
@@ -178,11 +180,46 @@ public struct Policy: Sendable, Hashable {
     /// Whether the watch loop applies new revisions by itself.
     public var autoSync: Bool
 
-    public init(destructive: Destructive = .allow, prune: Bool = true, allowWorktree: Bool = false, drift: Drift = .report, autoSync: Bool = false) {
+    public init(destructive: Destructive = .deny, prune: Bool = true, allowWorktree: Bool = false, drift: Drift = .report, autoSync: Bool = false) {
         self.destructive = destructive
         self.prune = prune
         self.allowWorktree = allowWorktree
         self.drift = drift
         self.autoSync = autoSync
+    }
+}
+
+/// Where a local lakehouse or a state store may live.
+public enum SafePath {
+    /// `path` made absolute against `base` (the project directory), with `.` and `..`
+    /// resolved lexically and no trailing slash.
+    public static func absolute(_ path: String, base: String) -> String {
+        let joined = path.hasPrefix("/") ? path : base + "/" + path
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Directories no lakehouse root may be, nor lie under.
+    static let systemTrees = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr"]
+    /// Directories a lakehouse root may lie under but not be.
+    static let systemDirectories = ["/", "/home", "/media", "/mnt", "/opt", "/root", "/run", "/srv", "/tmp", "/var", "/var/lib", "/var/tmp"]
+
+    /// Why `absolute` (already made absolute) cannot be a directory reconcile writes
+    /// into as its own, or nil when it can.
+    public static func refusal(_ absolute: String) -> String? {
+        if systemDirectories.contains(absolute) {
+            return absolute == "/" ? "it is the file system's root" : "it is the system directory \(absolute)"
+        }
+        if let tree = systemTrees.first(where: { absolute == $0 || absolute.hasPrefix($0 + "/") }) {
+            return "it lies in the system directory \(tree)"
+        }
+        return nil
     }
 }

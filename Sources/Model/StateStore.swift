@@ -10,14 +10,18 @@ public struct LockInfo: Sendable, Hashable, Codable {
     public var processStart: String
     public var since: Date
     public var command: String
+    /// The holder's PID namespace (`/proc/self/ns/pid`), so a pid is only checked
+    /// where it means the same process; empty when it could not be read.
+    public var pidNamespace: String
 
-    public init(owner: String, pid: Int32, host: String, processStart: String, since: Date, command: String) {
+    public init(owner: String, pid: Int32, host: String, processStart: String, since: Date, command: String, pidNamespace: String = "") {
         self.owner = owner
         self.pid = pid
         self.host = host
         self.processStart = processStart
         self.since = since
         self.command = command
+        self.pidNamespace = pidNamespace
     }
 
     public var description: String { "\(command) by \(owner) (pid \(pid) on \(host), since \(Self.format(since)))" }
@@ -89,13 +93,17 @@ public struct Hold: Sendable, Hashable {
     public var revision: String
     public var actor: String
     public var since: Date
+    /// What the environment's `spec.source` said before a rollback pinned it, so
+    /// `release` can restore it: nil when it was already pinned.
+    public var followed: SourceSpec?
 
-    public init(environment: String, reason: String, revision: String, actor: String, since: Date) {
+    public init(environment: String, reason: String, revision: String, actor: String, since: Date, followed: SourceSpec? = nil) {
         self.environment = environment
         self.reason = reason
         self.revision = revision
         self.actor = actor
         self.since = since
+        self.followed = followed
     }
 }
 
@@ -111,8 +119,13 @@ public protocol StateStore: AnyObject {
     func acquireLock(_ environment: String, _ lock: LockInfo) throws(TargetError) -> LockInfo?
     func releaseLock(_ environment: String, pid: Int32) throws(TargetError)
     func currentLock(_ environment: String) throws(TargetError) -> LockInfo?
-    /// Removes the lock whoever holds it (`reconcile unlock`, after checks).
+    /// Removes the lock whoever holds it.
     func breakLock(_ environment: String) throws(TargetError)
+    /// In one transaction: if `expected` still holds the lock, replaces it with
+    /// `replacement` (nil: removes it) and returns nil; else returns who holds it now
+    /// (nil holder and nil replacement: nothing to do). Of several processes taking
+    /// over one dead holder's lock, exactly one wins.
+    func replaceLock(_ environment: String, expected: LockInfo, with replacement: LockInfo?) throws(TargetError) -> LockInfo?
 
     /// Writes the journal of a new apply (every change pending) and returns its id.
     func startApply(_ environment: String, revision: String, planDigest: String, actor: String, kind: ApplyRecord.Kind,

@@ -10,22 +10,33 @@ public enum ApplyRenderer {
     }
 
     static func human(_ report: ApplyReport, style: TerminalStyle) -> String {
-        var out = ""
-        for result in report.results {
-            switch result.outcome {
-            case .applied:
-                out += "  " + style.paint("✓", .green) + " \(result.action.rawValue) \(result.id)\n"
-            case .failed(let message):
-                out += "  " + style.paint("✗", .red) + " \(result.action.rawValue) \(result.id): \(message)\n"
-            case .notAttempted:
-                out += "  " + style.paint("·", .dim) + " \(result.action.rawValue) \(result.id): not attempted\n"
-            }
+        report.results.filter { $0.outcome != .notAttempted }.map { line($0.id, $0.action, $0.outcome, style: style) }.joined()
+            + summary(report, style: style)
+    }
+
+    /// One change's line, printed as soon as its outcome is recorded.
+    public static func line(_ id: ResourceID, _ action: Action, _ outcome: ApplyReport.Outcome, style: TerminalStyle = .plain) -> String {
+        let result = (id: id, action: action, outcome: outcome)
+        switch result.outcome {
+        case .applied:
+            return "  " + style.paint("✓", .green) + " \(result.action.rawValue) \(result.id)\n"
+        case .failed(let message):
+            return "  " + style.paint("✗", .red) + " \(result.action.rawValue) \(result.id): \(message)\n"
+        case .notAttempted:
+            return "  " + style.paint("·", .dim) + " \(result.action.rawValue) \(result.id): not attempted\n"
         }
+    }
+
+    /// The lines for changes never attempted, then the closing summary.
+    public static func summary(_ report: ApplyReport, style: TerminalStyle = .plain) -> String {
+        var out = report.results.filter { $0.outcome == .notAttempted }.map { line($0.id, $0.action, $0.outcome, style: style) }.joined()
         let total = report.outcomes.count
-        if report.succeeded {
+        let skipped = report.outcomes.filter { $0 == .notAttempted }.count
+        if report.stopped {
+            out += "\nApply stopped: \(report.appliedCount) of \(total) changes applied, \(skipped) not attempted. It is recorded as stopped; run apply again to finish.\n"
+        } else if report.succeeded {
             out += "\nApply complete: \(total) change\(total == 1 ? "" : "s") applied to \(report.plan.environment).\n"
         } else {
-            let skipped = report.outcomes.filter { $0 == .notAttempted }.count
             out += "\nApply failed: \(report.appliedCount) of \(total) changes applied, 1 failed, \(skipped) not attempted. Fix the cause and run apply again; it picks up from what exists.\n"
         }
         return out
@@ -37,6 +48,7 @@ public enum ApplyRenderer {
             "environment": .string(report.plan.environment),
             "revision": .string(report.plan.revision),
             "succeeded": .bool(report.succeeded),
+            "stopped": .bool(report.stopped),
             "results": .array(report.results.map { result in
                 var entry: [String: Value] = ["resource": .string(result.id.description), "action": .string(result.action.rawValue)]
                 switch result.outcome {

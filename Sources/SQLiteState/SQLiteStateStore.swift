@@ -21,9 +21,9 @@ public final class SQLiteStateStore: StateStore {
         PRIMARY KEY (environment, resource));
     CREATE TABLE IF NOT EXISTS locks (
         environment TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
-        process_start TEXT NOT NULL, since REAL NOT NULL, command TEXT NOT NULL);
+        process_start TEXT NOT NULL, since REAL NOT NULL, command TEXT NOT NULL, pid_namespace TEXT NOT NULL DEFAULT '');
     CREATE TABLE IF NOT EXISTS holds (
-        environment TEXT PRIMARY KEY, reason TEXT NOT NULL, revision TEXT NOT NULL, actor TEXT NOT NULL, since REAL NOT NULL);
+        environment TEXT PRIMARY KEY, reason TEXT NOT NULL, revision TEXT NOT NULL, actor TEXT NOT NULL, since REAL NOT NULL, followed TEXT);
     """
 
     /// Opens the store at `path`, creating it (and its directory) if needed.
@@ -38,6 +38,15 @@ public final class SQLiteStateStore: StateStore {
             database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             try database.execute("PRAGMA journal_mode=WAL")
             try database.execute(Self.schema)
+            // Stores made before locks recorded the holder's PID namespace.
+            let lockColumns = try database.query("PRAGMA table_info(locks)").compactMap { $0[1].string }
+            if !lockColumns.contains("pid_namespace") {
+                try database.execute("ALTER TABLE locks ADD COLUMN pid_namespace TEXT NOT NULL DEFAULT ''")
+            }
+            let holdColumns = try database.query("PRAGMA table_info(holds)").compactMap { $0[1].string }
+            if !holdColumns.contains("followed") {
+                try database.execute("ALTER TABLE holds ADD COLUMN followed TEXT")
+            }
         } catch {
             throw TargetError(nil, "cannot open the state store \(displayPath): \(error.message)")
         }
@@ -92,10 +101,28 @@ public final class SQLiteStateStore: StateStore {
                 holder = existing
                 return
             }
-            try database.query("INSERT INTO locks VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                .text(environment), .text(lock.owner), .int(Int64(lock.pid)), .text(lock.host), .text(lock.processStart),
-                .real(lock.since.timeIntervalSince1970), .text(lock.command),
-            ])
+            try insertLock(environment, lock)
+        }
+        return holder
+    }
+
+    private func insertLock(_ environment: String, _ lock: LockInfo) throws(SQLiteError) {
+        try database.query("INSERT INTO locks (environment, owner, pid, host, process_start, since, command, pid_namespace) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+            .text(environment), .text(lock.owner), .int(Int64(lock.pid)), .text(lock.host), .text(lock.processStart),
+            .real(lock.since.timeIntervalSince1970), .text(lock.command), .text(lock.pidNamespace),
+        ])
+    }
+
+    public func replaceLock(_ environment: String, expected: LockInfo, with replacement: LockInfo?) throws(TargetError) -> LockInfo? {
+        var holder: LockInfo?
+        try write { () throws(SQLiteError) in
+            let current = try lockRow(environment)
+            if let current, current != expected {
+                holder = current
+                return
+            }
+            try database.query("DELETE FROM locks WHERE environment = ?", [.text(environment)])
+            if let replacement { try insertLock(environment, replacement) }
         }
         return holder
     }
@@ -117,13 +144,14 @@ public final class SQLiteStateStore: StateStore {
     }
 
     private func lockRow(_ environment: String) throws(SQLiteError) -> LockInfo? {
-        guard let row = try database.query("SELECT owner, pid, host, process_start, since, command FROM locks WHERE environment = ?", [.text(environment)]).first else {
+        guard let row = try database.query("SELECT owner, pid, host, process_start, since, command, pid_namespace FROM locks WHERE environment = ?", [.text(environment)]).first else {
             return nil
         }
         let since: Double
         if case .real(let value) = row[4] { since = value } else { since = Double(row[4].int ?? 0) }
         return LockInfo(owner: row[0].string ?? "", pid: Int32(row[1].int ?? 0), host: row[2].string ?? "",
-                        processStart: row[3].string ?? "", since: Date(timeIntervalSince1970: since), command: row[5].string ?? "")
+                        processStart: row[3].string ?? "", since: Date(timeIntervalSince1970: since), command: row[5].string ?? "",
+                        pidNamespace: row[6].string ?? "")
     }
 
     // MARK: Journal and history
@@ -217,19 +245,36 @@ public final class SQLiteStateStore: StateStore {
 
     public func hold(_ environment: String) throws(TargetError) -> Hold? {
         try run { () throws(SQLiteError) in
-            try database.query("SELECT reason, revision, actor, since FROM holds WHERE environment = ?", [.text(environment)]).first.map {
+            try database.query("SELECT reason, revision, actor, since, followed FROM holds WHERE environment = ?", [.text(environment)]).first.map {
                 Hold(environment: environment, reason: $0[0].string ?? "", revision: $0[1].string ?? "", actor: $0[2].string ?? "",
-                     since: Self.date($0[3]) ?? Date(timeIntervalSince1970: 0))
+                     since: Self.date($0[3]) ?? Date(timeIntervalSince1970: 0), followed: $0[4].string.flatMap(Self.source(parsing:)))
             }
         }
     }
 
     public func setHold(_ hold: Hold) throws(TargetError) {
         try write { () throws(SQLiteError) in
-            try database.query("INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?)", [
+            try database.query("INSERT OR REPLACE INTO holds (environment, reason, revision, actor, since, followed) VALUES (?, ?, ?, ?, ?, ?)", [
                 .text(hold.environment), .text(hold.reason), .text(hold.revision), .text(hold.actor), .real(hold.since.timeIntervalSince1970),
+                SQLValue(hold.followed.map(Self.text(of:))),
             ])
         }
+    }
+
+    /// `branch:main`, `revision:<sha>` or `current`.
+    static func text(of source: SourceSpec) -> String {
+        switch source {
+        case .current: return "current"
+        case .branch(let branch): return "branch:" + branch
+        case .revision(let revision): return "revision:" + revision
+        }
+    }
+
+    static func source(parsing text: String) -> SourceSpec? {
+        if text == "current" { return .current }
+        if text.hasPrefix("branch:") { return .branch(String(text.dropFirst(7))) }
+        if text.hasPrefix("revision:") { return .revision(String(text.dropFirst(9))) }
+        return nil
     }
 
     public func releaseHold(_ environment: String) throws(TargetError) {

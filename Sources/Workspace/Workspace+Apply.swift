@@ -10,16 +10,11 @@ extension Workspace {
     /// records it in history (a plan with no changes is recorded when its revision
     /// is new). Returns the report, or nil when there was nothing to apply.
     public func apply(_ plan: Plan, on target: some Target, store: SQLiteStateStore, kind: ApplyRecord.Kind,
-                      shouldStop: @escaping @Sendable () -> Bool = { false }) throws(CommandFailure) -> ApplyReport? {
-        let refused = plan.refusals
-        if !refused.isEmpty {
-            throw CommandFailure(refused.map { change in
-                let why = change.destructiveReasons.isEmpty ? "" : change.destructiveReasons.joined(separator: "; ") + "; "
-                return .error(at: change.origin, "\(change.id): \(why)\(change.refusal!)")
-            } + [.error(at: nil, "apply refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")])
-        }
+                      shouldStop: @escaping @Sendable () -> Bool = { false },
+                      progress: @escaping (_ index: Int, _ outcome: ApplyReport.Outcome) -> Void = { _, _ in }) throws(CommandFailure) -> ApplyReport? {
+        if let refused = Self.refusals(of: plan, verb: "apply") { throw refused }
         let digest = SHA256.hex(Array(JSONText.encode(PlanRenderer.json(plan)).utf8))
-        let context = Applier.Context(store: store, actor: actor, kind: kind, digest: digest, shouldStop: shouldStop)
+        let context = Applier.Context(store: store, actor: actor, kind: kind, digest: digest, shouldStop: shouldStop, progress: progress)
         do throws(TargetError) {
             guard plan.hasChanges else {
                 // A new revision that changes nothing is still what the environment now runs:
@@ -33,6 +28,17 @@ extension Workspace {
         } catch {
             throw CommandFailure("\(error.description); nothing more was applied")
         }
+    }
+
+    /// Every change the policy refuses, as one failure (like Terraform's
+    /// `prevent_destroy`, a refused change fails the plan, not only the apply).
+    public static func refusals(of plan: Plan, verb: String) -> CommandFailure? {
+        let refused = plan.refusals
+        guard !refused.isEmpty else { return nil }
+        return CommandFailure(refused.map { change in
+            let why = change.destructiveReasons.isEmpty ? "" : change.destructiveReasons.joined(separator: "; ") + "; "
+            return .error(at: change.origin, "\(change.id): \(why)\(change.refusal!)")
+        } + [.error(at: nil, "\(verb) refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")])
     }
 
     /// The failure an apply report stands for, if any.

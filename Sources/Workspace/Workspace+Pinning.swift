@@ -7,6 +7,12 @@ extension Workspace {
     /// Commits `environments/<name>.yaml` pinned to `revision` on the current branch,
     /// after checking that the working tree is clean and the branch not behind.
     public func pin(_ environment: Environment, to revision: String, message: String) throws(CommandFailure) -> Commit {
+        try setSource(environment, to: .revision(revision), message: message)
+    }
+
+    /// Writes a commit setting the environment's `spec.source` (a pin, a branch, or
+    /// none), on the current branch, after the same checks as a pin.
+    public func setSource(_ environment: Environment, to wanted: SourceSpec, message: String) throws(CommandFailure) -> Commit {
         guard !options.worktree, options.revision == "HEAD" else {
             throw CommandFailure("promote and rollback write a commit on the current branch, so they read HEAD; drop --revision and --worktree")
         }
@@ -30,7 +36,7 @@ extension Workspace {
         }
         let edited: String
         do {
-            edited = try EnvironmentEditor.pin(String(decoding: file.bytes, as: UTF8.self), path: path, revision: revision)
+            edited = try EnvironmentEditor.setSource(String(decoding: file.bytes, as: UTF8.self), path: path, to: wanted)
         } catch {
             throw CommandFailure([.error(at: environment.origin, error.message)])
         }

@@ -133,12 +133,66 @@ public final class Workspace {
     // MARK: Environments and their manifests
 
     public func environment(_ name: String) throws(CommandFailure) -> Environment {
+        let environment: Environment
         do {
-            return try Loader.environment(name, in: loaded)
+            environment = try Loader.environment(name, in: loaded)
         } catch {
-            let environmentProblems = loaded.diagnostics.filter { source.isEnvironmentFile($0.location?.path ?? "") }
-            throw CommandFailure(environmentProblems + error.diagnostics)
+            throw CommandFailure(error.diagnostics)
         }
+        return try resolvingPaths(environment)
+    }
+
+    /// The directory relative paths in environment files resolve against: the
+    /// project's directory in the working tree (where `environments/` is), whatever
+    /// directory the command runs in. A bare repository (watch's mirror) has none:
+    /// there it is the directory reconcile runs in.
+    public var projectDirectory: String {
+        guard let workdir = repository.workdir else { return FileManager.default.currentDirectoryPath }
+        let root = workdir.hasSuffix("/") ? String(workdir.dropLast()) : workdir
+        return project.isEmpty ? root : root + "/" + String(project.dropLast())
+    }
+
+    /// The environment with `target.path`, `state.path` and relative `${file:…}`
+    /// references made absolute against the project directory; a root that resolves
+    /// to a system directory is refused.
+    func resolvingPaths(_ environment: Environment) throws(CommandFailure) -> Environment {
+        var environment = environment
+        let base = projectDirectory
+        var problems: [Diagnostic] = []
+        func resolve(_ spec: TargetSpec) -> TargetSpec {
+            switch spec {
+            case .local(let path):
+                let absolute = SafePath.absolute(path, base: base)
+                if let why = SafePath.refusal(absolute) {
+                    problems.append(.error(at: environment.origin, "environment \(environment.name): spec.target.path \"\(path)\" resolves to \(absolute), which cannot be a lakehouse root: \(why)"))
+                }
+                return spec
+            case .mlflow: return spec
+            case .databricks(let host, let warehouse, let auth, let files):
+                func reference(_ text: String) -> String {
+                    guard text.hasPrefix("${file:"), text.hasSuffix("}") else { return text }
+                    let path = String(text.dropFirst(7).dropLast())
+                    return "${file:" + SafePath.absolute(path, base: base) + "}"
+                }
+                let resolved: DatabricksAuth
+                switch auth {
+                case .token(let token): resolved = .token(reference(token))
+                case .oauth(let id, let secret): resolved = .oauth(clientId: reference(id), clientSecret: reference(secret))
+                }
+                return .databricks(host: host, warehouse: warehouse, auth: resolved, files: files)
+            }
+        }
+        environment.target = resolve(environment.target)
+        environment.routes = environment.routes.mapValues(resolve)
+        if let statePath = environment.statePath {
+            let absolute = SafePath.absolute(statePath, base: base)
+            let directory = SafePath.absolute("..", base: absolute)
+            if let why = SafePath.refusal(absolute) ?? (directory == "/" ? "it lies in the file system's root" : nil) {
+                problems.append(.error(at: environment.origin, "environment \(environment.name): spec.state.path \"\(statePath)\" resolves to \(absolute), which cannot hold the state store: \(why)"))
+            }
+        }
+        if !problems.isEmpty { throw CommandFailure(problems) }
+        return environment
     }
 
     /// The revision an environment's manifests are read at; nil for the run's own.
@@ -152,10 +206,65 @@ public final class Workspace {
         }
     }
 
+    /// Files under the project's manifests/ or environments/ that differ from the
+    /// commit being read (edited, staged, new or deleted): a plan of the commit does
+    /// not contain them. Empty when reading the working tree or a bare repository.
+    public func uncommittedFiles() -> [String] {
+        guard !options.worktree, repository.workdir != nil else { return [] }
+        guard let head = try? repository.resolve("HEAD"), head.id.hex == source.revision else { return [] }
+        let prefixes = [project + SourceSet.manifestDirectory + "/", project + SourceSet.environmentDirectory + "/"]
+        return ((try? repository.uncommittedChanges(includeUntracked: true)) ?? []).filter { path in prefixes.contains { path.hasPrefix($0) } }
+    }
+
+    /// A warning naming the uncommitted files a plan of the commit leaves out, if any.
+    public func uncommittedWarning(verb: String) -> String? {
+        let files = uncommittedFiles()
+        guard !files.isEmpty else { return nil }
+        let shown = files.prefix(10).joined(separator: ", ") + (files.count > 10 ? " and \(files.count - 10) more" : "")
+        return "\(files.count) file\(files.count == 1 ? " has" : "s have") uncommitted changes that this \(verb) does not include (it reads commit \(source.shortRevision)): \(shown); commit them, or pass --worktree to \(verb) the working tree"
+    }
+
+    /// Who holds the environment's apply lock, if anyone (a plan or drift taken now may
+    /// be out of date when that apply ends).
+    public func lockNotice(_ environment: Environment, store: (any StateStore)?) -> String? {
+        guard let store, let lock = try? store.currentLock(environment.name) else { return nil }
+        return "environment \(environment.name) is locked by \(lock.description): changes may be in flight, so this may be out of date when it finishes"
+    }
+
+    /// Says when a rollback pinned the environment away from the branch (or the run's
+    /// revision) it followed, and how far behind it is.
+    public func pinNotice(_ environment: Environment, store: (any StateStore)?) -> String? {
+        guard let store, let hold = try? store.hold(environment.name), let followed = hold.followed,
+              case .revision(let pinned) = environment.source else { return nil }
+        let what: String
+        var behind = ""
+        switch followed {
+        case .branch(let branch):
+            what = "the branch \(branch)"
+            if let tip = try? repository.resolve(manifestRevision(.init(name: "", target: environment.target, source: followed)) ?? branch),
+               let pin = try? repository.resolve(pinned), tip.id != pin.id {
+                behind = ", whose tip is now \(tip.id.short)"
+            }
+        case .current: what = "the revision reconcile runs on"
+        case .revision(let revision): what = "revision \(revision.prefix(7))"
+        }
+        return "environment \(environment.name) is pinned at \(pinned.prefix(7)) by a rollback (\(hold.reason)); it followed \(what) before\(behind): run reconcile release --env \(environment.name) to follow it again"
+    }
+
     /// The environment's manifests, rendered and validated; at `revision` when given,
     /// else at the environment's source revision.
     public func desired(_ environment: Environment, at revision: String? = nil) throws(CommandFailure) -> DesiredState {
         var manifests = loaded
+        if revision == nil, options.revision != "HEAD", !options.worktree, environment.source != .current {
+            let follows: String
+            switch environment.source {
+            case .branch(let branch): follows = "the branch \"\(branch)\" (spec.source.branch)"
+            case .revision(let pinned): follows = "the pinned revision \(pinned.prefix(12)) (spec.source.revision)"
+            case .current: follows = ""
+            }
+            throw CommandFailure([.error(at: environment.origin,
+                "environment \(environment.name) reads its manifests at \(follows), so --revision \(options.revision) would not be used for them; drop --revision, or move the environment with promote or rollback")])
+        }
         if let wanted = revision ?? manifestRevision(environment) {
             let commit: Commit
             do {
@@ -208,18 +317,18 @@ public final class Workspace {
     // MARK: Target and state
 
     public func target(for environment: Environment) -> RoutedTarget {
-        RoutedTarget(environment: environment, base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        RoutedTarget(environment: environment, base: URL(fileURLWithPath: projectDirectory))
     }
 
     /// Where the environment's state store lives: `spec.state.path`; else in its local
-    /// lakehouse's root; else `.reconcile/<env>.db` under the current directory.
+    /// lakehouse's root; else `.reconcile/<env>.db` in the project directory.
     public func stateLocation(for environment: Environment) -> (path: String, display: String) {
         if let path = environment.statePath {
-            return (path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path, path)
+            return (SafePath.absolute(path, base: projectDirectory), path)
         }
         if let local = target(for: environment).local { return local.stateStorePath }
         let path = ".reconcile/\(environment.name).db"
-        return (FileManager.default.currentDirectoryPath + "/" + path, path)
+        return (projectDirectory + "/" + path, path)
     }
 
     public func store(for environment: Environment) throws(CommandFailure) -> SQLiteStateStore {

@@ -27,6 +27,15 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
 
     public func currentLock(_ environment: String) throws(TargetError) -> LockInfo? { locks[environment] }
     public func breakLock(_ environment: String) throws(TargetError) { locks[environment] = nil }
+    public func replaceLock(_ environment: String, expected: LockInfo, with replacement: LockInfo?) throws(TargetError) -> LockInfo? {
+        guard let current = locks[environment] else {
+            locks[environment] = replacement
+            return nil
+        }
+        guard current == expected else { return current }
+        locks[environment] = replacement
+        return nil
+    }
 
     public func startApply(_ environment: String, revision: String, planDigest: String, actor: String, kind: ApplyRecord.Kind,
                            changes: [(ResourceID, Action)]) throws(TargetError) -> Int {
