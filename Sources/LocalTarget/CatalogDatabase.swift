@@ -77,7 +77,10 @@ public final class CatalogDatabase {
     // MARK: Transactions for an apply
 
     func begin() throws(TargetError) { try run { () throws(SQLiteError) in try database.execute("BEGIN IMMEDIATE") } }
-    func commit() throws(TargetError) { try run { () throws(SQLiteError) in try database.execute("COMMIT") } }
+    func commit() throws(TargetError) {
+        try run { () throws(SQLiteError) in try database.execute("COMMIT") }
+        FaultInjection.step("catalog database transaction")
+    }
 
     /// Runs one change's statements in a savepoint: all of them, or none. The
     /// change is committed at once (and the write lock taken again), so what the

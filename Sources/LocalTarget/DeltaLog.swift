@@ -228,6 +228,7 @@ struct DeltaLog {
         } catch {
             throw TargetError(id, "cannot create \(logDirectory.path): \(Files.reason(error))")
         }
+        Files.removeLeftovers(in: logDirectory)
         try Files.writeDurably(body, to: temporary, id: id)
         defer { unlink(temporary.path) }
         if link(temporary.path, final.path) != 0 {
@@ -235,9 +236,10 @@ struct DeltaLog {
             if code == EEXIST {
                 throw TargetError(id, "\(final.path) already exists: another writer committed version \(version) first; run plan again")
             }
-            throw TargetError(id, "cannot create \(final.path): \(String(cString: strerror(code)))")
+            throw TargetError(id, "cannot create \(final.path): \(Files.describe(code))")
         }
         Files.syncDirectory(logDirectory)
+        FaultInjection.step("committed \(Self.fileName(version)) of \(id)")
     }
 }
 
@@ -279,23 +281,58 @@ enum Files {
     /// Writes `data` to `url` and fsyncs it before returning.
     static func writeDurably(_ data: Data, to url: URL, id: ResourceID?) throws(TargetError) {
         let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw TargetError(id, "cannot write \(url.path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw TargetError(id, "cannot write \(url.path): \(describe(errno))") }
         defer { close(fd) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { throw TargetError(id, "cannot write \(url.path): \(String(cString: strerror(errno)))") }
-        guard fsync(fd) == 0 else { throw TargetError(id, "cannot flush \(url.path): \(String(cString: strerror(errno)))") }
+        guard written == data.count else {
+            let code = written < 0 ? errno : ENOSPC  // a short write: the device filled up
+            unlink(url.path)
+            throw TargetError(id, "cannot write \(url.path): \(describe(code))")
+        }
+        guard fsync(fd) == 0 else { throw TargetError(id, "cannot flush \(url.path): \(describe(errno))") }
+        FaultInjection.step("wrote \(url.lastPathComponent)")
+    }
+
+    /// An errno in words a person acts on: a full disk and a read-only file system
+    /// are named as such.
+    static func describe(_ code: Int32) -> String {
+        switch code {
+        case ENOSPC: return "disk full (no space left on device)"
+        case EDQUOT: return "disk quota exceeded"
+        case EROFS: return "read-only file system"
+        default: return String(cString: strerror(code))
+        }
+    }
+
+    /// Our temporary files (`.<name>.<UUID>.tmp`) left in `directory` by a writer
+    /// killed before it renamed or linked them: removed, since no one will finish them
+    /// (callers hold the environment's lock).
+    static func removeLeftovers(in directory: URL) {
+        guard let names = entries(in: directory.path)?.map(\.name) else { return }
+        for name in names where isOurTemporary(name) {
+            unlink(directory.appendingPathComponent(name).path)
+        }
+    }
+
+    static func isOurTemporary(_ name: String) -> Bool {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+        let parts = name.dropFirst().dropLast(4).split(separator: ".")
+        guard let uuid = parts.last, parts.count >= 2 else { return false }
+        return UUID(uuidString: String(uuid)) != nil
     }
 
     /// Replaces `url` atomically: write aside, fsync, rename.
     static func replaceAtomically(_ data: Data, at url: URL, id: ResourceID?) throws(TargetError) {
+        removeLeftovers(in: url.deletingLastPathComponent())
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         try writeDurably(data, to: temporary, id: id)
         guard rename(temporary.path, url.path) == 0 else {
-            let message = String(cString: strerror(errno))
+            let message = describe(errno)
             unlink(temporary.path)
             throw TargetError(id, "cannot replace \(url.path): \(message)")
         }
         syncDirectory(url.deletingLastPathComponent())
+        FaultInjection.step("replaced \(url.lastPathComponent)")
     }
 
     static func syncDirectory(_ url: URL) {

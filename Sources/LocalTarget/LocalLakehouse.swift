@@ -194,6 +194,18 @@ public struct LocalLakehouse: Target {
         }
     }
 
+    /// Removes the temporary files reconcile left (a process killed between writing
+    /// one aside and linking or renaming it, or just after) where `ids` live: their
+    /// directories, their Delta logs, and the root (flags, catalog files).
+    public func removeLeftovers(for ids: [ResourceID]) {
+        Files.removeLeftovers(in: root)
+        for id in ids where [.catalog, .schema, .table].contains(id.kind) {
+            let directory = directory(id)
+            Files.removeLeftovers(in: directory)
+            if id.kind == .table { Files.removeLeftovers(in: directory.appendingPathComponent("_delta_log")) }
+        }
+    }
+
     private func directory(_ id: ResourceID) -> URL {
         id.name.split(separator: ".").reduce(root) { $0.appendingPathComponent(String($1)) }
     }

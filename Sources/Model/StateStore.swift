@@ -54,6 +54,31 @@ public struct ChangeRecord: Sendable, Hashable {
     }
 }
 
+/// A change whose effect on the target the journal cannot vouch for: it started and
+/// the process died, it failed (a request may have landed anyway), or it was recorded
+/// applied in an apply that was interrupted before the target committed it. Resolved
+/// by observation on the next run.
+public struct Intent: Sendable, Hashable {
+    public var apply: Int
+    public var position: Int
+    public var resource: ResourceID
+    public var action: Action
+
+    public init(apply: Int, position: Int, resource: ResourceID, action: Action) {
+        self.apply = apply
+        self.position = position
+        self.resource = resource
+        self.action = action
+    }
+}
+
+/// What resolving an intent does to the inventory.
+public enum InventoryEffect: Sendable, Hashable {
+    case keep
+    case set(Inventory.Entry)
+    case remove
+}
+
 /// One apply in an environment's history.
 public struct ApplyRecord: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, Codable { case apply, heal, rollback }
@@ -137,6 +162,13 @@ public protocol StateStore: AnyObject {
     func finishApply(_ apply: Int, outcome: ApplyRecord.Outcome) throws(TargetError)
 
     func history(_ environment: String, limit: Int) throws(TargetError) -> [ApplyRecord]
+
+    /// Changes of finished applies whose effect is not known yet (see `Intent`);
+    /// with `includeRunning`, also those of applies still marked running (their
+    /// process is known to be gone: a plan reads them as the next apply will).
+    func unresolvedIntents(_ environment: String, includeRunning: Bool) throws(TargetError) -> [Intent]
+    /// Records what observation found for `intent`, with its effect on the inventory, together.
+    func resolve(_ intent: Intent, environment: String, effect: InventoryEffect) throws(TargetError)
 
     func hold(_ environment: String) throws(TargetError) -> Hold?
     func setHold(_ hold: Hold) throws(TargetError)

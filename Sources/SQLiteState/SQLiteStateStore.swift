@@ -15,7 +15,7 @@ public final class SQLiteStateStore: StateStore {
     CREATE INDEX IF NOT EXISTS applies_by_environment ON applies (environment, id);
     CREATE TABLE IF NOT EXISTS apply_changes (
         apply_id INTEGER NOT NULL, position INTEGER NOT NULL, resource TEXT NOT NULL, action TEXT NOT NULL,
-        status TEXT NOT NULL, error TEXT, PRIMARY KEY (apply_id, position));
+        status TEXT NOT NULL, error TEXT, resolved INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (apply_id, position));
     CREATE TABLE IF NOT EXISTS inventory (
         environment TEXT NOT NULL, resource TEXT NOT NULL, protected INTEGER NOT NULL DEFAULT 0, principals TEXT,
         PRIMARY KEY (environment, resource));
@@ -42,6 +42,10 @@ public final class SQLiteStateStore: StateStore {
             let lockColumns = try database.query("PRAGMA table_info(locks)").compactMap { $0[1].string }
             if !lockColumns.contains("pid_namespace") {
                 try database.execute("ALTER TABLE locks ADD COLUMN pid_namespace TEXT NOT NULL DEFAULT ''")
+            }
+            let changeColumns = try database.query("PRAGMA table_info(apply_changes)").compactMap { $0[1].string }
+            if !changeColumns.contains("resolved") {
+                try database.execute("ALTER TABLE apply_changes ADD COLUMN resolved INTEGER NOT NULL DEFAULT 0")
             }
             let holdColumns = try database.query("PRAGMA table_info(holds)").compactMap { $0[1].string }
             if !holdColumns.contains("followed") {
@@ -70,6 +74,7 @@ public final class SQLiteStateStore: StateStore {
             do throws(SQLiteError) {
                 try body()
                 try database.execute("COMMIT")
+                FaultInjection.step("state store transaction")
             } catch {
                 try? database.execute("ROLLBACK")
                 throw error
@@ -165,7 +170,7 @@ public final class SQLiteStateStore: StateStore {
             ])
             id = try database.query("SELECT last_insert_rowid()").first?.first?.int ?? 0
             for (position, change) in changes.enumerated() {
-                try database.query("INSERT INTO apply_changes VALUES (?, ?, ?, ?, 'pending', NULL)", [
+                try database.query("INSERT INTO apply_changes (apply_id, position, resource, action, status, error) VALUES (?, ?, ?, ?, 'pending', NULL)", [
                     .int(Int64(id)), .int(Int64(position)), .text(change.0.description), .text(change.1.rawValue),
                 ])
             }
@@ -229,6 +234,36 @@ public final class SQLiteStateStore: StateStore {
                     actor: row[3].string ?? "", kind: row[4].string.flatMap(ApplyRecord.Kind.init(rawValue:)) ?? .apply,
                     startedAt: Self.date(row[5]) ?? Date(timeIntervalSince1970: 0), finishedAt: Self.date(row[6]),
                     outcome: row[7].string.flatMap(ApplyRecord.Outcome.init(rawValue:)) ?? .failed, changes: changes)
+            }
+        }
+    }
+
+    public func unresolvedIntents(_ environment: String, includeRunning: Bool) throws(TargetError) -> [Intent] {
+        try run { () throws(SQLiteError) in
+            try database.query("""
+                SELECT c.apply_id, c.position, c.resource, c.action FROM apply_changes c JOIN applies a ON a.id = c.apply_id
+                WHERE a.environment = ? AND c.resolved = 0 AND (
+                  (a.outcome != 'running' AND (c.status IN ('interrupted', 'failed') OR (c.status = 'applied' AND a.outcome = 'interrupted')))
+                  OR (? AND a.outcome = 'running' AND c.status IN ('started', 'applied', 'failed')))
+                ORDER BY c.apply_id, c.position
+                """, [.text(environment), SQLValue(includeRunning)]).compactMap { row -> Intent? in
+                guard let resource = row[2].string.flatMap(ResourceID.init(parsing:)), let action = row[3].string.flatMap(Action.init(rawValue:)) else { return nil }
+                return Intent(apply: Int(row[0].int ?? 0), position: Int(row[1].int ?? 0), resource: resource, action: action)
+            }
+        }
+    }
+
+    public func resolve(_ intent: Intent, environment: String, effect: InventoryEffect) throws(TargetError) {
+        try write { () throws(SQLiteError) in
+            try database.query("UPDATE apply_changes SET resolved = 1 WHERE apply_id = ? AND position = ?", [.int(Int64(intent.apply)), .int(Int64(intent.position))])
+            switch effect {
+            case .keep: break
+            case .remove:
+                try database.query("DELETE FROM inventory WHERE environment = ? AND resource = ?", [.text(environment), .text(intent.resource.description)])
+            case .set(let entry):
+                try database.query("INSERT OR REPLACE INTO inventory VALUES (?, ?, ?, ?)", [
+                    .text(environment), .text(intent.resource.description), SQLValue(entry.protected), SQLValue(entry.principals?.joined(separator: "\n")),
+                ])
             }
         }
     }

@@ -84,7 +84,11 @@ extension Workspace {
             try? store.releaseLock(environment.name, pid: mine.pid)
             throw CommandFailure("\(error)")
         }
-        defer { try? store.releaseLock(environment.name, pid: mine.pid) }
+        lockedEnvironments.insert(environment.name)
+        defer {
+            lockedEnvironments.remove(environment.name)
+            try? store.releaseLock(environment.name, pid: mine.pid)
+        }
         return try body()
     }
 

@@ -53,6 +53,9 @@ public final class Workspace {
     private var otherRevisions: [String: LoadedSource] = [:]
     /// Warnings already shown, so an environment rendered twice warns once.
     private var warned: Set<Diagnostic> = []
+    /// Environments whose apply lock this workspace holds now: only then does
+    /// observation write what it resolves of an interrupted apply.
+    var lockedEnvironments: Set<String> = []
 
     /// Parsed revisions and rendered states kept across workspaces (`watch`), if any.
     let cache: LoadCache?
@@ -228,6 +231,9 @@ public final class Workspace {
     /// be out of date when that apply ends).
     public func lockNotice(_ environment: Environment, store: (any StateStore)?) -> String? {
         guard let store, let lock = try? store.currentLock(environment.name) else { return nil }
+        if ProcessIdentity.liveness(lock) == .dead {
+            return "environment \(environment.name) is still locked by \(lock.description), which is no longer running: that apply was interrupted, and the next apply takes the lock over and settles it"
+        }
         return "environment \(environment.name) is locked by \(lock.description): changes may be in flight, so this may be out of date when it finishes"
     }
 
@@ -356,10 +362,25 @@ public final class Workspace {
     public func observe(_ state: DesiredState, on target: some Target, store: (any StateStore)?) throws(CommandFailure) -> (observed: [Resource], inventory: Inventory) {
         let observed: [Resource]
         let inventory: Inventory
+        let name = state.environment.name
         do {
-            inventory = try store?.inventory(state.environment.name) ?? Inventory(environment: state.environment.name)
-            target.setScope(Set(state.resources.map(\.id)).union(inventory.resources))
+            var owned = try store?.inventory(name) ?? Inventory(environment: name)
+            // Under the lock, interrupted applies were closed already; without it, those
+            // of a holder provably gone (or of no holder at all) count as the next apply will see them.
+            let holderGone = try lockedEnvironments.contains(name) ? false : store?.currentLock(name).map { ProcessIdentity.liveness($0) == .dead } ?? true
+            let intents = try store?.unresolvedIntents(name, includeRunning: holderGone) ?? []
+            target.setScope(Set(state.resources.map(\.id)).union(owned.resources).union(intents.map(\.resource)))
             observed = try target.observe()
+            if let store, !intents.isEmpty {
+                // What an interrupted or failed apply left uncertain, settled by what exists.
+                let resolutions = Recovery.resolve(intents, observed: Set(observed.map(\.id)), desired: state.resources, inventory: owned)
+                owned = Recovery.applying(resolutions, to: owned)
+                if lockedEnvironments.contains(name) {
+                    (target as? RoutedTarget)?.local?.removeLeftovers(for: intents.map(\.resource))
+                    for (intent, effect) in resolutions { try store.resolve(intent, environment: name, effect: effect) }
+                }
+            }
+            inventory = owned
         } catch {
             throw CommandFailure("\(error.description) (environment \(state.environment.name), \(target.summary))")
         }

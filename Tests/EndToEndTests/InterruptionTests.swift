@@ -48,7 +48,7 @@ import TestSupport
 
         let next = try project.reconcile("apply", "--env", "dev")
         #expect(next.code == 0, "\(next.output)")
-        #expect(next.stderr.contains("which is no longer running; taking over its stale lock"))
+        #expect(next.stderr.contains("which is no longer running; took over its stale lock"))
         #expect(next.stderr.contains("was interrupted after"))
         #expect(try project.reconcile("plan", "--env", "dev").code == 0, "converged")
 

@@ -60,7 +60,9 @@ import TestSupport
         // From the root with --path: the other project; library paths are the project's.
         let other = try Shell.run(Paths.reconcile, ["apply", "--env", "dev", "--path", "teams/ml"], in: repo.url)
         #expect(other.code == 0, "\(other.output)")
-        #expect(FileManager.default.fileExists(atPath: repo.url.appendingPathComponent(".lakehouse/dev/ml/raw/events/_delta_log").path))
+        // target.path is the project's: teams/ml/.lakehouse/dev, wherever the command runs.
+        #expect(FileManager.default.fileExists(atPath: repo.url.appendingPathComponent("teams/ml/.lakehouse/dev/ml/raw/events/_delta_log").path))
+        #expect(!FileManager.default.fileExists(atPath: repo.url.appendingPathComponent(".lakehouse").path))
         // From the root without --path: no environments there.
         let root = try Shell.run(Paths.reconcile, ["validate"], in: repo.url)
         #expect(root.code == 1)

@@ -102,8 +102,9 @@ import TestSupport
         try project.commit("unpartition")
 
         let plan = try project.reconcile("plan", "--env", "prod")
-        #expect(plan.code == 2)
+        #expect(plan.code == 1, "a plan holding a change the policy refuses fails, listing it")
         #expect(plan.stdout.contains("-/+ Table/main.silver.orders  (destructive)"))
+        #expect(plan.stderr.contains("Table/main.silver.orders:") && plan.stderr.contains("plan refused: 1 change not allowed by policy"), "\(plan.stderr)")
         #expect(plan.stdout.contains("partition columns change from (order_date) to (none)"))
 
         let refused = try project.reconcile("apply", "--env", "prod")

@@ -149,11 +149,11 @@ import Model
         input.inventory = inventory
         let plan = Planner.plan(input)
         #expect(PolicyCheck.evaluate(plan, policy: Policy(), desired: input.desired, inventory: inventory, options: .init()).refusals.count == 2)
-        #expect(PolicyCheck.evaluate(plan, policy: Policy(), desired: input.desired, inventory: inventory, options: .init(allowEmpty: true)).refusals.isEmpty)
+        #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .allow), desired: input.desired, inventory: inventory, options: .init(allowEmpty: true)).refusals.isEmpty)
         // Deleting one of two is ordinary pruning.
         input.desired.append(flags[0])
         let one = Planner.plan(input)
-        #expect(PolicyCheck.evaluate(one, policy: Policy(), desired: input.desired, inventory: inventory, options: .init()).refusals.isEmpty)
+        #expect(PolicyCheck.evaluate(one, policy: Policy(destructive: .allow), desired: input.desired, inventory: inventory, options: .init()).refusals.isEmpty)
     }
 
     @Test func graphs() {

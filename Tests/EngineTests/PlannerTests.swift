@@ -87,8 +87,11 @@ import Model
         let inventory = Inventory(environment: "dev", resources: [observed[0].id])
         let refused = PolicyCheck.evaluate(plan, policy: Policy(), desired: [], inventory: inventory, options: .init())
         #expect(refused.refusals.first?.refusal?.contains("--allow-empty") == true)
-        let allowed = PolicyCheck.evaluate(plan, policy: Policy(), desired: [], inventory: inventory, options: .init(allowEmpty: true))
+        let allowed = PolicyCheck.evaluate(plan, policy: Policy(destructive: .allow), desired: [], inventory: inventory, options: .init(allowEmpty: true))
         #expect(allowed.refusals.isEmpty)
+        // The default policy refuses the delete still: it drops data.
+        let byDefault = PolicyCheck.evaluate(plan, policy: Policy(), desired: [], inventory: inventory, options: .init(allowEmpty: true))
+        #expect(byDefault.refusals.first?.refusal?.contains("destructive: deny") == true)
     }
 
     @Test func referencesMustBeDeclaredOrPresent() {

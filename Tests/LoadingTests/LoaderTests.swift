@@ -40,7 +40,11 @@ func source(_ files: [String: String]) -> SourceSet {
 /// Loads `manifest` as manifests/m.yaml for dev and returns the resources and diagnostics.
 func render(_ manifest: String, extra: [String: String] = [:]) -> DesiredState {
     let loaded = Loader.load(source(["environments/dev.yaml": devEnvironment, "manifests/m.yaml": manifest].merging(extra) { $1 }))
-    let environment = try! Loader.environment("dev", in: loaded)
+    guard let environment = try? Loader.environment("dev", in: loaded) else {
+        // A broken environment file is not rendered at all: only its errors come back.
+        return DesiredState(environment: Environment(name: "dev", target: .local(path: ".lakehouse/dev")), revision: "", shortRevision: "",
+                            resources: [], diagnostics: loaded.brokenEnvironments["dev"] ?? [], libraries: [])
+    }
     var state = Loader.render(loaded, for: environment)
     state.diagnostics = loaded.diagnostics.filter { $0.location?.path.hasPrefix("environments/") ?? false } + state.diagnostics
     return state

@@ -81,4 +81,25 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     public func hold(_ environment: String) throws(TargetError) -> Hold? { holds[environment] }
     public func setHold(_ hold: Hold) throws(TargetError) { holds[hold.environment] = hold }
     public func releaseHold(_ environment: String) throws(TargetError) { holds[environment] = nil }
+
+    public var resolved: Set<Intent> = []
+
+    public func unresolvedIntents(_ environment: String, includeRunning: Bool) throws(TargetError) -> [Intent] {
+        records.filter { $0.environment == environment && ($0.outcome != .running || includeRunning) }.flatMap { record in
+            record.changes.filter { $0.status == .interrupted || $0.status == .failed || ($0.status == .applied && record.outcome == .interrupted)
+                || (record.outcome == .running && ($0.status == .started || $0.status == .applied)) }
+                .map { Intent(apply: record.id, position: $0.position, resource: $0.resource, action: $0.action) }
+        }.filter { !resolved.contains($0) }
+    }
+
+    public func resolve(_ intent: Intent, environment: String, effect: InventoryEffect) throws(TargetError) {
+        resolved.insert(intent)
+        var inventory = inventories[environment] ?? Inventory(environment: environment)
+        switch effect {
+        case .keep: break
+        case .remove: inventory.entries[intent.resource] = nil
+        case .set(let entry): inventory.entries[intent.resource] = entry
+        }
+        inventories[environment] = inventory
+    }
 }

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Test-only fault injection: with `RECONCILE_FAULT_KILL_AT=N` in the environment,
+/// the process kills itself (SIGKILL, no cleanup) at the Nth durable step it reaches:
+/// a file written and flushed, a Delta commit linked, a file renamed into place, a
+/// state store or catalog transaction committed, a change applied. Crash tests walk N
+/// over every step of an apply. Unset, a step costs one branch.
+public enum FaultInjection {
+    private static let limit: Int? = ProcessInfo.processInfo.environment["RECONCILE_FAULT_KILL_AT"].flatMap(Int.init)
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var count = 0
+
+    /// Marks one durable step; `name` is for the log a crash test may print.
+    public static func step(_ name: @autoclosure () -> String) {
+        guard let limit else { return }
+        let reached = lock.withLock { () -> Bool in
+            count += 1
+            return count == limit
+        }
+        if reached {
+            FileHandle.standardError.write(Data("fault injection: killed at step \(limit) (\(name()))\n".utf8))
+            kill(getpid(), SIGKILL)
+        }
+    }
+}
