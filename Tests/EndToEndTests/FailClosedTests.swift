@@ -179,4 +179,78 @@ import TestSupport
         #expect(apply.stderr.contains("Table/main.silver.orders is protected"), "\(apply.stderr)")
         #expect(try project.reconcile("plan", "--env", "dev").code == 1, "still refused, not silently pending")
     }
+
+    @Test func driftHealHealsWhatPolicyAllowsAndReportsTheRest() throws {
+        let project = try Project()
+        try project.write("manifests/more.yaml", DriftAndPromotionTests.flagsAndGrants)
+        try project.commit("flags and grants")
+        try project.apply("prod")
+        // Undeclared column (healing drops it: destructive) and a flag edited by hand.
+        try project.python("""
+            t = DeltaTable('.lakehouse/prod/main/silver/orders')
+            t.alter.add_columns([Field('coupon', PrimitiveType('string'), nullable=True)])
+            """)
+        let flags = try project.read(".lakehouse/prod/flags.json").replacingOccurrences(of: "\"defaultVariant\" : \"off\"", with: "\"defaultVariant\" : \"on\"")
+        try project.write(".lakehouse/prod/flags.json", flags)
+        let heal = try project.reconcile("drift", "--env", "prod", "--heal")
+        #expect(heal.code == 2, "\(heal.output)")
+        #expect(heal.stdout.contains("✓ update FeatureFlag/new-checkout"), "\(heal.stdout)")
+        #expect(heal.stderr.contains("Table/main.silver.orders: drift not healed:") && heal.stderr.contains("declare it in the manifest")
+                && heal.stderr.contains("reconcile/ignore") && heal.stderr.contains("--allow-destructive"), "\(heal.stderr)")
+        let after = try project.reconcile("drift", "--env", "prod")
+        #expect(after.code == 2 && after.stdout.contains("changed Table/main.silver.orders") && !after.stdout.contains("FeatureFlag"), "\(after.output)")
+        #expect(try project.deltaRS(".lakehouse/prod/main/silver/orders").description.contains("coupon"), "the column is kept")
+    }
+
+    @Test func promoteNeverPinsARevisionTheTargetCannotRender() throws {
+        let project = try Project()
+        try project.write("environments/staging.yaml", """
+            apiVersion: reconcile/v1
+            kind: Environment
+            metadata: { name: staging }
+            spec:
+              target: { type: local, path: .lakehouse/staging }
+              variables: { catalog: main }
+              promotion: { from: dev, requires: [applied] }
+            """)
+        try project.write("environments/dev.yaml", Project.devEnvironment.replacingOccurrences(of: "variables: { catalog: main }", with: "variables: { catalog: main, team: sales }"))
+        try project.write("manifests/silver/orders.yaml", Project.orders.replacingOccurrences(of: "owner_team: sales", with: "owner_team: ${var.team}"))
+        try project.commit("orders owned by a variable staging lacks")
+        try project.apply("dev")
+        let before = try project.repo.git("rev-list", "--count", "HEAD")
+        let promote = try project.reconcile("promote", "dev", "staging")
+        #expect(promote.code == 1, "\(promote.output)")
+        #expect(promote.stderr.contains("manifests/silver/orders.yaml:") && promote.stderr.contains("team"), "the unrenderable field, positioned: \(promote.stderr)")
+        #expect(promote.stderr.contains("gate renders: staging cannot take"), "\(promote.stderr)")
+        #expect(try project.repo.git("rev-list", "--count", "HEAD") == before, "no pin was committed")
+        // Once staging has the variable, the promotion shows staging's plan and pins.
+        try project.write("environments/staging.yaml", try project.read("environments/staging.yaml").replacingOccurrences(of: "variables: { catalog: main }", with: "variables: { catalog: main, team: ops }"))
+        try project.commit("staging: team")
+        let ok = try project.reconcile("promote", "dev", "staging")
+        #expect(ok.code == 0, "\(ok.output)")
+        #expect(ok.stdout.contains("Plan for environment staging") && ok.stdout.contains("+ Table/main.silver.orders"), "\(ok.stdout)")
+    }
+
+    @Test func rollbackOfABranchFollowerIsUndoneByRelease() throws {
+        let project = try Project()
+        _ = try project.repo.git("branch", "-M", "main")
+        try project.write("environments/dev.yaml", Project.devEnvironment.replacingOccurrences(of: "variables:", with: "source: { branch: main }\n  variables:"))
+        try project.commit("dev follows main")
+        try project.apply("dev")
+        try project.write("manifests/more.yaml", DriftAndPromotionTests.flagsAndGrants)
+        try project.commit("flags and grants")
+        try project.apply("dev")
+        let rollback = try project.reconcile("rollback", "--env", "dev")
+        #expect(rollback.code != 1, "\(rollback.output)")
+        #expect(rollback.stdout.contains("It followed the branch main: release restores that."), "\(rollback.stdout)")
+        #expect(try project.read("environments/dev.yaml").contains("source: { revision: "))
+        let plan = try project.reconcile("plan", "--env", "dev")
+        #expect(plan.stdout.hasPrefix("Note: environment dev is pinned at") && plan.stdout.contains("it followed the branch main before"), "\(plan.stdout)")
+        let release = try project.reconcile("release", "--env", "dev")
+        #expect(release.code == 0, "\(release.output)")
+        #expect(release.stdout.contains("dev follows the branch main again"), "\(release.stdout)")
+        #expect(try project.read("environments/dev.yaml").contains("source: { branch: main }"))
+        #expect(try project.repo.git("status", "--porcelain").isEmpty, "the restore is a commit")
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0, "back on the branch, which dev applied last")
+    }
 }

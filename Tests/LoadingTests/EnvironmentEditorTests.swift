@@ -28,4 +28,12 @@ import Model
             try EnvironmentEditor.pin("apiVersion: reconcile/v1\nkind: Environment\nmetadata: { name: prod }\nspec: { target: { type: local, path: p } }\n", path: "environments/prod.yaml", revision: sha)
         }
     }
+
+    @Test func releaseRestoresABranchOrRemovesTheSource() throws {
+        let pinned = "apiVersion: reconcile/v1\nkind: Environment\nmetadata: { name: prod }\nspec:\n  source: { revision: \(sha) }\n  target: { type: local, path: p }\n"
+        let branch = try EnvironmentEditor.setSource(pinned, path: "environments/prod.yaml", to: .branch("main"))
+        #expect(branch == pinned.replacingOccurrences(of: "{ revision: \(sha) }", with: "{ branch: main }"))
+        let current = try EnvironmentEditor.setSource(pinned, path: "environments/prod.yaml", to: .current)
+        #expect(current == "apiVersion: reconcile/v1\nkind: Environment\nmetadata: { name: prod }\nspec:\n  target: { type: local, path: p }\n")
+    }
 }

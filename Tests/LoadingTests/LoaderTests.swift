@@ -187,4 +187,22 @@ func render(_ manifest: String, extra: [String: String] = [:]) -> DesiredState {
         #expect(state.resources.map(\.id.description) == ["Catalog/main", "Schema/main.silver"])
         #expect(state.resources[0].spec == .catalog(NamespaceSpec(comment: "c", owner: "o", properties: ["a": "b"])))
     }
+
+    @Test func anEnvironmentWithAnyErrorIsNotLoaded() throws {
+        let broken = devEnvironment.replacingOccurrences(of: "policy: { destructive: deny, prune: false }", with: "policy: { destructive: dney, prune: }")
+        let loaded = Loader.load(source(["environments/dev.yaml": broken, "manifests/m.yaml": goodTable]))
+        #expect(loaded.environments["dev"] == nil, "never run on defaults")
+        let problems = try #require(loaded.brokenEnvironments["dev"]).map(\.description)
+        #expect(problems.contains { $0.contains("spec.policy.destructive must be \"allow\" or \"deny\", not \"dney\"") }, "\(problems)")
+        #expect(problems.contains { $0.contains("spec.policy.prune must be true or false") }, "\(problems)")
+        #expect(throws: DiagnosticsError.self) { try Loader.environment("dev", in: loaded) }
+    }
+
+    @Test func symbolicLinksAreNeverRead() {
+        var set = source(["environments/dev.yaml": devEnvironment])
+        set.files.append(SourceFile(path: "environments/prod.yaml", bytes: Array("dev.yaml".utf8), isSymbolicLink: true))
+        let loaded = Loader.load(set)
+        #expect(loaded.brokenEnvironments["prod"]?.first?.message.contains("is a symbolic link") == true)
+        #expect(loaded.environments["dev"] != nil)
+    }
 }

@@ -26,3 +26,21 @@ import Testing
         #expect(Promotion.duration("15") == nil)
     }
 }
+
+@Suite struct SafePathTests {
+    @Test func pathsResolveAgainstTheProjectLexically() {
+        #expect(SafePath.absolute(".lakehouse/dev", base: "/repo/teams/sales") == "/repo/teams/sales/.lakehouse/dev")
+        #expect(SafePath.absolute("../../x/./y/", base: "/repo/a") == "/x/y")
+        #expect(SafePath.absolute("/abs/../data", base: "/repo") == "/data")
+        #expect(SafePath.absolute("../../../../..", base: "/repo/a") == "/")
+    }
+
+    @Test func systemDirectoriesAreNoLakehouseRoot() {
+        for refused in ["/", "/etc", "/etc/reconcile", "/usr/local/lake", "/proc/1", "/tmp", "/var", "/home"] {
+            #expect(SafePath.refusal(refused) != nil, "\(refused)")
+        }
+        for allowed in ["/tmp/lake", "/var/lib/reconcile", "/home/ana/lake", "/data/lakehouse"] {
+            #expect(SafePath.refusal(allowed) == nil, "\(allowed)")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Testing
+import Model
+import Engine
+
+/// What an interrupted apply left uncertain, settled by observation; and what
+/// `drift --heal` may restore.
+@Suite struct RecoveryTests {
+    let table = Fixture.table("main.s.t", Fixture.orders)
+
+    func intent(_ action: Action, _ id: ResourceID, position: Int = 0) -> Intent {
+        Intent(apply: 1, position: position, resource: id, action: action)
+    }
+
+    @Test func aCreateThatLandedIsOwnedAndOneThatDidNotIsNot() {
+        let empty = Inventory(environment: "dev")
+        let landed = Recovery.resolve([intent(.create, table.id)], observed: [table.id], desired: [table], inventory: empty)
+        #expect(landed.map(\.effect) == [.set(Inventory.Entry(protected: false, principals: nil))])
+        let missed = Recovery.resolve([intent(.create, table.id)], observed: [], desired: [table], inventory: empty)
+        #expect(missed.map(\.effect) == [.keep])
+    }
+
+    @Test func aDeleteThatLandedIsNoLongerOwnedAndOneRolledBackIsOwnedAgain() {
+        let owned = Inventory(environment: "dev", resources: [table.id])
+        #expect(Recovery.resolve([intent(.delete, table.id)], observed: [], desired: [], inventory: owned).map(\.effect) == [.remove])
+        let rolledBack = Inventory(environment: "dev")
+        #expect(Recovery.resolve([intent(.delete, table.id)], observed: [table.id], desired: [], inventory: rolledBack).map(\.effect)
+                == [.set(Inventory.Entry())])
+    }
+
+    @Test func anUpdateNeverAdoptsAndProtectionIsTheManifests() {
+        let empty = Inventory(environment: "dev")
+        #expect(Recovery.resolve([intent(.update, table.id), intent(.replace, table.id, position: 1)], observed: [table.id], desired: [table], inventory: empty)
+            .map(\.effect) == [.keep, .keep])
+        var protected = table
+        protected.annotations[Resource.protectAnnotation] = "true"
+        let resolved = Recovery.resolve([intent(.create, table.id)], observed: [table.id], desired: [protected], inventory: empty)
+        #expect(resolved.map(\.effect) == [.set(Inventory.Entry(protected: true))])
+        #expect(Recovery.applying(resolved, to: empty).entries[table.id]?.protected == true)
+    }
+
+    @Test func healSplitsWhatPolicyAllowsFromTheRest() {
+        let flag = Resource(id: ResourceID(.featureFlag, "f"), spec: .featureFlag(FlagSpec(variants: ["on": true], defaultVariant: "on")))
+        var plan = Planner.plan(Fixture.input(desired: [table, flag], observed: []))
+        plan.changes[0].refusal = "the environment's policy is \"destructive: deny\"; pass --allow-destructive to apply it"
+        let (healable, refused) = DriftHeal.split(plan)
+        #expect(healable.changes.map(\.id) == [plan.changes[1].id])
+        #expect(refused.map(\.id) == [plan.changes[0].id])
+        let advice = DriftHeal.advice(refused, environment: "prod").map(\.message)
+        #expect(advice.first?.contains("drift not healed") == true && advice.first?.contains("declare it in the manifest") == true)
+        #expect(advice.last == "drift --heal left 1 change in prod that the policy refuses; the rest was healed")
+    }
+
+    @Test func theDefaultPolicyDeniesDestructiveChanges() {
+        #expect(Policy().destructive == .deny)
+    }
+}
