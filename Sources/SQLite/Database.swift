@@ -31,6 +31,8 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// True when another connection held a lock for longer than the busy timeout.
     public var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
+    /// True when the disk (or a quota) is full.
+    public var isFull: Bool { code & 0xff == SQLITE_FULL || (code & 0xff == SQLITE_IOERR && message.contains("No space")) }
     public var description: String { message }
 }
 

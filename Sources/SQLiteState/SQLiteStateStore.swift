@@ -7,6 +7,11 @@ import SQLite
 public final class SQLiteStateStore: StateStore {
     public let location: String
     private let database: Database
+    /// A file of `reserveSize` bytes kept beside the store: when the disk fills during
+    /// an apply, it is given back so the store can still record the failure, how many
+    /// changes were applied, and release the lock.
+    private let reservePath: String
+    static let reserveSize = 256 * 1024
 
     static let schema = """
     CREATE TABLE IF NOT EXISTS applies (
@@ -29,6 +34,7 @@ public final class SQLiteStateStore: StateStore {
     /// Opens the store at `path`, creating it (and its directory) if needed.
     public init(path: String, displayPath: String, busyTimeoutMilliseconds: Int32 = 10_000) throws(TargetError) {
         location = displayPath
+        reservePath = (path as NSString).deletingLastPathComponent + "/.reserve"
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         } catch {
@@ -37,6 +43,9 @@ public final class SQLiteStateStore: StateStore {
         do throws(SQLiteError) {
             database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             try database.execute("PRAGMA journal_mode=WAL")
+            // A bounded log: checkpoints every 200 pages and reuses the file, so a filling
+            // disk meets the data first, not the journal of what was done to it.
+            try database.execute("PRAGMA wal_autocheckpoint=200")
             try database.execute(Self.schema)
             // Stores made before locks recorded the holder's PID namespace.
             let lockColumns = try database.query("PRAGMA table_info(locks)").compactMap { $0[1].string }
@@ -54,6 +63,20 @@ public final class SQLiteStateStore: StateStore {
         } catch {
             throw TargetError(nil, "cannot open the state store \(displayPath): \(error.message)")
         }
+        Self.makeReserve(reservePath)
+    }
+
+    /// Creates the reserve if it is missing; a disk too full for it is left alone
+    /// (the apply that follows will say so itself).
+    static func makeReserve(_ path: String) {
+        guard access(path, F_OK) != 0 else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        if posix_fallocate(fd, 0, off_t(reserveSize)) != 0 {
+            ftruncate(fd, 0)
+            unlink(path)
+        }
     }
 
     private func run<T>(_ body: () throws(SQLiteError) -> T) throws(TargetError) -> T {
@@ -67,18 +90,42 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    /// Runs statements in one write transaction.
+    /// Runs statements in one write transaction. On a full disk the reserve is given
+    /// back and the transaction tried once more, so the journal, history and lock stay
+    /// true to what happened.
     private func write(_ body: () throws(SQLiteError) -> Void) throws(TargetError) {
-        try run { () throws(SQLiteError) in
-            try database.execute("BEGIN IMMEDIATE")
+        do throws(SQLiteError) {
+            try transaction(body)
+        } catch {
+            guard error.isFull, access(reservePath, F_OK) == 0 else { throw Self.failure(error, location) }
+            unlink(reservePath)
             do throws(SQLiteError) {
-                try body()
-                try database.execute("COMMIT")
-                FaultInjection.step("state store transaction")
+                try transaction(body)
             } catch {
-                try? database.execute("ROLLBACK")
-                throw error
+                throw Self.failure(error, location)
             }
+        }
+    }
+
+    static func failure(_ error: SQLiteError, _ location: String) -> TargetError {
+        if error.isBusy {
+            return TargetError(nil, "the state store \(location) is locked by another process for too long; run again when it finishes")
+        }
+        if error.isFull {
+            return TargetError(nil, "state store \(location): disk full (no space left on device); free space, then run again")
+        }
+        return TargetError(nil, "state store \(location): \(error.message)")
+    }
+
+    private func transaction(_ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
+        try database.execute("BEGIN IMMEDIATE")
+        do throws(SQLiteError) {
+            try body()
+            try database.execute("COMMIT")
+            FaultInjection.step("state store transaction")
+        } catch {
+            try? database.execute("ROLLBACK")
+            throw error
         }
     }
 

@@ -207,4 +207,41 @@ import TestSupport
         #expect(forced.code == 0, "\(forced.output)")
         try project.apply("dev")
     }
+
+    /// Runs `script` with the lakehouse root on a tmpfs of `size`, in a mount namespace
+    /// of its own (unshare -m: the mount goes with the process). Needs root, as CI is.
+    func withSmallDisk(_ project: Project, size: String, _ script: String) throws -> ProcessResult {
+        try FileManager.default.createDirectory(at: project.url.appendingPathComponent(".lakehouse/dev"), withIntermediateDirectories: true)
+        return try Shell.run("unshare", ["-m", "sh", "-c", "mount -t tmpfs -o size=\(size) tmpfs .lakehouse/dev && " + script], in: project.url,
+                             environment: ["RECONCILE": Paths.reconcile])
+    }
+
+    @Test func aFullDiskIsRecordedAsFailedAndReleasesTheLock() throws {
+        let project = try InterruptionTests().bulk(1200)
+        let result = try withSmallDisk(project, size: "4m", """
+            "$RECONCILE" apply --env dev > apply.out 2> apply.err; echo $? > apply.code
+            "$RECONCILE" history --env dev --output json > history.json
+            sqlite3 .lakehouse/dev/.reconcile/state.db 'SELECT count(*) FROM locks' > locks.txt
+            """)
+        #expect(result.code == 0, "\(result.output)")
+        #expect(try project.read("apply.code").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        let errors = try project.read("apply.err")
+        #expect(errors.contains("disk full (no space left on device)") && errors.contains("/.lakehouse/dev/main/bulk/"), "names the path and says disk full: \(errors)")
+        let applies = (try JSONSerialization.jsonObject(with: Data(try project.read("history.json").utf8)) as? [String: Any])?["applies"] as? [[String: Any]] ?? []
+        #expect(applies.first?["outcome"] as? String == "failed", "\(applies.first ?? [:])")
+        let changes = applies.first?["changes"] as? [[String: Any]] ?? []
+        let applied = changes.filter { $0["status"] as? String == "applied" }.count
+        #expect(applied > 0 && applied < changes.count, "history counts what was applied: \(applied) of \(changes.count)")
+        #expect(errors.contains("apply failed: \(applied) of \(changes.count) changes applied"), "\(errors)")
+        #expect(try project.read("locks.txt").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the lock is released")
+    }
+
+    @Test func aReadOnlyRootIsNamed() throws {
+        let project = try Project()
+        let result = try withSmallDisk(project, size: "4m", """
+            mount -o remount,ro .lakehouse/dev && "$RECONCILE" apply --env dev 2>&1; echo "exit $?"
+            """)
+        #expect(result.stdout.contains("exit 1"), "\(result.output)")
+        #expect(result.stdout.contains(".lakehouse/dev") && result.stdout.contains("Read-only file system"), "\(result.output)")
+    }
 }
