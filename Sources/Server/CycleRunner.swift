@@ -146,9 +146,7 @@ public struct CycleRunner: Sendable {
                         }
                     }
                 } catch {
-                    let reason = error.diagnostics.first?.message.contains("is locked") == true ? "Locked"
-                        : error.diagnostics.contains { $0.message.contains("apply refused") } ? "PolicyRefused" : "ApplyFailed"
-                    return stalled(reason, error, plan: planJSON)
+                    return stalled(Self.stalledReason(error.kind), error, plan: planJSON)
                 }
             }
             // Drift against what was applied: heal or report.
@@ -163,8 +161,13 @@ public struct CycleRunner: Sendable {
                 if drifted > 0 {
                     logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(drift.plan.changes.map(\.id.description).joined(separator: ","))"])
                     if environment.policy.drift == .heal {
+                        // Heal what the policy allows; what it refuses stays reported as drift.
                         let report = try workspace.withLock(environment, store: store, command: "watch heal") { () throws(CommandFailure) in
-                            try workspace.apply(workspace.drift(environment, store: store, policy: .init()).plan, on: target, store: store, kind: .heal, shouldStop: shouldStop)
+                            let (healable, refused) = DriftHeal.split(try workspace.drift(environment, store: store, policy: .init()).plan)
+                            if !refused.isEmpty {
+                                logger.warning("drift not healed: the policy refuses \(refused.count) change\(refused.count == 1 ? "" : "s")", metadata: ["resources": "\(refused.map(\.id.description).joined(separator: ","))"])
+                            }
+                            return healable.hasChanges ? try workspace.apply(healable, on: target, store: store, kind: .heal, shouldStop: shouldStop) : nil
                         }
                         if let report, Workspace.failure(of: report) == nil, !report.stopped {
                             healed = report.appliedCount
@@ -182,6 +185,16 @@ public struct CycleRunner: Sendable {
             return output
         } catch {
             return stalled("PlanFailed", error)
+        }
+    }
+
+    /// The status reason for a failed apply, by the failure's kind.
+    static func stalledReason(_ kind: CommandFailure.Kind) -> String {
+        switch kind {
+        case .locked: return "Locked"
+        case .policyRefused: return "PolicyRefused"
+        case .invalid: return "ValidationFailed"
+        case .failed: return "ApplyFailed"
         }
     }
 

@@ -13,7 +13,7 @@ extension Workspace {
                       shouldStop: @escaping @Sendable () -> Bool = { false },
                       progress: @escaping (_ index: Int, _ outcome: ApplyReport.Outcome) -> Void = { _, _ in }) throws(CommandFailure) -> ApplyReport? {
         if let refused = Self.refusals(of: plan, verb: "apply") { throw refused }
-        let digest = SHA256.hex(Array(JSONText.encode(PlanRenderer.json(plan)).utf8))
+        let digest = plan.digest
         let context = Applier.Context(store: store, actor: actor, kind: kind, digest: digest, shouldStop: shouldStop, progress: progress)
         do throws(TargetError) {
             guard plan.hasChanges else {
@@ -38,7 +38,8 @@ extension Workspace {
         return CommandFailure(refused.map { change in
             let why = change.destructiveReasons.isEmpty ? "" : change.destructiveReasons.joined(separator: "; ") + "; "
             return .error(at: change.origin, "\(change.id): \(why)\(change.refusal!)")
-        } + [.error(at: nil, "\(verb) refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")])
+        } + [.error(at: nil, "\(verb) refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy; nothing was changed")],
+        kind: .policyRefused)
     }
 
     /// The failure an apply report stands for, if any.

@@ -64,12 +64,12 @@ extension Workspace {
             if let holder = try store.acquireLock(environment.name, mine) {
                 switch ProcessIdentity.liveness(holder) {
                 case .alive:
-                    throw CommandFailure("environment \(environment.name) is locked: \(holder.description) is running; wait for it to finish")
+                    throw CommandFailure("environment \(environment.name) is locked: \(holder.description) is running; wait for it to finish", kind: .locked)
                 case .unknown(let why):
-                    throw CommandFailure("environment \(environment.name) is locked by \(holder.description), \(why); if nothing runs there, run reconcile unlock --env \(environment.name) --force")
+                    throw CommandFailure("environment \(environment.name) is locked by \(holder.description), \(why); if nothing runs there, run reconcile unlock --env \(environment.name) --force", kind: .locked)
                 case .dead:
                     if let other = try store.replaceLock(environment.name, expected: holder, with: mine) {
-                        throw CommandFailure("environment \(environment.name) is locked: \(other.description) took over the stale lock of pid \(holder.pid) first; wait for it to finish")
+                        throw CommandFailure("environment \(environment.name) is locked: \(other.description) took over the stale lock of pid \(holder.pid) first; wait for it to finish", kind: .locked)
                     }
                     warn("environment \(environment.name) was locked by \(holder.description), which is no longer running; took over its stale lock")
                 }

@@ -9,9 +9,26 @@ import SQLiteState
 
 /// A failure to report as diagnostics (with positions when they are known).
 public struct CommandFailure: Error, Sendable {
+    /// What kind of failure this is: decisions (watch status, metrics) switch on it,
+    /// never on the words.
+    public enum Kind: Sendable, Hashable {
+        /// The input is wrong (manifests, environment files, references, options).
+        case invalid
+        /// Another process holds the environment's lock, or its holder cannot be proven gone.
+        case locked
+        /// The policy refuses a change the plan holds.
+        case policyRefused
+        /// Anything else that stopped the command (a target, the store, git).
+        case failed
+    }
+
+    public var kind: Kind
     public var diagnostics: [Diagnostic]
-    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
-    public init(_ message: String) { diagnostics = [.error(at: nil, message)] }
+    public init(_ diagnostics: [Diagnostic], kind: Kind = .failed) {
+        self.diagnostics = diagnostics
+        self.kind = kind
+    }
+    public init(_ message: String, kind: Kind = .failed) { self.init([.error(at: nil, message)], kind: kind) }
 
     public var message: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
@@ -140,7 +157,7 @@ public final class Workspace {
         do {
             environment = try Loader.environment(name, in: loaded)
         } catch {
-            throw CommandFailure(error.diagnostics)
+            throw CommandFailure(error.diagnostics, kind: .invalid)
         }
         return try resolvingPaths(environment)
     }
@@ -194,7 +211,7 @@ public final class Workspace {
                 problems.append(.error(at: environment.origin, "environment \(environment.name): spec.state.path \"\(statePath)\" resolves to \(absolute), which cannot hold the state store: \(why)"))
             }
         }
-        if !problems.isEmpty { throw CommandFailure(problems) }
+        if !problems.isEmpty { throw CommandFailure(problems, kind: .invalid) }
         return environment
     }
 
@@ -269,7 +286,7 @@ public final class Workspace {
             case .current: follows = ""
             }
             throw CommandFailure([.error(at: environment.origin,
-                "environment \(environment.name) reads its manifests at \(follows), so --revision \(options.revision) would not be used for them; drop --revision, or move the environment with promote or rollback")])
+                "environment \(environment.name) reads its manifests at \(follows), so --revision \(options.revision) would not be used for them; drop --revision, or move the environment with promote or rollback")], kind: .invalid)
         }
         if let wanted = revision ?? manifestRevision(environment) {
             let commit: Commit
@@ -307,7 +324,7 @@ public final class Workspace {
             return FileManager.default.fileExists(atPath: workdir + project + path, isDirectory: &isDirectory) && !isDirectory.boolValue
         }
         let problems = state.diagnostics + libraries
-        if problems.contains(where: { $0.severity == .error }) { throw CommandFailure(problems) }
+        if problems.contains(where: { $0.severity == .error }) { throw CommandFailure(problems, kind: .invalid) }
         for warning in problems where !warned.contains(warning) {
             warned.insert(warning)
             warn(warning.location.map { "\($0): \(warning.message)" } ?? warning.message)
@@ -386,7 +403,7 @@ public final class Workspace {
         }
         let problems = ReferenceCheck.diagnostics(desired: state.resources, observed: observed.map(\.id),
                                                   inventory: state.environment.policy.prune ? inventory : Inventory(environment: ""))
-        if !problems.isEmpty { throw CommandFailure(problems) }
+        if !problems.isEmpty { throw CommandFailure(problems, kind: .invalid) }
         return (observed, inventory)
     }
 

@@ -395,4 +395,19 @@ final class Watcher: @unchecked Sendable {
         #expect(try project.reconcile("apply", "--env", "dev").code == 0, "the next start converges")
         #expect(try project.reconcile("plan", "--env", "dev").code == 0)
     }
+
+    @Test func aRefusedRevisionStallsAsPolicyRefused() throws {
+        let project = try project()
+        try project.write("environments/dev.yaml", try project.read("environments/dev.yaml").replacingOccurrences(of: "destructive: allow", with: "destructive: deny"))
+        try project.commit("dev denies destructive changes")
+        let daemon = try Daemon(serving: project)
+        let watcher = try Watcher(project, arguments: ["--env", "dev", "--repo", daemon.url])
+        try watcher.wait(20, "the first apply") { try watcher.status()["lastAppliedRevision"] as? String != nil }
+        try project.write("manifests/silver/orders.yaml", Project.orders.replacingOccurrences(of: "partitionedBy: [order_date]", with: "partitionedBy: []"))
+        try project.commit("unpartition: a replace")
+        try daemon.push(project)
+        try watcher.wait(10, "Stalled") { try watcher.condition("Stalled")?["status"] as? Bool == true }
+        #expect(try watcher.condition("Stalled")?["reason"] as? String == "PolicyRefused", "decided by the failure's kind, not its words")
+        #expect(watcher.stop() == 0)
+    }
 }

@@ -54,3 +54,21 @@ import Engine
         #expect(Policy().destructive == .deny)
     }
 }
+
+@Suite struct PlanIdentityTests {
+    @Test func theDigestIsTheChangesNotTheirDisplayOrRequestCounts() {
+        let table = Fixture.table("main.s.t", Fixture.orders)
+        var plan = Planner.plan(Fixture.input(desired: [table], observed: []))
+        let digest = plan.digest
+        plan.requests = ["mlflow http://127.0.0.1:5000": 12]
+        plan.notices = [Notice(table.id, "said, not done")]
+        #expect(plan.digest == digest, "requests and notices are no part of what a plan changes")
+        var other = plan
+        other.changes[0].action = .replace
+        #expect(other.digest != digest)
+        var refused = plan
+        refused.changes[0].refusal = "no"
+        #expect(refused.digest != digest)
+        #expect(digest.count == 64)
+    }
+}
