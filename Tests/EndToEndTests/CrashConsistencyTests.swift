@@ -39,17 +39,24 @@ import TestSupport
     @Test func anApplyKilledAtEveryStepConvergesAndOwnsExactlyWhatExists() throws {
         let project = try Project()
         try project.write("manifests/kinds.yaml", AllKindsTests.kinds)
+        try project.write("manifests/old.yaml", "apiVersion: reconcile/v1\nkind: Table\nmetadata: { name: main.silver.old }\nspec: { columns: [{ name: id, type: bigint }] }\n")
         try project.write("pipelines/daily.sql", "SELECT 1")
         let first = try project.commit("version 1")
         try project.apply("dev")
         try project.write("manifests/kinds.yaml", Self.secondVersion(AllKindsTests.kinds))
+        try FileManager.default.removeItem(at: project.url.appendingPathComponent("manifests/old.yaml"))
+        try project.write("manifests/silver/orders.yaml", Project.orders.replacingOccurrences(of: "    - { name: attributes, type: \"map<string,string>\" }\n",
+                                                                                        with: "    - { name: attributes, type: \"map<string,string>\" }\n    - { name: coupon, type: string }\n"))
         let second = try project.commit("version 2")
         let lakehouse = project.url.appendingPathComponent(".lakehouse/dev")
         let saved = project.url.appendingPathComponent(".lakehouse/saved")
         try FileManager.default.copyItem(at: lakehouse, to: saved)
         let plan = try project.reconcile("plan", "--env", "dev")
-        #expect(plan.code == 2 && plan.stdout.contains("-/+ Table/main.silver.daily") && plan.stdout.contains("- FeatureFlag/banner")
-                && plan.stdout.contains("+ Table/main.silver.fresh"), "a plan that creates, updates, replaces and deletes: \(plan.output)")
+        for line in ["-/+ Table/main.silver.daily", "- FeatureFlag/banner", "+ Table/main.silver.fresh", "- Table/main.silver.old", "~ Table/main.silver.orders",
+                     "~ Grants/table:main.silver.orders", "~ Pipeline/daily", "~ FeatureFlag/new-checkout", "~ Model/main.ml.churn"] {
+            #expect(plan.stdout.contains(line), "a plan that creates, updates, replaces and deletes: \(line) in \(plan.output)")
+        }
+        #expect(plan.code == 2)
         _ = first
 
         var killedAt: [Int] = []
@@ -75,6 +82,7 @@ import TestSupport
                 #expect(try sqlite(lakehouse.appendingPathComponent(file), "PRAGMA integrity_check") == "ok", "step \(step): \(file)")
             }
             let tables = ["main/silver/orders", "main/silver/daily", "main/silver/fresh"].map { ".lakehouse/dev/" + $0 }
+            #expect(!FileManager.default.fileExists(atPath: lakehouse.appendingPathComponent("main/silver/old").path), "step \(step): the deleted table is gone")
             let read = try project.deltaRS(tables)
             #expect(read.values.allSatisfy { $0["error"] == nil }, "step \(step): every table reads in delta-rs: \(read)")
             let leftovers = try FileManager.default.subpathsOfDirectory(atPath: lakehouse.path).filter { $0.hasSuffix(".tmp") }
