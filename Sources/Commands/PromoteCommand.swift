@@ -36,42 +36,28 @@ struct PromoteCommand: ParsableCommand {
         try runReporting(options) { context throws(CommandFailure) in
             let source = try context.environment(from)
             let destination = try context.environment(to)
-            guard let promotion = destination.promotion else {
-                throw CommandFailure([.error(at: destination.origin, "environment \(to) has no spec.promotion; add spec.promotion: { from: \(from) } to promote into it")])
-            }
-            guard promotion.from == from else {
-                throw CommandFailure([.error(at: destination.origin, "environment \(to) promotes from \(promotion.from), not \(from); run reconcile promote \(promotion.from) \(to)")])
-            }
-            let destinationStore = try context.store(for: destination)
-            let hold: Hold?
-            do throws(TargetError) { hold = try destinationStore.hold(to) } catch { throw CommandFailure(error.description) }
-            if let hold {
-                throw CommandFailure("promotion into \(to) is held since \(LockInfo.format(hold.since)): \(hold.reason) (by \(hold.actor)); fix the cause, then run reconcile release --env \(to)")
-            }
-            let sourceStore = try context.existingStore(for: source)
-            let last: ApplyRecord?
-            do throws(TargetError) { last = try sourceStore?.lastSuccessfulApply(from) } catch { throw CommandFailure(error.description) }
-            guard let last, let sourceStore else {
-                throw CommandFailure("gate applied: \(from) has no successful apply to promote; run reconcile apply --env \(from) first")
-            }
-            let revision = last.revision
-            if promotion.requires.contains(.applied) {
-                let pending = try context.plan(try context.desired(source), target: context.target(for: source), store: sourceStore, options: .init(allowDestructive: true, allowEmpty: true))
-                if pending.hasChanges {
-                    throw CommandFailure("gate applied: \(from) has \(pending.changes.count) pending change\(pending.changes.count == 1 ? "" : "s") at its source revision \(pending.shortRevision), so what it applied is not what its source says; run reconcile apply --env \(from) first")
+            // Facts first (observing FROM only for the gates TO asks for), then one pure decision.
+            let needs = PromotionGates.needs(destination)
+            var facts = PromotionGates.Facts(hold: nil, lastApply: nil, pending: nil, drifted: nil, now: Date())
+            if destination.promotion?.from == from {
+                let destinationStore = try context.store(for: destination)
+                do throws(TargetError) { facts.hold = try destinationStore.hold(to) } catch { throw CommandFailure(error.description) }
+                if facts.hold == nil, let sourceStore = try context.existingStore(for: source) {
+                    do throws(TargetError) { facts.lastApply = try sourceStore.lastSuccessfulApply(from) } catch { throw CommandFailure(error.description) }
+                    if facts.lastApply != nil && needs.contains(.applied) {
+                        let pending = try context.plan(try context.desired(source), target: context.target(for: source), store: sourceStore, options: .init(allowDestructive: true, allowEmpty: true))
+                        facts.pending = pending.changes.map(\.id)
+                        facts.sourceRevision = pending.shortRevision
+                    }
+                    if facts.lastApply != nil && facts.pending?.isEmpty != false && needs.contains(.noDrift) {
+                        facts.drifted = try context.drift(source, store: sourceStore, policy: .init(allowDestructive: true, allowEmpty: true)).plan.changes.map(\.id)
+                    }
                 }
             }
-            if promotion.requires.contains(.noDrift) {
-                let drift = try context.drift(source, store: sourceStore, policy: .init(allowDestructive: true, allowEmpty: true))
-                if drift.hasDrift {
-                    throw CommandFailure("gate no-drift: \(from) has drifted from \(revision.prefix(7)) (\(drift.plan.changes.map(\.id.description).joined(separator: ", "))); run reconcile drift --env \(from), heal or fix it, then promote")
-                }
-            }
-            let appliedAt = last.finishedAt ?? last.startedAt
-            let soaked = Date().timeIntervalSince(appliedAt)
-            if soaked < promotion.soak {
-                let ready = appliedAt.addingTimeInterval(promotion.soak)
-                throw CommandFailure("gate soak: \(from) applied \(revision.prefix(7)) \(Int(soaked))s ago and \(to) asks for \(Int(promotion.soak))s of soak; promote after \(LockInfo.format(ready))")
+            let revision: String
+            switch PromotionGates.evaluate(from: from, to: destination, facts: facts) {
+            case .success(let passed): revision = passed
+            case .failure(let refusal): throw Self.failure(refusal, from: from, to: destination)
             }
             if destination.source == .revision(revision) {
                 Console.out("\(to) is already pinned to \(revision.prefix(7)); nothing to promote.\n")
@@ -103,6 +89,27 @@ struct PromoteCommand: ParsableCommand {
                 """)
             Console.out("Promoted \(from) → \(to): pinned \(to) to \(revision.prefix(7)) in commit \(commit.id.short). Run reconcile apply --env \(to) to apply it.\n")
             return 0
+        }
+    }
+
+    /// A refused gate in words, with what to do.
+    static func failure(_ refusal: PromotionGates.Refusal, from: String, to destination: Environment) -> CommandFailure {
+        let to = destination.name
+        switch refusal {
+        case .noPromotion:
+            return CommandFailure([.error(at: destination.origin, "environment \(to) has no spec.promotion; add spec.promotion: { from: \(from) } to promote into it")], kind: .invalid)
+        case .promotesFrom(let expected):
+            return CommandFailure([.error(at: destination.origin, "environment \(to) promotes from \(expected), not \(from); run reconcile promote \(expected) \(to)")], kind: .invalid)
+        case .held(let hold):
+            return CommandFailure("promotion into \(to) is held since \(LockInfo.format(hold.since)): \(hold.reason) (by \(hold.actor)); fix the cause, then run reconcile release --env \(to)")
+        case .neverApplied:
+            return CommandFailure("gate applied: \(from) has no successful apply to promote; run reconcile apply --env \(from) first")
+        case .pending(let count, let sourceRevision):
+            return CommandFailure("gate applied: \(from) has \(count) pending change\(count == 1 ? "" : "s") at its source revision \(sourceRevision), so what it applied is not what its source says; run reconcile apply --env \(from) first")
+        case .drifted(let revision, let resources):
+            return CommandFailure("gate no-drift: \(from) has drifted from \(revision.prefix(7)) (\(resources.map(\.description).joined(separator: ", "))); run reconcile drift --env \(from), heal or fix it, then promote")
+        case .soaking(let revision, let soaked, let required, let readyAt):
+            return CommandFailure("gate soak: \(from) applied \(revision.prefix(7)) \(Int(soaked))s ago and \(to) asks for \(Int(required))s of soak; promote after \(LockInfo.format(readyAt))")
         }
     }
 }

@@ -46,30 +46,22 @@ struct RollbackCommand: ParsableCommand {
             }
             let history: [ApplyRecord]
             do throws(TargetError) { history = try store.history(environment.name, limit: 10_000) } catch { throw CommandFailure(error.description) }
-            var revisions: [String] = []
-            for record in history where record.outcome == .succeeded && !revisions.contains(record.revision) {
-                revisions.append(record.revision)
-            }
-            guard let current = revisions.first else {
-                throw CommandFailure("environment \(environment.name) has no successful apply to roll back from")
-            }
-            let wanted: String
+            var resolved: String?
             if let to {
-                let resolved: Commit
-                do throws(GitError) { resolved = try context.repository.resolve(to) } catch {
+                do throws(GitError) { resolved = try context.repository.resolve(to).id.hex } catch {
                     throw CommandFailure("unknown revision \"\(to)\": \(error.message)")
                 }
-                guard revisions.dropFirst().contains(resolved.id.hex) else {
-                    let list = revisions.dropFirst().prefix(10).map { String($0.prefix(7)) }.joined(separator: ", ")
-                    throw CommandFailure("\(resolved.id.short) was never applied successfully to \(environment.name) before \(current.prefix(7)); earlier applied revisions: \(list.isEmpty ? "none" : list)")
-                }
-                wanted = resolved.id.hex
-            } else {
-                let back = steps ?? 1
-                guard back < revisions.count else {
-                    throw CommandFailure("environment \(environment.name) has applied only \(revisions.count - 1) earlier revision\(revisions.count == 2 ? "" : "s"); cannot go back \(back)")
-                }
-                wanted = revisions[back]
+            }
+            let current: String, wanted: String
+            switch RollbackSelection.select(history, to: resolved, steps: steps) {
+            case .success(let choice): (current, wanted) = choice
+            case .failure(.nothingApplied):
+                throw CommandFailure("environment \(environment.name) has no successful apply to roll back from")
+            case .failure(.notApplied(let revision, let current, let earlier)):
+                let list = earlier.map { String($0.prefix(7)) }.joined(separator: ", ")
+                throw CommandFailure("\(revision.prefix(7)) was never applied successfully to \(environment.name) before \(current.prefix(7)); earlier applied revisions: \(list.isEmpty ? "none" : list)")
+            case .failure(.tooFew(let earlier, let back)):
+                throw CommandFailure("environment \(environment.name) has applied only \(earlier) earlier revision\(earlier == 1 ? "" : "s"); cannot go back \(back)")
             }
             // Already pinned there (a rollback shown and not applied, say): no second commit.
             var alreadyPinned = false

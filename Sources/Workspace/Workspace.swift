@@ -162,59 +162,6 @@ public final class Workspace {
         return try resolvingPaths(environment)
     }
 
-    /// The directory relative paths in environment files resolve against: the
-    /// project's directory in the working tree (where `environments/` is), whatever
-    /// directory the command runs in. A bare repository (watch's mirror) has none:
-    /// there it is the directory reconcile runs in.
-    public var projectDirectory: String {
-        guard let workdir = repository.workdir else { return FileManager.default.currentDirectoryPath }
-        let root = workdir.hasSuffix("/") ? String(workdir.dropLast()) : workdir
-        return project.isEmpty ? root : root + "/" + String(project.dropLast())
-    }
-
-    /// The environment with `target.path`, `state.path` and relative `${file:…}`
-    /// references made absolute against the project directory; a root that resolves
-    /// to a system directory is refused.
-    func resolvingPaths(_ environment: Environment) throws(CommandFailure) -> Environment {
-        var environment = environment
-        let base = projectDirectory
-        var problems: [Diagnostic] = []
-        func resolve(_ spec: TargetSpec) -> TargetSpec {
-            switch spec {
-            case .local(let path):
-                let absolute = SafePath.absolute(path, base: base)
-                if let why = SafePath.refusal(absolute) {
-                    problems.append(.error(at: environment.origin, "environment \(environment.name): spec.target.path \"\(path)\" resolves to \(absolute), which cannot be a lakehouse root: \(why)"))
-                }
-                return spec
-            case .mlflow: return spec
-            case .databricks(let host, let warehouse, let auth, let files):
-                func reference(_ text: String) -> String {
-                    guard text.hasPrefix("${file:"), text.hasSuffix("}") else { return text }
-                    let path = String(text.dropFirst(7).dropLast())
-                    return "${file:" + SafePath.absolute(path, base: base) + "}"
-                }
-                let resolved: DatabricksAuth
-                switch auth {
-                case .token(let token): resolved = .token(reference(token))
-                case .oauth(let id, let secret): resolved = .oauth(clientId: reference(id), clientSecret: reference(secret))
-                }
-                return .databricks(host: host, warehouse: warehouse, auth: resolved, files: files)
-            }
-        }
-        environment.target = resolve(environment.target)
-        environment.routes = environment.routes.mapValues(resolve)
-        if let statePath = environment.statePath {
-            let absolute = SafePath.absolute(statePath, base: base)
-            let directory = SafePath.absolute("..", base: absolute)
-            if let why = SafePath.refusal(absolute) ?? (directory == "/" ? "it lies in the file system's root" : nil) {
-                problems.append(.error(at: environment.origin, "environment \(environment.name): spec.state.path \"\(statePath)\" resolves to \(absolute), which cannot hold the state store: \(why)"))
-            }
-        }
-        if !problems.isEmpty { throw CommandFailure(problems, kind: .invalid) }
-        return environment
-    }
-
     /// The revision an environment's manifests are read at; nil for the run's own.
     public func manifestRevision(_ environment: Environment) -> String? {
         guard !options.worktree else { return nil }
@@ -224,54 +171,6 @@ public final class Workspace {
         case .branch(let branch):
             return (try? repository.resolve("refs/heads/\(branch)")) != nil ? "refs/heads/\(branch)" : branch
         }
-    }
-
-    /// Files under the project's manifests/ or environments/ that differ from the
-    /// commit being read (edited, staged, new or deleted): a plan of the commit does
-    /// not contain them. Empty when reading the working tree or a bare repository.
-    public func uncommittedFiles() -> [String] {
-        guard !options.worktree, repository.workdir != nil else { return [] }
-        guard let head = try? repository.resolve("HEAD"), head.id.hex == source.revision else { return [] }
-        let prefixes = [project + SourceSet.manifestDirectory + "/", project + SourceSet.environmentDirectory + "/"]
-        return ((try? repository.uncommittedChanges(includeUntracked: true)) ?? []).filter { path in prefixes.contains { path.hasPrefix($0) } }
-    }
-
-    /// A warning naming the uncommitted files a plan of the commit leaves out, if any.
-    public func uncommittedWarning(verb: String) -> String? {
-        let files = uncommittedFiles()
-        guard !files.isEmpty else { return nil }
-        let shown = files.prefix(10).joined(separator: ", ") + (files.count > 10 ? " and \(files.count - 10) more" : "")
-        return "\(files.count) file\(files.count == 1 ? " has" : "s have") uncommitted changes that this \(verb) does not include (it reads commit \(source.shortRevision)): \(shown); commit them, or pass --worktree to \(verb) the working tree"
-    }
-
-    /// Who holds the environment's apply lock, if anyone (a plan or drift taken now may
-    /// be out of date when that apply ends).
-    public func lockNotice(_ environment: Environment, store: (any StateStore)?) -> String? {
-        guard let store, let lock = try? store.currentLock(environment.name) else { return nil }
-        if ProcessIdentity.liveness(lock) == .dead {
-            return "environment \(environment.name) is still locked by \(lock.description), which is no longer running: that apply was interrupted, and the next apply takes the lock over and settles it"
-        }
-        return "environment \(environment.name) is locked by \(lock.description): changes may be in flight, so this may be out of date when it finishes"
-    }
-
-    /// Says when a rollback pinned the environment away from the branch (or the run's
-    /// revision) it followed, and how far behind it is.
-    public func pinNotice(_ environment: Environment, store: (any StateStore)?) -> String? {
-        guard let store, let hold = try? store.hold(environment.name), let followed = hold.followed,
-              case .revision(let pinned) = environment.source else { return nil }
-        let what: String
-        var behind = ""
-        switch followed {
-        case .branch(let branch):
-            what = "the branch \(branch)"
-            if let tip = try? repository.resolve(manifestRevision(.init(name: "", target: environment.target, source: followed)) ?? branch),
-               let pin = try? repository.resolve(pinned), tip.id != pin.id {
-                behind = ", whose tip is now \(tip.id.short)"
-            }
-        case .current: what = "the revision reconcile runs on"
-        case .revision(let revision): what = "revision \(revision.prefix(7))"
-        }
-        return "environment \(environment.name) is pinned at \(pinned.prefix(7)) by a rollback (\(hold.reason)); it followed \(what) before\(behind): run reconcile release --env \(environment.name) to follow it again"
     }
 
     /// The environment's manifests, rendered and validated; at `revision` when given,
