@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -36,8 +39,9 @@ let package = Package(
         // MARK: Pure core
         /// Resources, manifests, diagnostics, types, plans: values only, no I/O.
         .target(name: "Model"),
-        /// Diff, order, plan, policy, and the apply loop over a `Target`.
-        .target(name: "Engine", dependencies: ["Model"]),
+        /// Diff, order, plan, policy, and the apply loop over a `Target`; plan digests
+        /// (swift-crypto's SHA-256).
+        .target(name: "Engine", dependencies: ["Model", .product(name: "Crypto", package: "swift-crypto")]),
         /// Human, JSON and markdown renderings of plans and diagnostics.
         .target(name: "Rendering", dependencies: ["Model"]),
 
@@ -67,6 +71,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
         // MARK: Commands
@@ -87,7 +93,7 @@ let package = Package(
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "RemoteTargetsTests", dependencies: ["RemoteTargets", "Model", "Engine"], exclude: ["Snapshots"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Model"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Model", "Engine"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),
         .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "Model", "TestSupport"]),
         .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "TestSupport"]),

@@ -45,7 +45,4 @@ extension Plan {
         }
         return out
     }
-
-    /// The SHA-256 of `canonicalEncoding`, in hex: what history records as the plan digest.
-    public var digest: String { SHA256.hex(canonicalEncoding) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Engine
 import Model
 import Rendering
 
@@ -64,7 +65,7 @@ public enum HTTPAPI {
             var request = request
             let body = try await request.collectBody(upTo: 5 << 20)
             let payload = body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? []
-            let expected = "sha256=" + SHA256.hmac(key: Array(secret.utf8), message: payload).map { String(format: "%02x", $0) }.joined()
+            let expected = "sha256=" + Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), message: payload))
             let given = request.headers[HTTPField.Name("X-Hub-Signature-256")!] ?? ""
             guard constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
                 return json(401, .object(["error": "the X-Hub-Signature-256 signature does not match the body"]))

@@ -1,5 +1,6 @@
 import Flags
 import Foundation
+import Engine
 import Model
 
 /// OFREP (OpenFeature Remote Evaluation Protocol) over the environment's applied
@@ -58,7 +59,7 @@ public final class OFREPService: @unchecked Sendable {
             return (200, nil, .object(["flags": .array([])]))
         }
         let contextBytes = (try? JSONEncoder.sorted.encode(Value.object(context))) ?? Data()
-        let etag = "\"" + String(SHA256.hex(bytes + Array(contextBytes)).prefix(32)) + "\""
+        let etag = "\"" + String(Digest.sha256Hex(bytes + Array(contextBytes)).prefix(32)) + "\""
         if let ifNoneMatch, ifNoneMatch.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }).contains(etag) {
             return (304, etag, nil)
         }

@@ -93,7 +93,7 @@ public actor Reconciler: Service {
 
     private func finished(_ output: CycleRunner.Output) {
         metrics.record(output.result, seconds: output.seconds)
-        metrics.requests.merge(output.requests) { $0 + $1 }
+        metrics.addRequests(output.requests)
         if let plan = output.plan { lastPlan = plan }
         if let file = output.flagsFile { flagsFile = file }
         if let urls = output.notifications, urls != notifier.urls { notifier = Notifier(urls: urls, logger: logger) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Engine
 import Model
 @testable import Server
 
@@ -87,7 +88,7 @@ import Model
     }
 
     @Test func metricsRender() {
-        var metrics = Metrics(environment: "dev")
+        let metrics = Metrics(environment: "dev")
         metrics.record(applied())
         metrics.record(CycleResult(outcome: .synced))
         var machine = WatchMachine(environment: "dev", interval: 60, now: t0)
@@ -97,12 +98,18 @@ import Model
         #expect(text.contains("reconcile_runs_total{environment=\"dev\",result=\"applied\"} 1\n"))
         #expect(text.contains("reconcile_apply_duration_seconds_bucket{environment=\"dev\",le=\"0.25\"} 1\n"))
         #expect(text.contains("reconcile_apply_duration_seconds_bucket{environment=\"dev\",le=\"0.1\"} 0\n"))
-        #expect(text.contains("reconcile_resources{environment=\"dev\",kind=\"Table\"} 2\n"))
-        #expect(text.contains("reconcile_last_applied_timestamp_seconds{environment=\"dev\"} 1001\n"))
+        // Gauges are doubles in swift-prometheus' exposition.
+        #expect(text.contains("reconcile_resources{environment=\"dev\",kind=\"Table\"} 2.0\n"), "\(text)")
+        #expect(text.contains("reconcile_last_applied_timestamp_seconds{environment=\"dev\"} 1001.0\n"))
+        #expect(text.contains("reconcile_runs_total{environment=\"dev\",result=\"stalled\"} 0\n"), "every result is exported from the start")
+        #expect(text.contains("# TYPE reconcile_apply_duration_seconds histogram"))
+        metrics.addRequests(["mlflow http://127.0.0.1:5000": 3])
+        metrics.addRequests(["mlflow http://127.0.0.1:5000": 2])
+        #expect(metrics.render(machine.status).contains("reconcile_target_requests_total{environment=\"dev\",target=\"mlflow http://127.0.0.1:5000\"} 5\n"))
     }
 
     @Test func hmacMatchesRFC4231() {
-        let mac = SHA256.hmac(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
-        #expect(mac.map { String(format: "%02x", $0) }.joined() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        let mac = Digest.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(Digest.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 }
