@@ -24,7 +24,9 @@ extension Repository {
 
     /// Tracked files with uncommitted changes (staged or not); untracked files are
     /// ignored unless `includeUntracked` (then new files count too, ignored ones not).
-    public func uncommittedChanges(includeUntracked: Bool = false) throws(GitError) -> [String] {
+    /// `under`: directories (relative to the root, no wildcards) to look in only, so a
+    /// large untracked tree elsewhere (a lakehouse in the working tree) is never walked.
+    public func uncommittedChanges(includeUntracked: Bool = false, under directories: [String] = []) throws(GitError) -> [String] {
         var options = git_status_options()
         git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION))
         options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
@@ -32,8 +34,18 @@ extension Repository {
         if includeUntracked {
             options.flags |= GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
         }
+        if !directories.isEmpty {
+            options.flags |= GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH.rawValue
+        }
+        // The pathspec's C strings live until the status list is built.
+        let pathspec = directories.map { strdup($0.hasSuffix("/") ? $0 : $0 + "/") }
+        defer { pathspec.forEach { free($0) } }
+        var pointers = pathspec
         var list: OpaquePointer?
-        let code = git_status_list_new(&list, handle, &options)
+        let code = pointers.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            return git_status_list_new(&list, handle, &options)
+        }
         guard code == 0, let list else { throw GitError.last("git_status_list_new", code: code) }
         defer { git_status_list_free(list) }
         var paths: [String] = []

@@ -30,6 +30,29 @@ struct EnvironmentDecoder {
         spec.rejectsNull = true
         document.finish()
 
+        let (target, routes) = decodeTargets(spec)
+        let statePath = decodeStatePath(spec, environment: name)
+        var variables: [String: String] = [:]
+        for (key, entry) in spec.stringMap("variables") {
+            variables[key] = entry.value
+        }
+        let policy = spec.mapping("policy").map(decodePolicy) ?? Policy()
+        let source = spec.mapping("source").map(decodeSource) ?? .current
+        let promotion = spec.mapping("promotion").flatMap { decodePromotion($0, environment: name) }
+        let notifications = decodeNotifications(spec, subject: subject)
+        let overlays = decodeOverlays(spec)
+        spec.finish()
+        guard let target else { return nil }
+        var environment = Environment(name: name, target: target, variables: variables, policy: policy, source: source, promotion: promotion,
+                                      origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
+        environment.notifications = notifications
+        environment.routes = routes
+        environment.statePath = statePath
+        return (environment, overlays)
+    }
+
+    /// `spec.target`, or `spec.targets` (a default and routes by kind).
+    private func decodeTargets(_ spec: MappingReader) -> (target: TargetSpec?, routes: [String: TargetSpec]) {
         var target: TargetSpec?
         var routes: [String: TargetSpec] = [:]
         let single = spec.node["target"], routed = spec.node["targets"]
@@ -41,79 +64,78 @@ struct EnvironmentDecoder {
         if let targetReader = spec.mapping("target") {
             target = decodeTarget(targetReader)
         }
-        if let targetsReader = spec.mapping("targets") {
-            for pair in targetsReader.node.pairs ?? [] {
-                guard let key = pair.key.scalarText else {
-                    targetsReader.error(pair.key, "spec.targets keys must be strings")
-                    continue
-                }
-                guard Environment.routingKeys.contains(key) else {
-                    targetsReader.error(pair.key, "unknown target key \"\(key)\"\(Suggest.hint(for: key, in: Environment.routingKeys)); keys are \(Environment.routingKeys.joined(separator: ", ")) (catalogs and schemas follow tables)")
-                    continue
-                }
-                guard let reader = targetsReader.mapping(key), let decoded = decodeTarget(reader) else { continue }
-                if let supported = decoded.supportedKinds, key == "default" ? decoded.typeName == "mlflow" : !supported.contains(where: { $0.routingKey == key }) {
-                    reader.error(pair.value, "a \(decoded.typeName) target holds only \(supported.map(\.plural).sorted().joined(separator: ", ")); route them with spec.targets.\(supported.first!.routingKey)")
-                    continue
-                }
-                if key == "default" { target = decoded } else { routes[key] = decoded }
+        guard let targetsReader = spec.mapping("targets") else { return (target, routes) }
+        for pair in targetsReader.node.pairs ?? [] {
+            guard let key = pair.key.scalarText else {
+                targetsReader.error(pair.key, "spec.targets keys must be strings")
+                continue
             }
-            if routed?["default"] == nil {
-                targetsReader.error(targetsReader.node, "spec.targets needs a \"default\" target for the kinds not routed elsewhere")
+            guard Environment.routingKeys.contains(key) else {
+                targetsReader.error(pair.key, "unknown target key \"\(key)\"\(Suggest.hint(for: key, in: Environment.routingKeys)); keys are \(Environment.routingKeys.joined(separator: ", ")) (catalogs and schemas follow tables)")
+                continue
             }
-        }
-        var statePath: String?
-        if let stateReader = spec.mapping("state") {
-            if let node = stateReader.field("path", required: true), let path = stateReader.stringValue(node, "spec.state.path") {
-                if let why = Self.unsafeRoot(path) {
-                    stateReader.error(node, "spec.state.path \"\(path)\" cannot hold the state store: \(why); name a file such as .reconcile/\(name).db")
-                } else {
-                    statePath = path
-                }
+            guard let reader = targetsReader.mapping(key), let decoded = decodeTarget(reader) else { continue }
+            if let supported = decoded.supportedKinds, key == "default" ? decoded.typeName == "mlflow" : !supported.contains(where: { $0.routingKey == key }) {
+                reader.error(pair.value, "a \(decoded.typeName) target holds only \(supported.map(\.plural).sorted().joined(separator: ", ")); route them with spec.targets.\(supported.first!.routingKey)")
+                continue
             }
-            stateReader.finish()
+            if key == "default" { target = decoded } else { routes[key] = decoded }
         }
-        var variables: [String: String] = [:]
-        for (key, entry) in spec.stringMap("variables") {
-            variables[key] = entry.value
+        if routed?["default"] == nil {
+            targetsReader.error(targetsReader.node, "spec.targets needs a \"default\" target for the kinds not routed elsewhere")
         }
+        return (target, routes)
+    }
+
+    private func decodeStatePath(_ spec: MappingReader, environment name: String) -> String? {
+        guard let stateReader = spec.mapping("state") else { return nil }
+        defer { stateReader.finish() }
+        guard let node = stateReader.field("path", required: true), let path = stateReader.stringValue(node, "spec.state.path") else { return nil }
+        if let why = Self.unsafeRoot(path) {
+            stateReader.error(node, "spec.state.path \"\(path)\" cannot hold the state store: \(why); name a file such as .reconcile/\(name).db")
+            return nil
+        }
+        return path
+    }
+
+    private func decodePolicy(_ reader: MappingReader) -> Policy {
         var policy = Policy()
-        if let policyReader = spec.mapping("policy") {
-            if let node = policyReader.field("destructive"), let text = policyReader.stringValue(node, "spec.policy.destructive") {
-                if let value = Policy.Destructive(rawValue: text) {
-                    policy.destructive = value
-                } else {
-                    policyReader.error(node, "spec.policy.destructive must be \"allow\" or \"deny\", not \"\(text)\"")
-                }
-            }
-            policy.prune = policyReader.bool("prune") ?? policy.prune
-            policy.allowWorktree = policyReader.bool("allowWorktree") ?? policy.allowWorktree
-            policy.autoSync = policyReader.bool("autoSync") ?? policy.autoSync
-            if let node = policyReader.field("drift"), let text = policyReader.stringValue(node, "spec.policy.drift") {
-                if let value = Policy.Drift(rawValue: text) {
-                    policy.drift = value
-                } else {
-                    policyReader.error(node, "spec.policy.drift must be \"report\" or \"heal\", not \"\(text)\"")
-                }
-            }
-            policyReader.finish()
-        }
-        var source = SourceSpec.current
-        if let sourceReader = spec.mapping("source") {
-            let branch = sourceReader.string("branch")
-            let revision = sourceReader.string("revision")
-            sourceReader.finish()
-            switch (branch, revision) {
-            case (let branch?, nil): source = .branch(branch)
-            case (nil, let revision?): source = .revision(revision)
-            case (nil, nil): break
-            case (_?, _?): sourceReader.error(sourceReader.node, "spec.source takes a branch or a revision, not both")
+        if let node = reader.field("destructive"), let text = reader.stringValue(node, "spec.policy.destructive") {
+            if let value = Policy.Destructive(rawValue: text) {
+                policy.destructive = value
+            } else {
+                reader.error(node, "spec.policy.destructive must be \"allow\" or \"deny\", not \"\(text)\"")
             }
         }
-        var promotion: Promotion?
-        if let promotionReader = spec.mapping("promotion") {
-            promotion = decodePromotion(promotionReader, environment: name)
+        policy.prune = reader.bool("prune") ?? policy.prune
+        policy.allowWorktree = reader.bool("allowWorktree") ?? policy.allowWorktree
+        policy.autoSync = reader.bool("autoSync") ?? policy.autoSync
+        if let node = reader.field("drift"), let text = reader.stringValue(node, "spec.policy.drift") {
+            if let value = Policy.Drift(rawValue: text) {
+                policy.drift = value
+            } else {
+                reader.error(node, "spec.policy.drift must be \"report\" or \"heal\", not \"\(text)\"")
+            }
         }
+        reader.finish()
+        return policy
+    }
+
+    private func decodeSource(_ reader: MappingReader) -> SourceSpec {
+        let branch = reader.string("branch")
+        let revision = reader.string("revision")
+        reader.finish()
+        switch (branch, revision) {
+        case (let branch?, nil): return .branch(branch)
+        case (nil, let revision?): return .revision(revision)
+        case (nil, nil): return .current
+        case (_?, _?):
+            reader.error(reader.node, "spec.source takes a branch or a revision, not both")
+            return .current
+        }
+    }
+
+    private func decodeNotifications(_ spec: MappingReader, subject: String) -> [String] {
         var notifications: [String] = []
         for (index, item) in (spec.sequence("notifications") ?? []).enumerated() {
             guard let entry = MappingReader(item, file: file, fieldPath: "spec.notifications[\(index)]", subject: subject, sink: sink) else { continue }
@@ -127,15 +149,7 @@ struct EnvironmentDecoder {
             }
             entry.finish()
         }
-        let overlays = decodeOverlays(spec)
-        spec.finish()
-        guard let target else { return nil }
-        var environment = Environment(name: name, target: target, variables: variables, policy: policy, source: source, promotion: promotion,
-                                      origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
-        environment.notifications = notifications
-        environment.routes = routes
-        environment.statePath = statePath
-        return (environment, overlays)
+        return notifications
     }
 
     private func decodePromotion(_ reader: MappingReader, environment: String) -> Promotion? {

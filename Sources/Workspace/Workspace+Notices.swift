@@ -13,7 +13,7 @@ extension Workspace {
         guard !options.worktree, repository.workdir != nil else { return [] }
         guard let head = try? repository.resolve("HEAD"), head.id.hex == source.revision else { return [] }
         let prefixes = [project + SourceSet.manifestDirectory + "/", project + SourceSet.environmentDirectory + "/"]
-        return ((try? repository.uncommittedChanges(includeUntracked: true)) ?? []).filter { path in prefixes.contains { path.hasPrefix($0) } }
+        return ((try? repository.uncommittedChanges(includeUntracked: true, under: prefixes)) ?? []).filter { path in prefixes.contains { path.hasPrefix($0) } }
     }
 
     /// A warning naming the uncommitted files a plan of the commit leaves out, if any.
