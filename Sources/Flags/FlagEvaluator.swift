@@ -112,11 +112,13 @@ public struct FlagEvaluator: Sendable {
             guard case .array(let pair) = bucket, !pair.isEmpty, pair.count <= 2 else { return .null }
             var weight = 1
             if pair.count == 2 {
-                guard case .int(let given) = pair[1] else { return .null }
-                weight = max(0, given)
+                guard case .int(let given) = pair[1], (0...Int(Int32.max)).contains(given) else { return .null }
+                weight = given
             }
             fractions.append((pair[0], weight))
         }
+        // Each weight is at most Int32.max, so the sum of any realistic count of them
+        // cannot overflow an Int; it must still fit flagd's 32-bit bucketing.
         let total = fractions.reduce(0) { $0 + $1.weight }
         guard total > 0, total <= Int(Int32.max) else { return .null }
         let hash = UInt64(Murmur3.hash32(CBOR.encode(bucketBy)))

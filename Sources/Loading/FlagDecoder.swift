@@ -67,6 +67,9 @@ struct FlagDecoder {
         return FlagSpec(state: state, variants: variants, defaultVariant: defaultVariant, targeting: targeting, metadata: metadata)
     }
 
+    /// The largest weight, and sum of weights, of a `fractional` (flagd buckets in 32 bits).
+    static let maxWeight = Int(Int32.max)
+
     /// Walks the JsonLogic: `fractional` buckets and `if` results must be variants.
     private func checkTargeting(_ node: Node, variants: Set<String>) {
         guard let pairs = node.pairs else {
@@ -81,6 +84,7 @@ struct FlagDecoder {
                     continue
                 }
                 var buckets = 0
+                var total = 0
                 for argument in arguments {
                     guard let bucket = argument.items else { continue } // the optional bucketing expression
                     buckets += 1
@@ -91,11 +95,18 @@ struct FlagDecoder {
                     if !variants.contains(variant) {
                         reader.error(name, "fractional names the variant \"\(variant)\", which this flag does not have\(Suggest.hint(for: variant, in: variants))")
                     }
-                    if bucket.count > 1, !(bucket[1].scalar.map { if case .int = $0 { return true }; if case .double = $0 { return true }; return false } ?? false) {
-                        reader.error(bucket[1], "the weight of fractional bucket \"\(variant)\" must be a number")
+                    guard bucket.count > 1 else { total += 1; continue }
+                    guard case .int(let weight)? = bucket[1].scalar, (0...Self.maxWeight).contains(weight) else {
+                        reader.error(bucket[1], "the weight of fractional bucket \"\(variant)\" must be a whole number from 0 to \(Self.maxWeight), not \(bucket[1].scalarText.map { "\"\($0)\"" } ?? bucket[1].shapeName)")
+                        continue
                     }
+                    total += weight
                 }
-                if buckets == 0 { reader.error(pair.value, "fractional needs at least one [variant, weight] bucket") }
+                if buckets == 0 {
+                    reader.error(pair.value, "fractional needs at least one [variant, weight] bucket")
+                } else if total == 0 || total > Self.maxWeight {
+                    reader.error(pair.value, "the fractional weights add up to \(total); they must add up to 1 to \(Self.maxWeight) (flagd buckets in 32 bits)")
+                }
             case "if":
                 guard let arguments = pair.value.items else { continue }
                 for (index, argument) in arguments.enumerated() {

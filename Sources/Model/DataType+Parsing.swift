@@ -65,9 +65,18 @@ private struct TypeParser {
         return value
     }
 
+    /// How deep `array<`, `map<` and `struct<` may nest.
+    static let maxDepth = 32
+    var depth = 0
+
     mutating func type() throws(DataTypeParseError) -> DataType {
         skipSpace()
         let start = position
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else {
+            throw DataTypeParseError(message: "types nest more than \(Self.maxDepth) levels deep; flatten the column's type", offset: start)
+        }
         let name = word().lowercased()
         if name.isEmpty {
             let found = atEnd ? "the end" : "\"\(chars[position])\""

@@ -5,9 +5,17 @@ internal import CYAML
 /// Anchors and aliases are resolved (an alias shares its anchor's node), `<<` merge
 /// keys are applied, and a duplicate key in a mapping is an error.
 public enum YAMLParser {
+    /// How deep collections may nest: far beyond any manifest, well within the stack
+    /// of every walk over a tree (decoding, interpolation, overlays, freeing it).
+    public static let maxDepth = 100
+
+    /// How many nodes a stream may produce with its aliases expanded, given its size:
+    /// an alias is cheap to write and can stand for a large tree (a "billion laughs").
+    public static func nodeBudget(bytes: Int) -> Int { 100_000 + 20 * bytes }
+
     public static func parse(_ bytes: [UInt8], path: String) throws(YAMLError) -> [Document] {
         let reader = EventReader(bytes: bytes, path: path)
-        var builder = TreeBuilder(reader: reader, path: path)
+        var builder = TreeBuilder(reader: reader, path: path, budget: nodeBudget(bytes: bytes.count))
         return try builder.stream()
     }
 
@@ -138,10 +146,26 @@ struct TreeBuilder {
     let reader: EventReader
     let path: String
     var anchors: [String: Node] = [:]
+    /// Nodes each anchor's tree holds with its own aliases expanded.
+    var anchorSizes: [String: Int] = [:]
+    /// Nodes produced so far, aliases counted at the size of what they stand for.
+    var produced = 0
+    let budget: Int
+    var depth = 0
 
-    init(reader: EventReader, path: String) {
+    init(reader: EventReader, path: String, budget: Int) {
         self.reader = reader
         self.path = path
+        self.budget = budget
+    }
+
+    /// Counts `count` more nodes; past the budget, an error at `mark` naming `anchor`.
+    private mutating func produce(_ count: Int, at mark: Mark, anchor: String? = nil) throws(YAMLError) {
+        produced += count
+        guard produced <= budget else {
+            let what = anchor.map { "aliases of \"&\($0)\" expand" } ?? "the document expands"
+            throw YAMLError(path: path, mark: mark, message: "\(what) to more than \(budget) nodes (the limit for a file of this size); an alias repeats its anchor's whole tree, so nested aliases multiply: write the values out or use fewer levels")
+        }
     }
 
     mutating func stream() throws(YAMLError) -> [Document] {
@@ -154,6 +178,7 @@ struct TreeBuilder {
                 return documents
             case .documentStart:
                 anchors = [:]
+                anchorSizes = [:]
                 let first = try reader.next()
                 if first.kind == .documentEnd {
                     documents.append(Document(index: documents.count, root: nil, mark: event.mark))
@@ -175,14 +200,38 @@ struct TreeBuilder {
 
     private mutating func node(from event: Event) throws(YAMLError) -> Node {
         let built: Node
+        let before = produced
         switch event.kind {
         case .scalar:
+            try produce(1, at: event.mark)
             built = Node(.scalar(event.value, event.style), mark: event.mark, end: event.end, tag: event.tag)
         case .alias:
             guard let name = event.anchor, let target = anchors[name] else {
                 throw YAMLError(path: path, mark: event.mark, message: "unknown alias \"*\(event.anchor ?? "")\"; define the anchor \"&\(event.anchor ?? "")\" before using it")
             }
+            try produce(anchorSizes[name] ?? 1, at: event.mark, anchor: name)
             return target
+        case .sequenceStart, .mappingStart:
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= YAMLParser.maxDepth else {
+                throw YAMLError(path: path, mark: event.mark, message: "collections nest more than \(YAMLParser.maxDepth) levels deep here; no manifest needs that many, so flatten the structure")
+            }
+            try produce(1, at: event.mark)
+            built = try collection(from: event)
+        default:
+            throw YAMLError(path: path, mark: event.mark, message: "unexpected YAML structure")
+        }
+        if let anchor = event.anchor {
+            anchors[anchor] = built
+            anchorSizes[anchor] = produced - before
+        }
+        return built
+    }
+
+    private mutating func collection(from event: Event) throws(YAMLError) -> Node {
+        let built: Node
+        switch event.kind {
         case .sequenceStart:
             var items: [Node] = []
             var next = try reader.next()
@@ -191,13 +240,10 @@ struct TreeBuilder {
                 next = try reader.next()
             }
             built = Node(.sequence(items), mark: event.mark, end: next.end, tag: event.tag)
-        case .mappingStart:
+        default:
             let (pairs, end) = try mapping()
             built = Node(.mapping(pairs), mark: event.mark, end: end, tag: event.tag)
-        default:
-            throw YAMLError(path: path, mark: event.mark, message: "unexpected YAML structure")
         }
-        if let anchor = event.anchor { anchors[anchor] = built }
         return built
     }
 

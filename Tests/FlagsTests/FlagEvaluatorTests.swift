@@ -56,6 +56,15 @@ import TestSupport
         #expect(evaluator.evaluate("rollout", context: [:]).variant == "off", "no targeting key: fractional yields null, so the default")
     }
 
+    @Test func weightsThatWouldOverflowFallBackToTheDefault() {
+        let rule: Value = .object(["fractional": .array([.array([.string("on"), .int(Int.max)]), .array([.string("off"), .int(Int.max)])])])
+        let flag: Value = .object(["state": .string("ENABLED"), "variants": .object(["on": .bool(true), "off": .bool(false)]),
+                                   "defaultVariant": .string("off"), "targeting": rule])
+        let document: [String: Value] = ["flags": .object(["huge": flag])]
+        let evaluation = FlagEvaluator(document: document).evaluate("huge", context: ["targetingKey": "user-1"])
+        #expect(evaluation.variant == "off" && evaluation.reason == "DEFAULT", "no trap: out-of-range weights make fractional null")
+    }
+
     /// The flagd provider, in process, on the same file and contexts, must agree.
     @Test func agreesWithTheFlagdProvider() throws {
         let dir = try TemporaryDirectory()
