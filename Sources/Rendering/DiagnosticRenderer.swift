@@ -12,28 +12,76 @@ public struct DiagnosticRenderer {
         self.sourceLine = sourceLine
     }
 
+    /// How many diagnostics are printed in full; the rest are counted.
+    public static let maxShown = 200
+    /// How much of a source line is quoted, around the column.
+    public static let window = 120
+
     public func render(_ diagnostics: [Diagnostic]) -> String {
         var lines: [String] = []
-        for diagnostic in diagnostics {
+        for diagnostic in diagnostics.prefix(Self.maxShown) {
             let label = diagnostic.severity.rawValue
             let colored = style.paint(label + ":", diagnostic.severity == .error ? .red : .yellow)
+            let message = Self.escaped(diagnostic.message)
             if let location = diagnostic.location {
-                lines.append(style.paint("\(location):", .bold) + " \(colored) \(diagnostic.message)")
+                lines.append(style.paint("\(Self.escaped(location.description)):", .bold) + " \(colored) \(message)")
                 if let text = sourceLine(location.path, location.line) {
+                    let (shown, column) = Self.window(of: text, around: location.column)
                     let gutter = String(location.line)
                     let pad = String(repeating: " ", count: gutter.count)
                     // Keep tabs in the caret line so the caret lines up under them.
-                    let lead = text.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
-                    lines.append(" \(gutter) | \(text)")
+                    let lead = shown.prefix(max(0, column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
+                    lines.append(" \(gutter) | \(shown)")
                     lines.append(" \(pad) | \(lead)" + style.paint("^", .green))
                 }
             } else {
-                lines.append("\(colored) \(diagnostic.message)")
+                lines.append("\(colored) \(message)")
             }
         }
         let errors = diagnostics.filter { $0.severity == .error }.count
+        if diagnostics.count > Self.maxShown {
+            let rest = diagnostics.dropFirst(Self.maxShown)
+            let restErrors = rest.filter { $0.severity == .error }.count
+            lines.append("… and \(rest.count) more (\(restErrors) error\(restErrors == 1 ? "" : "s")) not shown; fix the ones above and run again")
+        }
         if errors > 1 { lines.append("\(errors) errors") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// At most `window` characters of `text` around `column` (1-based), with `…` where
+    /// cut, control characters made visible; and the column within what is shown.
+    static func window(of text: String, around column: Int) -> (text: String, column: Int) {
+        let characters = Array(text)
+        var start = 0, end = characters.count
+        if characters.count > window {
+            start = max(0, min(column - 1 - window / 2, characters.count - window))
+            end = min(characters.count, start + window)
+        }
+        var shown = characters[start..<end].map { $0 == "\t" || !isControl($0) ? $0 : "\u{FFFD}" }
+        var shownColumn = column - start
+        if start > 0 { shown.insert("…", at: 0); shownColumn += 1 }
+        if end < characters.count { shown.append("…") }
+        return (String(shown), shownColumn)
+    }
+
+    static func isControl(_ character: Character) -> Bool {
+        character.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+
+    /// `text` with control characters (but newlines and tabs) written as escapes
+    /// (`\u{1B}`), so a name from a file can never drive the terminal.
+    public static func escaped(_ text: String) -> String {
+        func escapes(_ value: UInt32) -> Bool { (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value) }
+        guard text.unicodeScalars.contains(where: { escapes($0.value) }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if escapes(scalar.value) {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 

@@ -159,13 +159,13 @@ public struct CycleRunner: Sendable {
                     : try workspace.drift(environment, store: store, policy: .init())
                 drifted = drift.plan.changes.count
                 if drifted > 0 {
-                    logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(drift.plan.changes.map(\.id.description).joined(separator: ","))"])
+                    logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(Self.few(drift.plan.changes.map(\.id)))"])
                     if environment.policy.drift == .heal {
                         // Heal what the policy allows; what it refuses stays reported as drift.
                         let report = try workspace.withLock(environment, store: store, command: "watch heal") { () throws(CommandFailure) in
                             let (healable, refused) = DriftHeal.split(try workspace.drift(environment, store: store, policy: .init()).plan)
                             if !refused.isEmpty {
-                                logger.warning("drift not healed: the policy refuses \(refused.count) change\(refused.count == 1 ? "" : "s")", metadata: ["resources": "\(refused.map(\.id.description).joined(separator: ","))"])
+                                logger.warning("drift not healed: the policy refuses \(refused.count) change\(refused.count == 1 ? "" : "s")", metadata: ["resources": "\(Self.few(refused.map(\.id)))"])
                             }
                             return healable.hasChanges ? try workspace.apply(healable, on: target, store: store, kind: .heal, shouldStop: shouldStop) : nil
                         }
@@ -186,6 +186,13 @@ public struct CycleRunner: Sendable {
         } catch {
             return stalled("PlanFailed", error)
         }
+    }
+
+    /// Up to ten resources by name and a count of the rest: a log line stays short
+    /// however many drifted (the full list is in /api/v1/status and the plan).
+    public static func few(_ ids: [ResourceID], limit: Int = 10) -> String {
+        let named = ids.prefix(limit).map(\.description).joined(separator: ",")
+        return ids.count > limit ? named + " and \(ids.count - limit) more" : named
     }
 
     /// The status reason for a failed apply, by the failure's kind.

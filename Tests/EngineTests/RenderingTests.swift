@@ -85,4 +85,23 @@ import Engine
         let text = renderer.render([.error(at: SourceLocation(path: "m.yaml", line: 3, column: 11), "invalid type")])
         #expect(text == "m.yaml:3:11: error: invalid type\n 3 |     type: strng\n   |           ^\n")
     }
+
+    @Test func diagnosticsAreBoundedAndNeverCarryControlCharacters() {
+        let long = String(repeating: "x", count: 30_000) + "BAD" + String(repeating: "y", count: 30_000)
+        let renderer = DiagnosticRenderer { _, _ in long }
+        let one = renderer.render([.error(at: SourceLocation(path: "m.yaml", line: 1, column: 30_001), "bad \u{1B}[31mname\u{7}")])
+        #expect(one.count < 600, "a window of the line, not all of it: \(one.count) characters")
+        #expect(one.contains("…") && one.contains("BAD"))
+        #expect(!one.contains("\u{1B}") && one.contains("\\u{1B}[31mname\\u{7}"), "escaped, not sent to the terminal: \(one)")
+        let caretLine = one.split(separator: "\n")[2]
+        let quoted = one.split(separator: "\n")[1]
+        let caret = caretLine.distance(from: caretLine.startIndex, to: caretLine.firstIndex(of: "^")!)
+        let bad = quoted.distance(from: quoted.startIndex, to: quoted.range(of: "BAD")!.lowerBound)
+        #expect(caret == bad, "the caret stays under the column")
+
+        let many = (1...5_000).map { Diagnostic.error(at: SourceLocation(path: "m.yaml", line: $0, column: 1), "error \($0)") }
+        let text = DiagnosticRenderer { _, _ in "a line" }.render(many)
+        #expect(text.split(separator: "\n").count < 700, "a few hundred shown, the rest counted")
+        #expect(text.contains("… and 4800 more (4800 errors) not shown") && text.hasSuffix("5000 errors\n"))
+    }
 }

@@ -112,4 +112,12 @@ import Model
         let mac = Digest.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         #expect(Digest.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
+
+    @Test func logLinesNameAFewResourcesAndCountTheRest() {
+        let ids = (0..<10_101).map { ResourceID(.table, "main.s.t\($0)") }
+        let line = CycleRunner.few(ids)
+        #expect(line.hasPrefix("Table/main.s.t0,Table/main.s.t1,") && line.hasSuffix(" and 10091 more"))
+        #expect(line.count < 300)
+        #expect(CycleRunner.few(Array(ids.prefix(2))) == "Table/main.s.t0,Table/main.s.t1")
+    }
 }
