@@ -5,6 +5,7 @@ import Logging
 import Engine
 import Model
 import Rendering
+import Synchronization
 
 /// Secrets the API checks; never logged.
 public struct APISecrets: Sendable {
@@ -122,9 +123,34 @@ public enum WatchServer {
         let router = HTTPAPI.router(reconciler: reconciler, secrets: secrets, ofrep: OFREPService())
         var quiet = logger
         quiet.logLevel = .warning
+        let started = StartFlag()
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "reconcile"),
-                              services: [reconciler], logger: quiet)
-        logger.info("serving on http://\(host):\(port)")
-        try await app.runService()
+                              services: [reconciler],
+                              onServerRunning: { channel in
+                                  started.set()
+                                  await reconciler.start()
+                                  // The real address: with port 0 the system picks one.
+                                  logger.info("serving on http://\(host):\(channel.localAddress?.port ?? port)")
+                              },
+                              logger: quiet)
+        do {
+            try await app.runService()
+        } catch where !started.isSet {
+            // A port in use, an address that does not resolve: stop, saying why.
+            throw ListenFailure(message: "cannot listen on \(host):\(port): \(error); pass --listen with a free HOST:PORT")
+        }
     }
+}
+
+/// The server could not start listening.
+public struct ListenFailure: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Set once, from any thread: whether the HTTP server came up.
+final class StartFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

@@ -37,11 +37,27 @@ public actor Reconciler: Service {
 
     // MARK: Service
 
-    public func run() async throws {
+    /// Starts the first cycle: called once the HTTP server listens, so nothing is
+    /// reconciled by a watch that cannot serve its status.
+    public func start() {
+        guard !started else { return }
+        started = true
         send(.tick)
-        await withGracefulShutdownHandler {
-            await self.waitForExit()
-        } onGracefulShutdown: {
+    }
+
+    private var started = false
+
+    public func run() async throws {
+        // A graceful shutdown (SIGTERM) and a cancellation (the HTTP server failed, so
+        // the service group stops) end the loop the same way: after the change in flight.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await self.waitForExit()
+            } onGracefulShutdown: {
+                self.stopFlag.set()
+                Task { await self.send(.stop) }
+            }
+        } onCancel: {
             self.stopFlag.set()
             Task { await self.send(.stop) }
         }
