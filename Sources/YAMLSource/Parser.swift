@@ -250,8 +250,16 @@ struct TreeBuilder {
     private mutating func mapping() throws(YAMLError) -> ([Node.Pair], Mark) {
         var pairs: [Node.Pair] = []
         var merged: [Node.Pair] = []
-        // Most mappings have a handful of keys: a linear scan beats hashing each one.
-        func first(_ text: String) -> Mark? { pairs.first { $0.key.scalarText == text }?.key.mark }
+        // Most mappings have a handful of keys: a linear scan beats hashing each one;
+        // past a few dozen, an index keeps a huge mapping linear, not quadratic.
+        var index: [String: Mark] = [:]
+        func first(_ text: String) -> Mark? {
+            if pairs.count <= 32 { return pairs.first { $0.key.scalarText == text }?.key.mark }
+            if index.isEmpty {
+                for pair in pairs { if let key = pair.key.scalarText, index[key] == nil { index[key] = pair.key.mark } }
+            }
+            return index[text]
+        }
         var end = Mark(line: 0, column: 0)
         while true {
             let next = try reader.next()
@@ -266,6 +274,7 @@ struct TreeBuilder {
                 throw YAMLError(path: path, mark: key.mark, message: "duplicate key \"\(text)\" (first defined at line \(first.line)); remove one of them")
             }
             pairs.append(Node.Pair(key: key, value: value))
+            if !index.isEmpty, let text = key.scalarText { index[text] = key.mark }
         }
         // Merge keys: explicit keys win over merged ones; earlier sources win over later.
         for pair in merged {

@@ -57,4 +57,11 @@ import TestSupport
         #expect(result.code == 1, "\(result.output)")
         #expect(result.stderr.contains("manifests/hostile.yaml:7:") && result.stderr.contains("must be a whole number from 0 to 2147483647"), "\(result.stderr)")
     }
+
+    @Test func aMappingWithAHundredThousandKeysLoadsInLinearTime() throws {
+        let keys = (0..<100_000).map { "    k\($0): v" }.joined(separator: "\n")
+        let (result, seconds) = try validate("apiVersion: reconcile/v1\nkind: FeatureFlag\nmetadata: { name: wide }\nspec:\n  variants: { \"on\": true }\n  defaultVariant: \"on\"\n  metadata:\n" + keys + "\n    k99999: again\n")
+        #expect(result.code == 1 && result.stderr.contains("duplicate key \"k99999\" (first defined at line 100007)"), "\(result.output.prefix(1000))")
+        #expect(seconds < 10, "the duplicate check is linear: \(seconds) s")
+    }
 }
