@@ -107,6 +107,19 @@ final class EventReader {
         }
     }
 
+    /// The 1-based line and column (in characters) of byte `offset`.
+    static func mark(ofByte offset: Int, in bytes: [UInt8]) -> Mark {
+        var line = 1
+        var lineStart = 0
+        for index in 0..<offset where bytes[index] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = index + 1
+        }
+        // Columns count characters: UTF-8 continuation bytes do not start one.
+        let column = bytes[lineStart..<offset].filter { $0 & 0xC0 != 0x80 }.count + 1
+        return Mark(line: line, column: column)
+    }
+
     private func cString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
         guard let pointer else { return nil }
         return String(cString: pointer)
@@ -115,8 +128,17 @@ final class EventReader {
     /// The parser's error, reworded where libyaml's words mislead (tabs).
     private func currentError() -> YAMLError {
         let state = parser.pointee
-        let problemMark = Mark(line: Int(state.problem_mark.line) + 1, column: Int(state.problem_mark.column) + 1)
         var message = state.problem.map { String(cString: $0) } ?? "invalid YAML"
+        if state.error == YAML_READER_ERROR {
+            // Bad bytes (invalid UTF-8, control characters) are found while decoding the
+            // input, before any mark is set: locate them by their byte offset instead.
+            let offset = min(Int(state.problem_offset), bytes.count)
+            let value = state.problem_value
+            let hex = String(value & 0xFF, radix: 16, uppercase: true)
+            let what = value >= 0 ? " (byte 0x\(hex.count == 1 ? "0" + hex : hex))" : ""
+            return YAMLError(path: path, mark: Self.mark(ofByte: offset, in: bytes), message: message + what)
+        }
+        let problemMark = Mark(line: Int(state.problem_mark.line) + 1, column: Int(state.problem_mark.column) + 1)
         if let context = state.context.map({ String(cString: $0) }) {
             message += " (\(context))"
         }

@@ -64,4 +64,20 @@ import TestSupport
         #expect(result.code == 1 && result.stderr.contains("duplicate key \"k99999\" (first defined at line 100007)"), "\(result.output.prefix(1000))")
         #expect(seconds < 10, "the duplicate check is linear: \(seconds) s")
     }
+
+    @Test func badBytesAreReportedWhereTheyAre() throws {
+        let (control, _) = try validate("apiVersion: reconcile/v1\nkind: FeatureFlag\nmetadata: { name: \"a\u{1}b\" }\nspec:\n  variants: { \"on\": true }\n  defaultVariant: \"on\"\n")
+        #expect(control.code == 1)
+        #expect(control.stderr.contains("manifests/hostile.yaml:3:21: error: control characters are not allowed (byte 0x01)"), "\(control.stderr)")
+        #expect(!control.stderr.contains("\u{1}"), "never printed raw")
+
+        let project = try Project()
+        var bytes = Array("apiVersion: reconcile/v1\nkind: FeatureFlag\nmetadata: { name: x }\nspec:\n  variants: { \"on\": true }\n  defaultVariant: \"\u{E9}\u{E9}o".utf8)
+        bytes += [0xFF] + Array("n\"\n".utf8)
+        try Data(bytes).write(to: project.url.appendingPathComponent("manifests/hostile.yaml"))
+        try project.commit("invalid UTF-8")
+        let invalid = try project.reconcile("validate", "--env", "dev")
+        #expect(invalid.code == 1)
+        #expect(invalid.stderr.contains("manifests/hostile.yaml:6:23: error: invalid leading UTF-8 octet (byte 0xFF)"), "columns count characters: \(invalid.stderr)")
+    }
 }
