@@ -246,7 +246,12 @@ final class Credentials: @unchecked Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw RESTClient.Failure(status: nil, code: nil, message: "cannot read the credential file \(path)")
         }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // One secret, one line: anything else is the wrong file (never echoed).
+        guard !value.isEmpty, !value.contains(where: \.isNewline) else {
+            throw RESTClient.Failure(status: nil, code: nil, message: "the credential file \(path) must hold the secret on a single line (it holds \(value.isEmpty ? "nothing" : "several lines")); check that it is the right file")
+        }
+        return value
     }
 
     func bearer() throws(RESTClient.Failure) -> String {

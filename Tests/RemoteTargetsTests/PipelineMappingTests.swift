@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Model
 @testable import RemoteTargets
@@ -43,5 +44,25 @@ import Model
     @Test func librariesOutsideTheFilesFolderKeepTheirWorkspacePath() {
         let settings: Value = .object(["libraries": .array([.object(["notebook": .object(["path": .string("/Users/a/nb")])])])])
         #expect(PipelineMapping.spec(from: settings, files: "/Workspace/Repos/x", schedule: nil).libraries == ["/Users/a/nb"])
+    }
+}
+
+@Suite struct CredentialFileTests {
+    @Test func aCredentialFileHoldsOneLine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reconcile-credentials-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let good = directory.appendingPathComponent("token"), bad = directory.appendingPathComponent("pem"), empty = directory.appendingPathComponent("empty")
+        try "dapi-secret\n".write(to: good, atomically: true, encoding: .utf8)
+        try "-----BEGIN KEY-----\nabc\n-----END KEY-----\n".write(to: bad, atomically: true, encoding: .utf8)
+        try "\n".write(to: empty, atomically: true, encoding: .utf8)
+        #expect(try Credentials.resolve("${file:\(good.path)}") == "dapi-secret")
+        do throws(RESTClient.Failure) {
+            _ = try Credentials.resolve("${file:\(bad.path)}")
+            Issue.record("a file of several lines is refused")
+        } catch {
+            #expect(error.message.contains("must hold the secret on a single line (it holds several lines)") && !error.message.contains("abc"), "\(error.message)")
+        }
+        #expect(throws: RESTClient.Failure.self) { try Credentials.resolve("${file:\(empty.path)}") }
     }
 }
