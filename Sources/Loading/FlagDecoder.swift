@@ -76,6 +76,11 @@ struct FlagDecoder {
             if let items = node.items { items.forEach { checkTargeting($0, variants: variants) } }
             return
         }
+        if pairs.count == 1, let name = pairs[0].key.scalarText, !TargetingOperators.all.contains(name) {
+            let known = TargetingOperators.all.sorted()
+            reader.error(pairs[0].key, "unknown targeting operator \"\(name)\"\(Suggest.hint(for: name, in: known)); flagd evaluates JsonLogic's operators and fractional, starts_with, ends_with and sem_ver")
+            return
+        }
         for pair in pairs {
             switch pair.key.scalarText {
             case "fractional":

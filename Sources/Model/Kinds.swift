@@ -110,6 +110,18 @@ public struct GrantsSpec: Sendable, Hashable {
     public static func resourceID(for securable: Securable) -> ResourceID { ResourceID(.grants, securable.description) }
 }
 
+/// The targeting operators flagd evaluates: JsonLogic's and flagd's own. A rule
+/// naming any other is refused at validate time, so what validates also evaluates.
+public enum TargetingOperators {
+    public static let jsonLogic: Set<String> = [
+        "if", "?:", "and", "or", "!", "!!", "==", "!=", "===", "!==", "<", "<=", ">", ">=",
+        "+", "-", "*", "/", "%", "min", "max", "var", "missing", "missing_some",
+        "map", "filter", "reduce", "all", "some", "none", "merge", "in", "cat", "substr",
+    ]
+    public static let flagd: Set<String> = ["fractional", "starts_with", "ends_with", "sem_ver"]
+    public static var all: Set<String> { jsonLogic.union(flagd) }
+}
+
 /// A flag in flagd's model.
 public struct FlagSpec: Sendable, Hashable {
     public enum State: String, Sendable, Hashable, CaseIterable {

@@ -137,6 +137,10 @@ func firstError(_ manifest: String) -> String? {
         #expect(firstError(flag("{ red: 1, blue: 2 }", "red", "  targeting: { fractional: [[\"rde\", 50], [\"blue\", 50]] }"))?.contains("fractional names the variant \"rde\", which this flag does not have; did you mean \"red\"?") == true)
         #expect(firstError(flag("{ red: 1, blue: 2 }", "red", "  targeting: { if: [{ \"==\": [1, 1] }, \"gren\", \"red\"] }"))?.contains("targeting returns \"gren\"") == true)
         #expect(firstError(flag("{}", "red"))?.contains("non-empty mapping") == true)
+        let unknown = firstError(flag("{ red: 1, blue: 2 }", "red", "  targeting: { if: [{ strts_with: [{ var: email }, \"a\"] }, \"blue\", \"red\"] }"))
+        #expect(unknown?.contains("7:23 FeatureFlag/f: unknown targeting operator \"strts_with\"; did you mean \"starts_with\"?") == true, "\(unknown ?? "")")
+        let weights = firstError(flag("{ red: 1, blue: 2 }", "red", "  targeting: { fractional: [[\"red\", 0], [\"blue\", 0]] }"))
+        #expect(weights?.contains("the fractional weights add up to 0") == true, "\(weights ?? "")")
     }
 
     @Test func modelsDecode() throws {
