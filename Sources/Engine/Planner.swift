@@ -54,8 +54,16 @@ public enum Planner {
             }
         }
 
-        // Deletes: only what this environment created, only when pruning, and never
-        // something another resource that stays still depends on.
+        let (deletes, orphaned, unmanaged) = prune(input, observed: observed, desiredIDs: desiredIDs)
+
+        let ordered = Ordering.forward(forward, all: input.desired) + Ordering.reverse(deletes, all: input.observed)
+        return Plan(environment: input.environment, revision: input.revision, target: input.target,
+                    changes: ordered, unchanged: unchanged.sorted(), unmanaged: unmanaged, orphaned: orphaned, notices: notices)
+    }
+
+    /// Deletes: only what this environment created, only when pruning, and never
+    /// something a resource that stays depends on; the rest is orphaned or unmanaged.
+    static func prune(_ input: Input, observed: [ResourceID: Resource], desiredIDs: Set<ResourceID>) -> (deletes: [Change], orphaned: [ResourceID], unmanaged: [ResourceID]) {
         var deletes: [Change] = []
         var orphaned: [ResourceID] = []
         var unmanaged: [ResourceID] = []
@@ -79,10 +87,7 @@ public enum Planner {
                 reasons: ["its manifest is gone and this environment created it"],
                 destructiveReasons: [deleteReason(current)]))
         }
-
-        let ordered = Ordering.forward(forward, all: input.desired) + Ordering.reverse(deletes, all: input.observed)
-        return Plan(environment: input.environment, revision: input.revision, target: input.target,
-                    changes: ordered, unchanged: unchanged.sorted(), unmanaged: unmanaged, orphaned: orphaned, notices: notices)
+        return (deletes, orphaned, unmanaged)
     }
 
     /// The change that turns `observed` into `desired`, or nil when they match.

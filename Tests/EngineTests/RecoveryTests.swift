@@ -87,3 +87,21 @@ import Engine
         #expect(Digest.sha256Hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 }
+
+@Suite struct PruneAfterPlanTests {
+    @Test func aTableIsPrunedWhenItsLastConsumerDropsItInTheSameChange() {
+        let table = Fixture.table("main.s.t", Fixture.orders)
+        func pipeline(consumes: [String]) -> Resource {
+            Resource(id: ResourceID(.pipeline, "p"), spec: .pipeline(PipelineSpec(catalog: "main", target: "s", consumes: consumes)))
+        }
+        let namespaces = [Fixture.catalog("main"), Resource(id: ResourceID(.schema, "main.s"), spec: .schema(NamespaceSpec()))]
+        var input = Fixture.input(desired: namespaces + [pipeline(consumes: [])], observed: namespaces + [table, pipeline(consumes: ["main.s.t"])],
+                                  inventory: [table.id, ResourceID(.pipeline, "p")])
+        let plan = Planner.plan(input)
+        #expect(plan.changes.map(\.id) == [ResourceID(.pipeline, "p"), table.id], "the consumer's update first, then the delete")
+        #expect(plan.changes.last?.action == .delete)
+        // A consumer that keeps reading it keeps it.
+        input.desired = namespaces + [pipeline(consumes: ["main.s.t"])]
+        #expect(Planner.plan(input).orphaned == [table.id])
+    }
+}
