@@ -117,29 +117,34 @@ private struct TypeParser {
             try expect(">", after: "to close map<")
             return .map(key: key, value: value, valueContainsNull: !notNull)
         case "struct":
-            try expect("<", after: "after struct")
-            var fields: [StructField] = []
-            var seen: Set<String> = []
-            if accept(">") { return .struct([]) }
-            repeat {
-                let fieldStart = position
-                let fieldName = try fieldName()
-                guard seen.insert(fieldName.lowercased()).inserted else {
-                    throw DataTypeParseError(message: "duplicate struct field \"\(fieldName)\"", offset: fieldStart)
-                }
-                _ = accept(":")
-                let fieldType = try type()
-                let notNull = notNullSuffix()
-                let comment = try commentSuffix()
-                fields.append(StructField(name: fieldName, type: fieldType, nullable: !notNull, comment: comment))
-            } while accept(",")
-            try expect(">", after: "to close struct<")
-            return .struct(fields)
+            return try structType()
         default:
             if let primitive = DataType.primitiveNames[name] { return primitive }
             let known = Array(DataType.primitiveNames.keys) + ["decimal", "varchar", "char", "array", "map", "struct"]
             throw DataTypeParseError(message: "unknown type \"\(name)\"\(Suggest.hint(for: name, in: known))", offset: start)
         }
+    }
+
+    /// `struct<name:T [not null] [comment 'c'], …>`, after the word `struct`.
+    mutating func structType() throws(DataTypeParseError) -> DataType {
+        try expect("<", after: "after struct")
+        var fields: [StructField] = []
+        var seen: Set<String> = []
+        if accept(">") { return .struct([]) }
+        repeat {
+            let fieldStart = position
+            let fieldName = try fieldName()
+            guard seen.insert(fieldName.lowercased()).inserted else {
+                throw DataTypeParseError(message: "duplicate struct field \"\(fieldName)\"", offset: fieldStart)
+            }
+            _ = accept(":")
+            let fieldType = try type()
+            let notNull = notNullSuffix()
+            let comment = try commentSuffix()
+            fields.append(StructField(name: fieldName, type: fieldType, nullable: !notNull, comment: comment))
+        } while accept(",")
+        try expect(">", after: "to close struct<")
+        return .struct(fields)
     }
 
     mutating func fieldName() throws(DataTypeParseError) -> String {
