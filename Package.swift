@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering", "TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "RemoteTargetsTests", dependencies: ["RemoteTargets", "Model", "Engine"], exclude: ["Snapshots"]),
+        .testTarget(name: "RemoteTargetsTests", dependencies: ["RemoteTargets", "Model", "Engine", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Model", "Engine"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),
         .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "Model", "TestSupport"]),
