@@ -50,6 +50,9 @@ struct ReleaseCommand: ParsableCommand {
                             """)
                     }
                     restored = " \(environment.name) follows \(what) again (commit \(commit.id.short)); run reconcile plan --env \(environment.name) to see what that brings."
+                } else if hold.followed != nil {
+                    // Someone moved the pin since the rollback: theirs stands.
+                    restored = " Its spec.source no longer holds the rollback's pin (\(hold.revision.prefix(7))), so it is left as it is."
                 }
                 try store.releaseHold(environment.name)
                 Console.out("Released \(environment.name): it was held since \(LockInfo.format(hold.since)) (\(hold.reason)); promotions into it may proceed.\(restored)\n")

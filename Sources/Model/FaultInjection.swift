@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Test-only fault injection: with `RECONCILE_FAULT_KILL_AT=N` in the environment,
 /// the process kills itself (SIGKILL, no cleanup) at the Nth durable step it reaches:
@@ -7,13 +8,12 @@ import Foundation
 /// over every step of an apply. Unset, a step costs one branch.
 public enum FaultInjection {
     private static let limit: Int? = ProcessInfo.processInfo.environment["RECONCILE_FAULT_KILL_AT"].flatMap(Int.init)
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var count = 0
+    private static let count = Mutex(0)
 
     /// Marks one durable step; `name` is for the log a crash test may print.
     public static func step(_ name: @autoclosure () -> String) {
         guard let limit else { return }
-        let reached = lock.withLock { () -> Bool in
+        let reached = count.withLock { count -> Bool in
             count += 1
             return count == limit
         }

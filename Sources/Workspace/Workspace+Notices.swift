@@ -9,16 +9,22 @@ extension Workspace {
     /// Files under the project's manifests/ or environments/ that differ from the
     /// commit being read (edited, staged, new or deleted): a plan of the commit does
     /// not contain them. Empty when reading the working tree or a bare repository.
-    public func uncommittedFiles() -> [String] {
+    public func uncommittedFiles() throws(GitError) -> [String] {
         guard !options.worktree, repository.workdir != nil else { return [] }
-        guard let head = try? repository.resolve("HEAD"), head.id.hex == source.revision else { return [] }
+        guard try repository.resolve("HEAD").id.hex == source.revision else { return [] }
         let prefixes = [project + SourceSet.manifestDirectory + "/", project + SourceSet.environmentDirectory + "/"]
-        return ((try? repository.uncommittedChanges(includeUntracked: true, under: prefixes)) ?? []).filter { path in prefixes.contains { path.hasPrefix($0) } }
+        return try repository.uncommittedChanges(includeUntracked: true, under: prefixes).filter { path in prefixes.contains { path.hasPrefix($0) } }
     }
 
-    /// A warning naming the uncommitted files a plan of the commit leaves out, if any.
+    /// A warning naming the uncommitted files a plan of the commit leaves out, if any
+    /// (or saying that they could not be looked for).
     public func uncommittedWarning(verb: String) -> String? {
-        let files = uncommittedFiles()
+        let files: [String]
+        do {
+            files = try uncommittedFiles()
+        } catch {
+            return "cannot tell whether files under manifests/ or environments/ have uncommitted changes (\(error.message)); this \(verb) reads commit \(source.shortRevision)"
+        }
         guard !files.isEmpty else { return nil }
         let shown = files.prefix(10).joined(separator: ", ") + (files.count > 10 ? " and \(files.count - 10) more" : "")
         return "\(files.count) file\(files.count == 1 ? " has" : "s have") uncommitted changes that this \(verb) does not include (it reads commit \(source.shortRevision)): \(shown); commit them, or pass --worktree to \(verb) the working tree"
