@@ -59,6 +59,10 @@ let package = Package(
         /// Reading a repository for an environment, planning, locking, applying,
         /// drift, pinning: what commands and the watch loop share.
         .target(name: "Workspace", dependencies: ["Model", "Engine", "Loading", "GitStore", "LocalTarget", "RemoteTargets", "SQLiteState", "Rendering"]),
+        /// The verbs, once: plan, apply, drift, heal, promote, rollback, release, unlock
+        /// over one run context per environment (one target, one store), returning typed
+        /// results. The command line and the watch loop are adapters over it.
+        .target(name: "Service", dependencies: ["Model", "Engine", "Loading", "Rendering", "Workspace"]),
 
         // MARK: Flags and the server
         /// flagd's JsonLogic: evaluation of flags, fractional bucketing with murmur3. Pure.
@@ -66,7 +70,7 @@ let package = Package(
         /// The watch loop (a state machine driven by one actor), status, metrics,
         /// notifications, the HTTP API and OFREP.
         .target(name: "Server", dependencies: [
-            "Model", "Engine", "Loading", "GitStore", "LocalTarget", "SQLiteState", "Rendering", "Flags", "Workspace",
+            "Model", "Engine", "Loading", "GitStore", "LocalTarget", "SQLiteState", "Rendering", "Flags", "Workspace", "Service",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,7 +82,7 @@ let package = Package(
         // MARK: Commands
         /// The command line; the only user of ArgumentParser.
         .target(name: "Commands", dependencies: [
-            "Model", "Loading", "Engine", "Rendering", "LocalTarget", "SQLiteState", "GitStore", "Server", "Workspace",
+            "Model", "Loading", "Engine", "Rendering", "LocalTarget", "SQLiteState", "GitStore", "Server", "Workspace", "Service",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -94,6 +98,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "RemoteTargetsTests", dependencies: ["RemoteTargets", "Model", "Engine", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Model", "Engine"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Model", "Engine", "Loading", "TestSupport"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),
         .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "Model", "TestSupport"]),
         .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "TestSupport"]),

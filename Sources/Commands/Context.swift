@@ -1,4 +1,5 @@
 import ArgumentParser
+import Model
 import Foundation
 import Rendering
 import Workspace
@@ -14,7 +15,7 @@ extension ReadOptions {
 
 extension Workspace {
     /// Prints diagnostics with source lines, to standard error.
-    func report(_ failure: CommandFailure) {
+    func report(_ failure: ReconcileError) {
         Console.err(DiagnosticRenderer(style: Console.stderrStyle) { [self] in sourceLine($0, $1) }.render(failure.diagnostics))
     }
 }
@@ -24,7 +25,7 @@ extension Workspace {
 /// before exit is work nobody waits for (compilers skip it the same way).
 nonisolated(unsafe) private var keptUntilExit: [Context] = []
 
-func runReporting(_ options: CommonOptions, _ body: (Context) throws(CommandFailure) -> Int32) throws {
+func runReporting(_ options: CommonOptions, _ body: (Context) throws(ReconcileError) -> Int32) throws {
     var context: Context?
     do {
         let built = try Context(ReadOptions(options))
@@ -32,7 +33,7 @@ func runReporting(_ options: CommonOptions, _ body: (Context) throws(CommandFail
         context = built
         let code = try body(built)
         if code != 0 { throw ExitCode(code) }
-    } catch let failure as CommandFailure {
+    } catch let failure as ReconcileError {
         if let context {
             context.report(failure)
         } else {

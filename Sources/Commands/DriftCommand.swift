@@ -1,9 +1,10 @@
-import Workspace
 import ArgumentParser
 import Engine
 import Foundation
 import Model
 import Rendering
+import Service
+import Workspace
 
 struct DriftCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,39 +31,28 @@ struct DriftCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReporting(options) { context throws(CommandFailure) in
-            let environment = try context.environment(options.env!)
-            let target = context.target(for: environment)
-            if heal {
-                Interrupts.shared.install()
-                let store = try context.store(for: environment)
-                return try context.withLock(environment, store: store, command: "drift --heal") { () throws(CommandFailure) in
-                    let report = try context.drift(environment, store: store, policy: policyFlags.options)
-                    if !report.hasDrift {
-                        Console.out(DriftRenderer.render(report, as: options.output, style: Console.stdoutStyle))
-                        return 0
-                    }
-                    // Heal what the policy allows; report the rest (exit 2), with the
-                    // ways to settle it that keep the guardrail.
-                    let (healable, refused) = DriftHeal.split(report.plan)
-                    var code: Int32 = 0
-                    if healable.hasChanges {
-                        code = try context.execute(healable, on: target, store: store, kind: .heal, output: options.output)
-                    }
-                    if !refused.isEmpty {
-                        Console.err(DiagnosticRenderer(style: Console.stderrStyle) { context.sourceLine($0, $1) }
-                            .render(DriftHeal.advice(refused, environment: environment.name)))
-                        return code == 0 ? 2 : code
-                    }
-                    return code
-                }
+        try runReporting(options) { context throws(ReconcileError) in
+            let service = Service(context)
+            let run = try service.run(options.env!)
+            guard heal else {
+                let report = try run.drift(policy: policyFlags.options)
+                showNotice(context.lockNotice(run.environment, store: try run.existingStore()), output: options.output)
+                Console.out(DriftRenderer.render(report, as: options.output, style: Console.stdoutStyle))
+                return report.hasDrift ? 2 : 0
             }
-            let store = try context.existingStore(for: environment)
-            let report = try context.drift(environment, store: store, policy: policyFlags.options)
-            showNotice(context.lockNotice(environment, store: store), output: options.output)
-            Console.out(DriftRenderer.render(report, as: options.output, style: Console.stdoutStyle))
-            return report.hasDrift ? 2 : 0
+            let printer = ApplyPrinter(options.output)
+            let result = try service.heal(run.name, policy: policyFlags.options, control: printer.control)
+            guard result.drift.hasDrift else {
+                Console.out(DriftRenderer.render(result.drift, as: options.output, style: Console.stdoutStyle))
+                return 0
+            }
+            // What the policy allows was healed; the rest is reported (exit 2), with the
+            // ways to settle it that keep the guardrail.
+            let code = try printer.finish(result.report)
+            guard !result.refused.isEmpty else { return code }
+            Console.err(DiagnosticRenderer(style: Console.stderrStyle) { context.sourceLine($0, $1) }
+                .render(PlanText.healAdvice(result.refused, environment: run.name)))
+            return code == 0 ? 2 : code
         }
     }
 }
-

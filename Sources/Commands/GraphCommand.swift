@@ -26,7 +26,7 @@ struct GraphCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReporting(options) { context throws(CommandFailure) in
+        try runReporting(options) { context throws(ReconcileError) in
             let state = try context.desired(options.env!)
             let graph = view == .lineage ? ResourceGraph.lineage(state.resources) : ResourceGraph.dependencies(state.resources)
             Console.out(GraphRenderer.render(graph, as: format))

@@ -20,14 +20,14 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReporting(options) { context throws(CommandFailure) in
+        try runReporting(options) { context throws(ReconcileError) in
             let environment = try context.environment(options.env!)
             let store = try context.existingStore(for: environment)
             let records: [ApplyRecord]
             do throws(TargetError) {
                 records = try store?.history(environment.name, limit: limit) ?? []
             } catch {
-                throw CommandFailure(error.description)
+                throw ReconcileError(store: error)
             }
             Console.out(HistoryRenderer.render(records, environment: environment.name, as: options.output))
             return 0

@@ -3,6 +3,7 @@ import ArgumentParser
 import Engine
 import Model
 import Rendering
+import Service
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,23 +24,23 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReporting(options) { context throws(CommandFailure) in
+        try runReporting(options) { context throws(ReconcileError) in
             try showPlan(context, options: options, policy: policy.options)
         }
     }
 }
 
 /// Plans, prints the plan, and returns 2 when there are changes.
-func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options) throws(CommandFailure) -> Int32 {
-    let environment = try context.environment(options.env!)
-    let state = try context.desired(environment)
+func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options) throws(ReconcileError) -> Int32 {
+    let run = try Service(context).run(options.env!)
+    _ = try run.desired()
     if let warning = context.uncommittedWarning(verb: "plan") { context.warn(warning) }
-    let store = try context.existingStore(for: environment)
-    let plan = try context.plan(state, target: context.target(for: environment), store: store, options: policy)
-    showNotice(context.lockNotice(environment, store: store), output: options.output)
-    showNotice(context.pinNotice(environment, store: store), output: options.output)
+    let plan = try run.plan(policy: policy)
+    let store = try run.existingStore()
+    showNotice(context.lockNotice(run.environment, store: store), output: options.output)
+    showNotice(context.pinNotice(run.environment, store: store), output: options.output)
     Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle))
-    if let refused = Workspace.refusals(of: plan, verb: "plan") { throw refused }
+    if let refused = Service.refusals(of: plan, verb: "plan") { throw refused }
     return plan.hasChanges ? 2 : 0
 }
 

@@ -1,6 +1,7 @@
-import Workspace
 import ArgumentParser
 import Model
+import Service
+import Workspace
 
 struct ReleaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,48 +21,19 @@ struct ReleaseCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReporting(options) { context throws(CommandFailure) in
-            let environment = try context.environment(options.env!)
-            guard let store = try context.existingStore(for: environment) else {
-                Console.out("\(environment.name) is not held.\n")
-                return 0
-            }
-            do {
-                guard let hold = try store.hold(environment.name) else {
-                    Console.out("\(environment.name) is not held.\n")
-                    return 0
+        try runReporting(options) { context throws(ReconcileError) in
+            let name = options.env!
+            switch try Service(context).release(name) {
+            case .notHeld:
+                Console.out("\(name) is not held.\n")
+            case .released(let hold, let restored, let pinMoved):
+                var after = ""
+                if let restored {
+                    after = " \(name) follows \(Service.followedText(restored.source)) again (commit \(restored.commit)); run reconcile plan --env \(name) to see what that brings."
+                } else if pinMoved {
+                    after = " Its spec.source no longer holds the rollback's pin (\(hold.revision.prefix(7))), so it is left as it is."
                 }
-                // Restore what the rollback's pin replaced, if the pin is still the rollback's.
-                var restored = ""
-                if let followed = hold.followed, case .revision(let pinned) = environment.source,
-                   (try? context.repository.resolve(pinned))?.id.hex == hold.revision {
-                    let what: String
-                    switch followed {
-                    case .branch(let branch): what = "the branch \(branch)"
-                    case .current: what = "the revision reconcile runs on"
-                    case .revision(let revision): what = "revision \(revision.prefix(7))"
-                    }
-                    let commit = try runCommand { () throws(CommandFailure) in
-                        try context.setSource(environment, to: followed, message: """
-                            release \(environment.name): follow \(what) again
-
-                            Released-Hold: \(hold.reason)
-                            Actor: \(context.actor)
-                            """)
-                    }
-                    restored = " \(environment.name) follows \(what) again (commit \(commit.id.short)); run reconcile plan --env \(environment.name) to see what that brings."
-                } else if hold.followed != nil {
-                    // Someone moved the pin since the rollback: theirs stands.
-                    restored = " Its spec.source no longer holds the rollback's pin (\(hold.revision.prefix(7))), so it is left as it is."
-                }
-                try store.releaseHold(environment.name)
-                Console.out("Released \(environment.name): it was held since \(LockInfo.format(hold.since)) (\(hold.reason)); promotions into it may proceed.\(restored)\n")
-            } catch let error as TargetError {
-                throw CommandFailure(error.description)
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch {
-                throw CommandFailure("\(error)")
+                Console.out("Released \(name): it was held since \(LockInfo.format(hold.since)) (\(hold.reason)); promotions into it may proceed.\(after)\n")
             }
             return 0
         }
@@ -90,36 +62,13 @@ struct UnlockCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReporting(options) { context throws(CommandFailure) in
-            let environment = try context.environment(options.env!)
-            guard let store = try context.existingStore(for: environment) else {
-                Console.out("\(environment.name) is not locked.\n")
-                return 0
-            }
-            do throws(TargetError) {
-                guard let lock = try store.currentLock(environment.name) else {
-                    Console.out("\(environment.name) is not locked.\n")
-                    return 0
-                }
-                switch ProcessIdentity.liveness(lock) {
-                case .alive:
-                    throw TargetError(nil, "\(environment.name) is locked by \(lock.description), which is still running; wait for it")
-                case .unknown(let why) where !force:
-                    throw TargetError(nil, "\(environment.name) is locked by \(lock.description), \(why); if nothing runs there, pass --force")
-                case .dead, .unknown:
-                    try context.recoverInterrupted(environment, store: store)
-                    if let other = try store.replaceLock(environment.name, expected: lock, with: nil) {
-                        throw TargetError(nil, "\(environment.name) changed hands while unlocking: now locked by \(other.description); run unlock again if that holder is gone too")
-                    }
-                    Console.out("Unlocked \(environment.name) (was: \(lock.description)).\n")
-                }
-            } catch {
-                throw CommandFailure(error.description)
+        try runReporting(options) { context throws(ReconcileError) in
+            let name = options.env!
+            switch try Service(context).unlock(name, force: force) {
+            case .notLocked: Console.out("\(name) is not locked.\n")
+            case .unlocked(let lock): Console.out("Unlocked \(name) (was: \(lock.description)).\n")
             }
             return 0
         }
     }
 }
-
-/// Runs a throwing body inside an untyped `do` (a typed failure passes through).
-func runCommand<T>(_ body: () throws(CommandFailure) -> T) throws(CommandFailure) -> T { try body() }

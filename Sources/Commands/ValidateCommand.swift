@@ -1,7 +1,8 @@
-import Workspace
 import ArgumentParser
 import Engine
 import Model
+import Service
+import Workspace
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,26 +14,27 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() throws {
-        try runReporting(options) { context throws(CommandFailure) in
+        try runReporting(options) { context throws(ReconcileError) in
             // Every environment file, the broken ones included: each is reported.
             let names = options.env.map { [$0] } ?? Set(context.loaded.environments.keys).union(context.loaded.brokenEnvironments.keys).sorted()
             if names.isEmpty {
-                throw CommandFailure(context.loaded.diagnostics + [.error(at: nil, "no environments/*.yaml found at revision \(context.source.shortRevision); add one, e.g. environments/dev.yaml")])
+                throw ReconcileError(context.loaded.diagnostics + [.error(at: nil, "no environments/*.yaml found at revision \(context.source.shortRevision); add one, e.g. environments/dev.yaml")], kind: .invalid)
             }
             var problems: [Diagnostic] = []
             var counts: [String] = []
+            let service = Service(context)
             for name in names {
-                do throws(CommandFailure) {
-                    let environment = try context.environment(name)
-                    let state = try context.desired(environment)
-                    _ = try context.observe(state, on: context.target(for: environment), store: try context.existingStore(for: environment))
+                do throws(ReconcileError) {
+                    let run = try service.run(name)
+                    let state = try run.desired()
+                    _ = try run.observe(state)
                     counts.append("\(name): \(state.resources.count) resources")
                 } catch {
                     // The same manifest error shows once, even when every environment hits it.
                     problems += error.diagnostics.filter { !problems.contains($0) }
                 }
             }
-            if !problems.isEmpty { throw CommandFailure(problems) }
+            if !problems.isEmpty { throw ReconcileError(problems, kind: .invalid) }
             Console.out("Valid at \(context.source.shortRevision) (\(counts.joined(separator: "; "))).\n")
             return 0
         }

@@ -38,7 +38,7 @@ public enum Planner {
             }
             if case .grants(let grants) = resource.spec, case .grants(let existing) = current.spec, !grants.exclusive {
                 for principal in existing.grants.keys.sorted() where grants.grants[principal] == nil {
-                    notices.append(Notice(resource.id, "\(principal) holds \(existing.grants[principal]!.sorted().joined(separator: ", ")) on \(grants.securable), granted outside this manifest; left alone (set exclusive: true to manage every principal)"))
+                    notices.append(Notice(resource.id, .foreignGrant(principal: principal, privileges: existing.grants[principal]!.sorted(), securable: grants.securable.description)))
                 }
             }
             let wasProtected = input.inventory.entries[resource.id]?.protected ?? false
@@ -100,7 +100,7 @@ public enum Planner {
         let ignored = desired.ignoredFields
         let fields = fieldChanges(observed: observed, desired: desired).filter { field in !ignored.contains { field.isUnder($0) } }
         guard !fields.isEmpty else { return nil }
-        var destructive: [String] = []
+        var destructive: [DestructiveReason] = []
         for reason in fields.compactMap(\.destructiveReason) where !destructive.contains(reason) { destructive.append(reason) }
         let replace = fields.contains(where: \.forcesReplace)
         let reason: String
@@ -117,15 +117,19 @@ public enum Planner {
                       fields: fields, reasons: [reason], destructiveReasons: destructive)
     }
 
-    /// Field by field, what differs, by kind.
+    /// Field by field, what differs, by kind (the observed resource has the desired
+    /// one's kind: they share an id).
     static func fieldChanges(observed: Resource, desired: Resource) -> [FieldChange] {
-        switch (observed.spec, desired.spec) {
-        case let (.table(old), .table(new)):
+        switch desired.spec {
+        case .table(let new):
+            guard case .table(let old) = observed.spec else { break }
             return TableDiff(observed: old, desired: new, hasData: observed.observation?.hasData ?? false).fields
-        case let (.grants(old), .grants(new)):
+        case .grants(let new):
+            guard case .grants(let old) = observed.spec else { break }
             return GrantsDiff.fields(old: old, new: new)
-        case let (.pipeline(old), .pipeline(new)):
-            let moved = "replacing \(desired.id) (its target moves from \(old.catalog).\(old.target) to \(new.catalog).\(new.target)) discards its run history and checkpoints"
+        case .pipeline(let new):
+            guard case .pipeline(let old) = observed.spec else { break }
+            let moved = DestructiveReason.pipelineMoves(desired.id, from: "\(old.catalog).\(old.target)", to: "\(new.catalog).\(new.target)")
             return ValueDiff.diff(old.canonical, new.canonical).map { field in
                 var field = field
                 if field.path == "/catalog" || field.path == "/target" {
@@ -134,15 +138,19 @@ public enum Planner {
                 }
                 return field
             }
-        case let (.model(old), .model(new)):
+        case .model(let new):
+            guard case .model(let old) = observed.spec else { break }
             return ModelDiff.fields(old: old, new: new)
-        case (.catalog(var old), .catalog(let new)), (.schema(var old), .schema(let new)):
+        case .catalog(let new), .schema(let new):
+            var old: NamespaceSpec
+            if case .catalog(let spec) = observed.spec { old = spec } else if case .schema(let spec) = observed.spec { old = spec } else { break }
             // An owner the manifest does not declare is the workspace's to choose.
             if new.owner == nil { old.owner = nil }
             return ValueDiff.diff(old.canonical, new.canonical)
-        default:
-            return ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
+        case .featureFlag:
+            break
         }
+        return ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
     }
 
     /// A field for a change of protection, so the plan shows it and the inventory records it.
@@ -180,23 +188,14 @@ public enum Planner {
         return fields
     }
 
-    static func deleteReason(_ resource: Resource) -> String {
+    static func deleteReason(_ resource: Resource) -> DestructiveReason {
         switch resource.spec {
-        case .table:
-            return resource.observation?.hasData == true
-                ? "deleting \(resource.id) drops the table and its data"
-                : "deleting \(resource.id) drops the table"
-        case .catalog, .schema:
-            return "deleting \(resource.id) removes the namespace"
-        case .pipeline:
-            return "deleting \(resource.id) discards its run history and checkpoints"
-        case .grants(let grants):
-            let list = grants.grants.keys.sorted().map { "\(grants.grants[$0]!.sorted().joined(separator: ", ")) from \($0)" }
-            return "deleting \(resource.id) revokes " + (list.isEmpty ? "nothing" : list.joined(separator: "; "))
-        case .featureFlag:
-            return "deleting \(resource.id) makes every evaluation of it fall back to the caller's default"
-        case .model(let model):
-            return "deleting \(resource.id) deletes the registered model and its \(model.versions.count) version\(model.versions.count == 1 ? "" : "s")"
+        case .table: return .deletes(resource.id, .table(hasData: resource.observation?.hasData == true))
+        case .catalog, .schema: return .deletes(resource.id, .namespace)
+        case .pipeline: return .deletes(resource.id, .runHistory)
+        case .grants(let grants): return .deletes(resource.id, .privileges(grants.grants.mapValues { $0.sorted() }))
+        case .featureFlag: return .deletes(resource.id, .flagEvaluations)
+        case .model(let model): return .deletes(resource.id, .modelVersions(model.versions.count))
         }
     }
 }
@@ -215,7 +214,7 @@ enum GrantsDiff {
             }
             for privilege in had.subtracting(wants).sorted() {
                 fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["grants", principal, privilege]), before: .string(privilege), after: nil,
-                                          destructiveReason: "revokes \(privilege) on \(new.securable) from \(principal)"))
+                                          destructiveReason: .revokes(privilege: privilege, securable: new.securable.description, principal: principal)))
             }
         }
         return fields
@@ -231,9 +230,9 @@ enum ModelDiff {
             let segments = field.segments
             guard segments.first == "versions", segments.count >= 2, let number = Int(segments[1]) else { return field }
             if segments.count == 2 && field.op == .remove {
-                field.destructiveReason = "deletes model version \(number)"
+                field.destructiveReason = .modelVersionDeleted(number)
             } else if segments.count == 3 && (segments[2] == "source" || segments[2] == "runId") {
-                field.destructiveReason = "model version \(number) is immutable, so changing its source or run deletes it and registers it again"
+                field.destructiveReason = .modelVersionReplaced(number)
             }
             return field
         }

@@ -19,14 +19,11 @@ public enum PolicyCheck {
             let change = plan.changes[index]
             let protected = change.desired?.isProtected == true || inventory.entries[change.id]?.protected == true
             if protected && (change.action == .delete || change.action == .replace) {
-                let how = change.desired?.isProtected == true
-                    ? "its manifest says \(Resource.protectAnnotation): \"true\"; remove the annotation and apply before you \(change.action.rawValue) it"
-                    : "it was applied with \(Resource.protectAnnotation): \"true\", which deleting the manifest does not lift; restore the manifest, remove the annotation and apply, then delete it"
-                plan.changes[index].refusal = "\(change.id) is protected: \(how)"
+                plan.changes[index].refusal = .protected(declared: change.desired?.isProtected == true)
             } else if change.action == .delete && emptied.contains(change.id.kind) && !options.allowEmpty {
-                plan.changes[index].refusal = "no \(change.id.kind.rawValue) manifests were found, so this would delete every \(change.id.kind.rawValue) this environment created; check the revision and the manifests/ directory, or pass --allow-empty"
+                plan.changes[index].refusal = .deletesEveryOfKind(change.id.kind)
             } else if change.isDestructive && policy.destructive == .deny && !options.allowDestructive {
-                plan.changes[index].refusal = "the environment's policy is \"destructive: deny\"; pass --allow-destructive to apply it"
+                plan.changes[index].refusal = .destructiveDenied
             }
         }
         return plan

@@ -13,7 +13,7 @@ public enum Preservation {
             if change.id.kind == .table, change.action == .replace, let reduced = keepingColumns(change) {
                 let dropped = change.fields.filter { $0.op == .remove && $0.segments.first == "columns" }.map { $0.segments[1] }
                 for column in dropped {
-                    plan.notices.append(Notice(change.id, "column \"\(column)\" stays: dropping it would delete its data; pass --allow-destructive to drop it"))
+                    plan.notices.append(Notice(change.id, .columnKept(column)))
                 }
                 if let reduced { kept.append(reduced) }
                 continue
@@ -21,12 +21,12 @@ public enum Preservation {
             if change.id.kind == .model, change.action == .update, let reduced = keepingVersions(change) {
                 let versions = change.fields.filter { $0.op == .remove && $0.segments.count == 2 && $0.segments[0] == "versions" }.map { $0.segments[1] }
                 for version in versions {
-                    plan.notices.append(Notice(change.id, "model version \(version) stays: deleting it would lose it; pass --allow-destructive to delete it"))
+                    plan.notices.append(Notice(change.id, .modelVersionKept(version)))
                 }
                 if let reduced { kept.append(reduced) }
                 continue
             }
-            plan.notices.append(Notice(change.id, "stays as it is (\(change.action.rawValue) not made): \(change.destructiveReasons.joined(separator: "; ")); pass --allow-destructive to make it"))
+            plan.notices.append(Notice(change.id, .changeKept(change.action, change.destructiveReasons)))
         }
         plan.changes = kept
         return plan

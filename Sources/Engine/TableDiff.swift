@@ -13,7 +13,7 @@ struct TableDiff {
         }
         diffColumns(observed: observed, desired: desired, hasData: hasData)
         if observed.partitionedBy.map({ $0.lowercased() }) != desired.partitionedBy.map({ $0.lowercased() }) {
-            let reason = "partition columns change from \(Self.list(observed.partitionedBy)) to \(Self.list(desired.partitionedBy)), which rewrites every file"
+            let reason = DestructiveReason.partitioningChanges(from: observed.partitionedBy, to: desired.partitionedBy)
             fields.append(FieldChange(op: .change, path: "/partitionedBy",
                                       before: .array(observed.partitionedBy.map(Value.string)),
                                       after: .array(desired.partitionedBy.map(Value.string)), destructiveReason: reason, forcesReplace: true))
@@ -25,7 +25,7 @@ struct TableDiff {
                                       after: .array(desired.clusterBy.map(Value.string))))
         }
         if observed.location != desired.location {
-            let reason = "location changes from \(observed.location ?? "managed") to \(desired.location ?? "managed")"
+            let reason = DestructiveReason.locationChanges(from: observed.location, to: desired.location)
             fields += ValueDiff.diff(observed.location.map(Value.string), desired.location.map(Value.string), at: ["location"])
                 .map { var change = $0; change.destructiveReason = reason; change.forcesReplace = true; return change }
         }
@@ -39,22 +39,20 @@ struct TableDiff {
             guard let old = observed.column(named: column.name) else {
                 var change = FieldChange(op: .add, path: FieldChange.pointer(path), before: nil, after: column.canonical)
                 if !column.nullable && hasData {
-                    let reason = "new column \"\(column.name)\" is NOT NULL, but the table has rows with no value for it"
-                    change.destructiveReason = reason
+                    change.destructiveReason = .requiredColumnAdded(column: column.name)
                     change.forcesReplace = true
                 }
                 fields.append(change)
                 continue
             }
             if old.name != column.name {
-                let reason = "column \"\(old.name)\" is renamed to \"\(column.name)\", which Delta cannot do in place without column mapping"
+                let reason = DestructiveReason.columnRenamed(from: old.name, to: column.name)
                 fields.append(FieldChange(op: .change, path: FieldChange.pointer(path + ["name"]), before: .string(old.name), after: .string(column.name), destructiveReason: reason, forcesReplace: true))
             }
             if old.type != column.type {
                 var change = FieldChange(op: .change, path: FieldChange.pointer(path + ["type"]), before: .string(old.type.description), after: .string(column.type.description))
                 if !old.type.widens(to: column.type) {
-                    let reason = "column \"\(column.name)\" changes type \(old.type) → \(column.type), which is not a widening and loses or rewrites data"
-                    change.destructiveReason = reason
+                    change.destructiveReason = .typeChanges(column: column.name, from: old.type, to: column.type)
                     change.forcesReplace = true
                 }
                 fields.append(change)
@@ -62,8 +60,7 @@ struct TableDiff {
             if old.nullable != column.nullable {
                 var change = FieldChange(op: .change, path: FieldChange.pointer(path + ["nullable"]), before: .bool(old.nullable), after: .bool(column.nullable))
                 if !column.nullable && hasData {
-                    let reason = "column \"\(column.name)\" becomes NOT NULL, which the rows already written cannot be checked for here"
-                    change.destructiveReason = reason
+                    change.destructiveReason = .becomesRequired(column: column.name)
                     change.forcesReplace = true
                 }
                 fields.append(change)
@@ -73,12 +70,8 @@ struct TableDiff {
             }
         }
         for old in observed.columns where desired.column(named: old.name) == nil {
-            let reason = "column \"\(old.name)\" is dropped, which deletes its data; Delta cannot drop a column in place without column mapping"
+            let reason = DestructiveReason.columnDropped(column: old.name)
             fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["columns", old.name]), before: old.canonical, after: nil, destructiveReason: reason, forcesReplace: true))
         }
-    }
-
-    private static func list(_ names: [String]) -> String {
-        names.isEmpty ? "(none)" : "(" + names.joined(separator: ", ") + ")"
     }
 }

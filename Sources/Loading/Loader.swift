@@ -43,6 +43,16 @@ public struct DesiredState: Sendable {
     public var diagnostics: [Diagnostic]
     /// Library files the pipelines run, to check against the revision.
     public var libraries: [Reference]
+
+    public init(environment: Environment, revision: String, shortRevision: String? = nil, resources: [Resource],
+                diagnostics: [Diagnostic] = [], libraries: [Reference] = []) {
+        self.environment = environment
+        self.revision = revision
+        self.shortRevision = shortRevision ?? String(revision.prefix(7))
+        self.resources = resources
+        self.diagnostics = diagnostics
+        self.libraries = libraries
+    }
 }
 
 public enum Loader {

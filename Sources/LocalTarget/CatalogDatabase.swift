@@ -159,7 +159,13 @@ public final class CatalogDatabase {
     // MARK: Apply
 
     func apply(_ change: Change) throws(TargetError) {
+        switch change.id.kind {
+        case .grants, .pipeline, .model: break
+        case .catalog, .schema, .table, .featureFlag:
+            throw TargetError(change.id, "internal error: the catalog database does not hold \(change.id.kind.plural)")
+        }
         let now = SQLValue.int(Int64(Date().timeIntervalSince1970 * 1000))
+        var unmatched = false
         try self.change(change.id) { () throws(SQLiteError) in
             switch (change.observed?.spec, change.desired?.spec) {
             case (let old, .grants(let new)?):
@@ -189,9 +195,10 @@ public final class CatalogDatabase {
             case (.model?, nil):
                 try deleteModel(change.id.name)
             default:
-                break
+                unmatched = true
             }
         }
+        if unmatched { throw TargetError(change.id, "internal error: a \(change.action.rawValue) of \(change.id) without its spec") }
     }
 
     /// Dropping a securable drops the grants on it, as Unity Catalog does.

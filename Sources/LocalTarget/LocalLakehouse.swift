@@ -40,6 +40,9 @@ public struct LocalLakehouse: Target {
 
     // MARK: Observe
 
+    /// A local lakehouse reads everything it holds: a scope narrows nothing.
+    public func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] { try observe() }
+
     public func observe() throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
         var tables: [TableLocation] = []
@@ -197,7 +200,7 @@ public struct LocalLakehouse: Target {
     /// Removes the temporary files reconcile left (a process killed between writing
     /// one aside and linking or renaming it, or just after) where `ids` live: their
     /// directories, their Delta logs, and the root (flags, catalog files).
-    public func removeLeftovers(for ids: [ResourceID]) {
+    public func discardLeftovers(of ids: [ResourceID]) {
         Files.removeLeftovers(in: root)
         for id in ids where [.catalog, .schema, .table].contains(id.kind) {
             let directory = directory(id)

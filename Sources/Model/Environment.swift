@@ -48,15 +48,6 @@ extension Environment {
     }
 }
 
-extension ResourceKind {
-    /// The `spec.targets` key that routes this kind.
-    public var routingKey: String {
-        switch self {
-        case .catalog, .schema, .table: return "tables"
-        default: return plural
-        }
-    }
-}
 
 /// The revision an environment's manifests are read at.
 public enum SourceSpec: Sendable, Hashable {

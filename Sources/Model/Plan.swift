@@ -5,7 +5,7 @@ public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// One field that differs, addressed by a JSON pointer into the resource's
 /// canonical value (`/columns/email`, `/properties/delta.appendOnly`).
-public struct FieldChange: Sendable, Hashable, Codable {
+public struct FieldChange: Sendable, Hashable {
     public enum Op: String, Sendable, Hashable, Codable {
         case add, remove, change
     }
@@ -15,11 +15,11 @@ public struct FieldChange: Sendable, Hashable, Codable {
     public var before: Value?
     public var after: Value?
     /// Why this field change can lose data or access; nil when it cannot.
-    public var destructiveReason: String?
+    public var destructiveReason: DestructiveReason?
     /// The target cannot make this change in place: the resource is replaced.
     public var forcesReplace: Bool
 
-    public init(op: Op, path: String, before: Value?, after: Value?, destructiveReason: String? = nil, forcesReplace: Bool = false) {
+    public init(op: Op, path: String, before: Value?, after: Value?, destructiveReason: DestructiveReason? = nil, forcesReplace: Bool = false) {
         self.op = op
         self.path = path
         self.before = before
@@ -57,13 +57,13 @@ public struct Change: Sendable, Hashable {
     /// Why the change is planned, in words, for display.
     public var reasons: [String]
     /// Why the change can lose data or access; empty when it cannot.
-    public var destructiveReasons: [String]
+    public var destructiveReasons: [DestructiveReason]
     /// Set by policy: why this change may not be applied.
-    public var refusal: String?
+    public var refusal: Refusal?
 
     public init(
         id: ResourceID, action: Action, observed: Resource?, desired: Resource?,
-        fields: [FieldChange] = [], reasons: [String] = [], destructiveReasons: [String] = [], refusal: String? = nil
+        fields: [FieldChange] = [], reasons: [String] = [], destructiveReasons: [DestructiveReason] = [], refusal: Refusal? = nil
     ) {
         self.id = id
         self.action = action
@@ -128,17 +128,6 @@ public struct Plan: Sendable, Hashable {
     public var refusals: [Change] { changes.filter { $0.refusal != nil } }
 
     public func count(_ action: Action) -> Int { changes.filter { $0.action == action }.count }
-}
-
-/// Something a plan reports about a resource without changing it.
-public struct Notice: Sendable, Hashable {
-    public var id: ResourceID
-    public var message: String
-
-    public init(_ id: ResourceID, _ message: String) {
-        self.id = id
-        self.message = message
-    }
 }
 
 /// The outcome of applying a plan, change by change.

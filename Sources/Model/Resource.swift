@@ -7,44 +7,6 @@ public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable {
     case pipeline = "Pipeline"
     case grants = "Grants"
     case featureFlag = "FeatureFlag"
-
-    /// Position in create order when nothing else decides: a kind's usual
-    /// dependencies come first (grants after what they are on).
-    public var rank: Int {
-        switch self {
-        case .catalog: return 0
-        case .schema: return 1
-        case .table: return 2
-        case .model: return 3
-        case .pipeline: return 4
-        case .grants: return 5
-        case .featureFlag: return 6
-        }
-    }
-
-    /// How many dot-separated parts a full name of this kind has; nil for kinds
-    /// whose names are free identifiers (pipelines, flags) or derived (grants).
-    public var nameParts: Int? {
-        switch self {
-        case .catalog: return 1
-        case .schema: return 2
-        case .table, .model: return 3
-        case .pipeline, .grants, .featureFlag: return nil
-        }
-    }
-
-    /// The plural used in messages and target routing (`tables`, `flags`).
-    public var plural: String {
-        switch self {
-        case .catalog: return "catalogs"
-        case .schema: return "schemas"
-        case .table: return "tables"
-        case .model: return "models"
-        case .pipeline: return "pipelines"
-        case .grants: return "grants"
-        case .featureFlag: return "flags"
-        }
-    }
 }
 
 /// A resource's identity: kind and full name (`Table/main.sales.orders`).
@@ -65,17 +27,13 @@ public struct ResourceID: Sendable, Hashable, Codable, Comparable, CustomStringC
         return lhs.name < rhs.name
     }
 
-    /// The namespaces this one lives in (a table's schema and catalog).
+    /// The namespaces this one lives in (a table's schema and catalog), by its kind's name shape.
     public var parents: [ResourceID] {
+        guard kind.descriptor.inNamespace else { return [] }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        switch kind {
-        case .schema where parts.count >= 2:
-            return [ResourceID(.catalog, parts[0])]
-        case .table where parts.count >= 3, .model where parts.count >= 3:
-            return [ResourceID(.catalog, parts[0]), ResourceID(.schema, parts.prefix(2).joined(separator: "."))]
-        default:
-            return []
-        }
+        guard let count = kind.nameParts, parts.count >= count, count >= 2 else { return [] }
+        return count == 2 ? [ResourceID(.catalog, parts[0])]
+                          : [ResourceID(.catalog, parts[0]), ResourceID(.schema, parts.prefix(2).joined(separator: "."))]
     }
 
     public init?(parsing text: String) {

@@ -90,8 +90,10 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
 public protocol Target {
     /// A short description for plan headers (`local .lakehouse/dev`).
     var summary: String { get }
-    /// Everything the target holds now, normalized to the manifests' shape.
-    func observe() throws(TargetError) -> [Resource]
+    /// What the target holds now, normalized to the manifests' shape: at least every
+    /// resource in `scope` (what the environment declares or created, and their
+    /// namespaces) that exists; a local target may return everything it holds.
+    func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource]
     /// Carries out one change. On error nothing of this change may remain half done.
     func apply(_ change: Change) throws(TargetError)
     /// Called once before the first change of an apply: take locks, so that a busy
@@ -101,14 +103,14 @@ public protocol Target {
     func endApply() throws(TargetError)
     /// Requests made to remote services so far, by target (empty for local ones).
     var requestCounts: [String: Int] { get }
-    /// Tells the target what the environment declares or created, before observing,
-    /// so a remote target looks only there (a local one reads everything anyway).
-    func setScope(_ ids: Set<ResourceID>)
+    /// Removes what an apply killed part-way may have left aside (temporary files)
+    /// where `ids` live; called under the lock when interrupted changes are settled.
+    func discardLeftovers(of ids: [ResourceID])
 }
 
 extension Target {
     public var requestCounts: [String: Int] { [:] }
-    public func setScope(_ ids: Set<ResourceID>) {}
+    public func discardLeftovers(of ids: [ResourceID]) {}
     public func beginApply(_ plan: Plan) throws(TargetError) {}
     public func endApply() throws(TargetError) {}
 }

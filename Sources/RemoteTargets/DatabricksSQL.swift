@@ -59,8 +59,15 @@ public enum DatabricksSQL {
         "(" + map.keys.sorted().map { "\(literal($0)) = \(literal(map[$0]!))" }.joined(separator: ", ") + ")"
     }
 
-    /// The statements for `change`, in the order they must run.
-    public static func statements(for change: Change) -> [String] {
+    /// The statements for `change`, in the order they must run. A kind SQL does not
+    /// manage, or a change without the spec it needs, is an error: never no statements
+    /// for a change that would then be journaled as applied.
+    public static func statements(for change: Change) throws(TargetError) -> [String] {
+        switch change.id.kind {
+        case .catalog, .schema, .table: break
+        case .grants, .pipeline, .model, .featureFlag:
+            throw TargetError(change.id, "internal error: \(change.id.kind.plural) are not changed by SQL statements")
+        }
         let name = fullName(change.id.name)
         switch (change.id.kind, change.action, change.desired?.spec) {
         case (.catalog, .create, .catalog(let spec)?), (.schema, .create, .schema(let spec)?):
@@ -91,7 +98,8 @@ public enum DatabricksSQL {
         case (.table, .replace, .table(let spec)?): return createTable(name, spec, replace: true)
         case (.table, .update, .table(let spec)?): return alterTable(name, spec, change.fields)
         case (.table, .delete, _): return ["DROP TABLE IF EXISTS \(name)"]
-        default: return []
+        default:
+            throw TargetError(change.id, "internal error: a \(change.action.rawValue) of \(change.id) without its \(change.id.kind.rawValue) spec")
         }
     }
 

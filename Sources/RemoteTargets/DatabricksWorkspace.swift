@@ -12,11 +12,6 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
     let client: RESTClient
     /// The workspace folder holding this repository's files (pipeline libraries).
     let files: String
-    /// Catalogs and grants to look at (set before observing).
-    var scope: Set<ResourceID> = []
-
-    public func setScope(_ ids: Set<ResourceID>) { scope = ids }
-
     public init(host: String, warehouse: String, auth: DatabricksAuth, files: String = "/Workspace/Shared/reconcile") {
         self.host = host
         self.warehouse = warehouse
@@ -32,7 +27,7 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
 
     // MARK: Observe
 
-    public func observe() throws(TargetError) -> [Resource] {
+    public func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
         let catalogs = Set(scope.compactMap { [.grants, .pipeline, .model].contains($0.kind) ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
         for catalog in catalogs.sorted() {
@@ -156,13 +151,15 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
 
     public func apply(_ change: Change) throws(TargetError) {
         switch change.id.kind {
-        case .grants: return try applyGrants(change)
-        case .pipeline: return try applyPipeline(change)
-        case .model: return try applyModel(change)
-        default: break
-        }
-        for statement in DatabricksSQL.statements(for: change) {
-            try execute(statement, change.id)
+        case .grants: try applyGrants(change)
+        case .pipeline: try applyPipeline(change)
+        case .model: try applyModel(change)
+        case .catalog, .schema, .table:
+            for statement in try DatabricksSQL.statements(for: change) {
+                try execute(statement, change.id)
+            }
+        case .featureFlag:
+            throw TargetError(change.id, "a databricks target does not manage flags; route them to a local target with spec.targets.flags")
         }
     }
 

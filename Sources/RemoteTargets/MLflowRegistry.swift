@@ -19,7 +19,7 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
 
     // MARK: Observe
 
-    public func observe() throws(TargetError) -> [Resource] {
+    public func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] {
         var specs: [String: ModelSpec] = [:]
         try paged("/registered-models/search", key: "registered_models") { model in
             guard let name = model["name"]?.stringValue else { return }
@@ -89,7 +89,7 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
     }
 
     private func observeOne(_ name: String, _ id: ResourceID) throws(TargetError) -> ModelSpec {
-        guard case .model(let spec)? = try observe().first(where: { $0.id.name == name })?.spec else { return ModelSpec() }
+        guard case .model(let spec)? = try observe(scope: [id]).first(where: { $0.id.name == name })?.spec else { return ModelSpec() }
         return spec
     }
 

@@ -35,7 +35,7 @@ public enum DriftRenderer {
             out += "  " + style.paint("unmanaged", .dim) + " \(id): not declared and not created by this environment (not counted as drift)\n"
         }
         for notice in report.plan.notices {
-            out += "  note: \(notice.id): \(notice.message)\n"
+            out += "  note: \(notice.id): \(PlanText.notice(notice))\n"
         }
         out += "\n" + (report.hasDrift
             ? "Drift: \(report.changed.count) changed, \(report.missing.count) missing, \(report.extra.count) extra. Run reconcile drift --env \(report.environment) --heal to restore the declared state.\n"

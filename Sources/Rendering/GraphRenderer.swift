@@ -22,7 +22,7 @@ public enum GraphRenderer {
             switch node.kind {
             case .pipeline: out += "  \(ids[node]!){{\"\(label)\"}}\n"
             case .table: out += "  \(ids[node]!)[(\"\(label)\")]\n"
-            default: out += "  \(ids[node]!)[\"\(label)\"]\n"
+            case .catalog, .schema, .model, .grants, .featureFlag: out += "  \(ids[node]!)[\"\(label)\"]\n"
             }
         }
         for edge in graph.edges {
@@ -48,7 +48,7 @@ public enum GraphRenderer {
             case .table: shape = "cylinder"
             case .grants: shape = "note"
             case .featureFlag: shape = "diamond"
-            default: shape = "box"
+            case .catalog, .schema, .model: shape = "box"
             }
             let label = node.kind == .table || node.kind == .pipeline ? node.name : node.description
             out += "  \(quote(node.description)) [label=\(quote(label)), shape=\(shape)];\n"

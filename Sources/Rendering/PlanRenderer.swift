@@ -36,11 +36,11 @@ public enum PlanRenderer {
                 let fieldColor: TerminalStyle.Color = field.op == .add ? .green : field.op == .remove ? .red : .yellow
                 out += "      " + style.paint(line, fieldColor) + "\n"
             }
-            for reason in change.destructiveReasons {
+            for reason in PlanText.reasons(change.destructiveReasons) {
                 out += "      " + style.paint("! \(reason)", .red) + "\n"
             }
             if let refusal = change.refusal {
-                out += "      " + style.paint("✗ refused: \(refusal)", .red) + "\n"
+                out += "      " + style.paint("✗ refused: \(PlanText.refusal(refusal, of: change))", .red) + "\n"
             }
         }
         out += "\n" + summary(plan) + "\n"
@@ -63,7 +63,7 @@ public enum PlanRenderer {
             out += "\nNot managed by this environment (left alone): " + plan.unmanaged.map(\.description).joined(separator: ", ") + "\n"
         }
         for notice in plan.notices {
-            out += "\nNote: \(notice.id): \(notice.message)\n"
+            out += "\nNote: \(notice.id): \(PlanText.notice(notice))\n"
         }
         if !plan.orphaned.isEmpty {
             out += "\nCreated by this environment but no longer declared, kept (prune is off, or something unmanaged is inside): "
@@ -90,7 +90,7 @@ public enum PlanRenderer {
             "unchanged": .array(plan.unchanged.map { .string($0.description) }),
             "unmanaged": .array(plan.unmanaged.map { .string($0.description) }),
             "orphaned": .array(plan.orphaned.map { .string($0.description) }),
-            "notices": .array(plan.notices.map { .object(["resource": .string($0.id.description), "message": .string($0.message)]) }),
+            "notices": .array(plan.notices.map { .object(["resource": .string($0.id.description), "message": .string(PlanText.notice($0))]) }),
             "requests": .object(plan.requests.mapValues { .int($0) }),
         ])
     }
@@ -102,18 +102,18 @@ public enum PlanRenderer {
             "name": .string(change.id.name),
             "action": .string(change.action.rawValue),
             "destructive": .bool(change.isDestructive),
-            "destructiveReasons": .array(change.destructiveReasons.map(Value.string)),
+            "destructiveReasons": .array(PlanText.reasons(change.destructiveReasons).map(Value.string)),
             "reasons": .array(change.reasons.map(Value.string)),
             "fields": .array(change.fields.map { field in
                 var entry: [String: Value] = ["op": .string(field.op.rawValue), "path": .string(field.path)]
                 if let before = field.before { entry["before"] = before }
                 if let after = field.after { entry["after"] = after }
-                if let reason = field.destructiveReason { entry["destructiveReason"] = .string(reason) }
+                if let reason = field.destructiveReason { entry["destructiveReason"] = .string(PlanText.reason(reason)) }
                 return .object(entry)
             }),
             "before": change.observed?.spec.canonical ?? .null,
             "after": change.desired?.spec.canonical ?? .null,
-            "refused": change.refusal.map(Value.string) ?? .null,
+            "refused": change.refusal.map { .string(PlanText.refusal($0, of: change)) } ?? .null,
         ]
         if let origin = change.desired?.origin { object["source"] = .string(origin.description) }
         return .object(object)
@@ -134,8 +134,8 @@ public enum PlanRenderer {
         }
         out += "| | Resource | Action | Notes |\n|---|---|---|---|\n"
         for change in plan.changes {
-            var notes = change.destructiveReasons.map { "⚠️ " + escape($0) }
-            if let refusal = change.refusal { notes.append("⛔ refused: " + escape(refusal)) }
+            var notes = PlanText.reasons(change.destructiveReasons).map { "⚠️ " + escape($0) }
+            if let refusal = change.refusal { notes.append("⛔ refused: " + escape(PlanText.refusal(refusal, of: change))) }
             out += "| `\(FieldText.actionSymbol(change.action))` | `\(change.id)` | \(change.action.rawValue) | \(notes.joined(separator: "<br>")) |\n"
         }
         for change in plan.changes where !change.fields.isEmpty {

@@ -7,6 +7,7 @@ import Logging
 import Model
 import Rendering
 import SQLiteState
+import Service
 import Workspace
 
 /// What the watch loop reconciles and from where.
@@ -77,115 +78,106 @@ public struct CycleRunner: Sendable {
 
     private func cycle(shouldStop: @escaping @Sendable () -> Bool) -> Output {
         var logger = self.logger
-        // 1. Fetch.
         do throws(GitError) {
             _ = try Mirror.sync(url: settings.repository, into: settings.cacheDirectory, token: settings.token)
         } catch {
             logger.error("fetch failed: \(error.message)")
             return Output(result: CycleResult(outcome: .stalled(reason: "FetchFailed", message: "fetching \(Self.redact(settings.repository)) failed: \(error.message)")))
         }
-        let workspace: Workspace
-        let environment: Environment
-        let state: DesiredState
-        do throws(CommandFailure) {
-            workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD", path: settings.path), cache: cache)
+        let service: Service, run: EnvironmentRun, state: DesiredState
+        do throws(ReconcileError) {
+            let workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD", path: settings.path), cache: cache)
             workspace.warn = { [logger] in logger.warning("\($0)") }
-            environment = try workspace.environment(settings.environment)
-            state = try workspace.desired(environment)
+            service = Service(workspace)
+            run = try service.run(settings.environment)
+            state = try run.desired()
         } catch {
             logger.error("the revision does not validate: \(error.diagnostics.first?.description ?? "")")
-            return Output(result: CycleResult(outcome: .stalled(reason: "ValidationFailed", message: error.diagnostics.prefix(3).map(\.description).joined(separator: "; "))))
+            return Output(result: CycleResult(outcome: .stalled(reason: WatchDecisions.stalledReason(error.kind, stage: .read), message: Self.summary(error))))
         }
         logger[metadataKey: "revision"] = "\(state.shortRevision)"
-        let target = workspace.target(for: environment)
-        let flagsFile = target.local(for: .featureFlag)?.root.appendingPathComponent("flags.json")
-        let kinds = Dictionary(grouping: state.resources, by: \.id.kind.rawValue).mapValues(\.count)
-        func stalled(_ reason: String, _ failure: CommandFailure, plan: Value? = nil) -> Output {
-            logger.error("\(reason): \(failure.diagnostics.first?.description ?? "")")
-            return Output(result: CycleResult(outcome: .stalled(reason: reason, message: failure.diagnostics.prefix(3).map(\.description).joined(separator: "; ")),
-                                              revision: state.revision, resourcesByKind: kinds), plan: plan, flagsFile: flagsFile,
-                          notifications: environment.notifications)
-        }
-        do throws(CommandFailure) {
-            let store = try workspace.store(for: environment)
-            let plan = try workspace.plan(state, target: target, store: store, options: .init())
-            let planJSON = PlanRenderer.json(plan)
-            var outcome = CycleResult.Outcome.synced
-            // Sync follows git: a revision not yet applied is applied (auto-sync) or
-            // reported. At the applied revision, differences are drift, handled below
-            // as the drift policy says, like Argo CD's self-heal.
-            let lastApplied: ApplyRecord?
-            do throws(TargetError) { lastApplied = try store.lastSuccessfulApply(environment.name) } catch { throw CommandFailure(error.description) }
-            let newRevision = lastApplied?.revision != state.revision
-            if newRevision && plan.hasChanges && !environment.policy.autoSync {
-                outcome = .outOfSync(pending: plan.changes.count)
-                logger.info("out of sync: \(plan.changes.count) changes pending; auto-sync is off")
-            } else if newRevision && environment.policy.autoSync {
-                let started = Date()
-                do throws(CommandFailure) {
-                    let report = try workspace.withLock(environment, store: store, command: "watch") { () throws(CommandFailure) in
-                        // Plan again under the lock: another apply may have run since.
-                        let current = try workspace.plan(state, target: target, store: store, options: .init())
-                        return try workspace.apply(current, on: target, store: store, kind: .apply, shouldStop: shouldStop)
-                    }
-                    let seconds = Date().timeIntervalSince(started)
-                    if let report {
-                        for (id, action, result) in report.results {
-                            switch result {
-                            case .applied: logger.info("\(action.rawValue) applied", metadata: ["resource": "\(id)"])
-                            case .failed(let message): logger.error("\(action.rawValue) failed: \(message)", metadata: ["resource": "\(id)"])
-                            case .notAttempted: break
-                            }
-                        }
-                        if report.stopped {
-                            outcome = .stopped
-                        } else if let failure = Workspace.failure(of: report) {
-                            outcome = .applyFailed(message: failure.diagnostics.first?.message ?? "apply failed", seconds: seconds)
-                        } else {
-                            outcome = .applied(changes: report.appliedCount, seconds: seconds)
-                        }
-                    }
-                } catch {
-                    return stalled(Self.stalledReason(error.kind), error, plan: planJSON)
-                }
-            }
-            // Drift against what was applied: heal or report.
-            var drifted = 0, healed = 0
-            if outcome != .stopped && !shouldStop() {
-                // At the applied revision with nothing applied this cycle, the plan just
-                // made is the drift: no second render and observation.
-                let drift = !newRevision && outcome == .synced
-                    ? DriftReport(environment: environment.name, revision: state.revision, appliedAt: lastApplied?.finishedAt, plan: plan)
-                    : try workspace.drift(environment, store: store, policy: .init())
-                drifted = drift.plan.changes.count
-                if drifted > 0 {
-                    logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(Self.few(drift.plan.changes.map(\.id)))"])
-                    if environment.policy.drift == .heal {
-                        // Heal what the policy allows; what it refuses stays reported as drift.
-                        let report = try workspace.withLock(environment, store: store, command: "watch heal") { () throws(CommandFailure) in
-                            let (healable, refused) = DriftHeal.split(try workspace.drift(environment, store: store, policy: .init()).plan)
-                            if !refused.isEmpty {
-                                logger.warning("drift not healed: the policy refuses \(refused.count) change\(refused.count == 1 ? "" : "s")", metadata: ["resources": "\(Self.few(refused.map(\.id)))"])
-                            }
-                            return healable.hasChanges ? try workspace.apply(healable, on: target, store: store, kind: .heal, shouldStop: shouldStop) : nil
-                        }
-                        if let report, Workspace.failure(of: report) == nil, !report.stopped {
-                            healed = report.appliedCount
-                            logger.info("drift healed: \(healed) resources restored")
-                            drifted = try workspace.drift(environment, store: store, policy: .init()).plan.changes.count
-                        }
-                    }
-                }
-            }
-            let last = try? store.lastSuccessfulApply(environment.name) as ApplyRecord?
-            var output = Output(result: CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: kinds, drifted: drifted, healed: healed,
-                                                    lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) }),
-                                plan: planJSON, flagsFile: flagsFile, notifications: environment.notifications)
-            output.requests = target.requestCounts
+        let environment = run.environment
+        var output = Output(result: CycleResult(outcome: .synced, revision: state.revision, resourcesByKind: Dictionary(grouping: state.resources, by: \.id.kind.rawValue).mapValues(\.count)),
+                            flagsFile: (run.target as? RoutedTarget)?.local(for: .featureFlag)?.root.appendingPathComponent("flags.json"),
+                            notifications: environment.notifications)
+        func stalled(_ error: ReconcileError, _ stage: WatchDecisions.Stage) -> Output {
+            logger.error("\(WatchDecisions.stalledReason(error.kind, stage: stage)): \(error.diagnostics.first?.description ?? "")")
+            output.result.outcome = .stalled(reason: WatchDecisions.stalledReason(error.kind, stage: stage), message: Self.summary(error))
             return output
-        } catch {
-            return stalled("PlanFailed", error)
         }
+        let plan: Plan, lastApplied: ApplyRecord?
+        do throws(ReconcileError) {
+            plan = try run.plan(policy: .init())
+            lastApplied = try run.lastApplied()
+        } catch {
+            return stalled(error, .plan)
+        }
+        output.plan = PlanRenderer.json(plan)
+        let sync = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
+        var outcome = CycleResult.Outcome.synced
+        if case .report(let pending) = sync {
+            outcome = .outOfSync(pending: pending)
+            logger.info("out of sync: \(pending) changes pending; auto-sync is off")
+        } else if sync == .apply {
+            let started = Date()
+            do throws(ReconcileError) {
+                let report = try service.apply(environment.name, policy: .init(), command: "watch", control: ApplyControl(shouldStop: shouldStop)).report
+                if let report { log(report, logger) }
+                outcome = WatchDecisions.outcome(of: report, seconds: Date().timeIntervalSince(started))
+            } catch {
+                return stalled(error, .apply)
+            }
+        }
+        do throws(ReconcileError) {
+            let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
+            let (drifted, healed) = try driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, shouldStop: shouldStop, logger: logger)
+            let last = try? run.lastApplied()
+            output.result = CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: output.result.resourcesByKind, drifted: drifted, healed: healed,
+                                        lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) })
+        } catch {
+            return stalled(error, .plan)
+        }
+        output.requests = run.requests
+        return output
+    }
+
+    /// Drift against what was applied, healed where the policy says heal and allows
+    /// the change; returns how many resources still differ and how many were restored.
+    private func driftAndHeal(_ check: WatchDecisions.DriftCheck, service: Service, run: EnvironmentRun, plan: Plan, lastApplied: ApplyRecord?,
+                              shouldStop: @escaping @Sendable () -> Bool, logger: Logger) throws(ReconcileError) -> (drifted: Int, healed: Int) {
+        let drift: DriftReport
+        switch check {
+        case .skip: return (0, 0)
+        case .usePlan: drift = DriftReport(environment: run.name, revision: plan.revision, appliedAt: lastApplied?.finishedAt, plan: plan)
+        case .observe: drift = try run.drift(policy: .init())
+        }
+        let drifted = drift.plan.changes.count
+        guard drifted > 0 else { return (0, 0) }
+        logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(Self.few(drift.plan.changes.map(\.id)))"])
+        guard WatchDecisions.heals(drifted: drifted, policy: run.environment.policy.drift) else { return (drifted, 0) }
+        let result = try service.heal(run.name, policy: .init(), command: "watch heal", control: ApplyControl(shouldStop: shouldStop))
+        if !result.refused.isEmpty {
+            logger.warning("drift not healed: the policy refuses \(result.refused.count) change\(result.refused.count == 1 ? "" : "s")", metadata: ["resources": "\(Self.few(result.refused.map(\.id)))"])
+        }
+        guard let report = result.report, ApplyResult.failure(of: report) == nil, !report.stopped else { return (result.remaining, 0) }
+        logger.info("drift healed: \(report.appliedCount) resources restored")
+        return (result.remaining, report.appliedCount)
+    }
+
+    /// Each change of an apply, as a log line.
+    private func log(_ report: ApplyReport, _ logger: Logger) {
+        for (id, action, result) in report.results {
+            switch result {
+            case .applied: logger.info("\(action.rawValue) applied", metadata: ["resource": "\(id)"])
+            case .failed(let message): logger.error("\(action.rawValue) failed: \(message)", metadata: ["resource": "\(id)"])
+            case .notAttempted: break
+            }
+        }
+    }
+
+    /// The first three diagnostics, for a status message.
+    static func summary(_ error: ReconcileError) -> String {
+        error.diagnostics.prefix(3).map(\.description).joined(separator: "; ")
     }
 
     /// Up to ten resources by name and a count of the rest: a log line stays short
@@ -195,24 +187,14 @@ public struct CycleRunner: Sendable {
         return ids.count > limit ? named + " and \(ids.count - limit) more" : named
     }
 
-    /// The status reason for a failed apply, by the failure's kind.
-    static func stalledReason(_ kind: CommandFailure.Kind) -> String {
-        switch kind {
-        case .locked: return "Locked"
-        case .policyRefused: return "PolicyRefused"
-        case .invalid: return "ValidationFailed"
-        case .failed: return "ApplyFailed"
-        }
-    }
-
     /// History, for /api/v1/history.
     public func history(limit: Int) -> Value {
-        do throws(CommandFailure) {
+        do throws(ReconcileError) {
             let workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD", path: settings.path))
             let environment = try workspace.environment(settings.environment)
             var records: [ApplyRecord] = []
             if let store = try workspace.existingStore(for: environment) {
-                do throws(TargetError) { records = try store.history(environment.name, limit: limit) } catch { throw CommandFailure(error.description) }
+                do throws(TargetError) { records = try store.history(environment.name, limit: limit) } catch { throw ReconcileError(store: error) }
             }
             return HistoryRenderer.json(records, environment: environment.name)
         } catch {

@@ -36,19 +36,18 @@ public final class RoutedTarget: Target, @unchecked Sendable {
 
     public var summary: String { parts.map(\.target.summary).joined(separator: " + ") }
 
-    /// What remote targets should look at: everything declared or created here.
-    public func setScope(_ ids: Set<ResourceID>) {
-        for part in parts {
-            part.target.setScope(Set(ids.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema }))
-        }
-    }
-
-    public func observe() throws(TargetError) -> [Resource] {
+    /// Each part observes what it holds of `scope` (namespaces go to every part).
+    public func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
         for part in parts {
-            resources += try part.target.observe().filter { holds(part.spec, $0.id.kind) }
+            let mine = Set(scope.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema })
+            resources += try part.target.observe(scope: mine).filter { holds(part.spec, $0.id.kind) }
         }
         return resources
+    }
+
+    public func discardLeftovers(of ids: [ResourceID]) {
+        for part in parts { part.target.discardLeftovers(of: ids.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema }) }
     }
 
     public func apply(_ change: Change) throws(TargetError) {

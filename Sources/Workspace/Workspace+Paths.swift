@@ -15,7 +15,7 @@ extension Workspace {
     /// The environment with `target.path`, `state.path` and relative `${file:…}`
     /// references made absolute against the project directory; a root that resolves
     /// to a system directory is refused.
-    func resolvingPaths(_ environment: Environment) throws(CommandFailure) -> Environment {
+    func resolvingPaths(_ environment: Environment) throws(ReconcileError) -> Environment {
         var environment = environment
         let base = projectDirectory
         var problems: [Diagnostic] = []
@@ -51,7 +51,7 @@ extension Workspace {
                 problems.append(.error(at: environment.origin, "environment \(environment.name): spec.state.path \"\(statePath)\" resolves to \(absolute), which cannot hold the state store: \(why)"))
             }
         }
-        if !problems.isEmpty { throw CommandFailure(problems, kind: .invalid) }
+        if !problems.isEmpty { throw ReconcileError(problems, kind: .invalid) }
         return environment
     }
 }

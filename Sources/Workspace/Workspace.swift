@@ -7,32 +7,6 @@ import Model
 import Rendering
 import SQLiteState
 
-/// A failure to report as diagnostics (with positions when they are known).
-public struct CommandFailure: Error, Sendable {
-    /// What kind of failure this is: decisions (watch status, metrics) switch on it,
-    /// never on the words.
-    public enum Kind: Sendable, Hashable {
-        /// The input is wrong (manifests, environment files, references, options).
-        case invalid
-        /// Another process holds the environment's lock, or its holder cannot be proven gone.
-        case locked
-        /// The policy refuses a change the plan holds.
-        case policyRefused
-        /// Anything else that stopped the command (a target, the store, git).
-        case failed
-    }
-
-    public var kind: Kind
-    public var diagnostics: [Diagnostic]
-    public init(_ diagnostics: [Diagnostic], kind: Kind = .failed) {
-        self.diagnostics = diagnostics
-        self.kind = kind
-    }
-    public init(_ message: String, kind: Kind = .failed) { self.init([.error(at: nil, message)], kind: kind) }
-
-    public var message: String { diagnostics.map(\.description).joined(separator: "\n") }
-}
-
 /// The options that say what to read.
 public struct ReadOptions: Sendable {
     public var repo: String?
@@ -70,14 +44,10 @@ public final class Workspace {
     private var otherRevisions: [String: LoadedSource] = [:]
     /// Warnings already shown, so an environment rendered twice warns once.
     private var warned: Set<Diagnostic> = []
-    /// Environments whose apply lock this workspace holds now: only then does
-    /// observation write what it resolves of an interrupted apply.
-    var lockedEnvironments: Set<String> = []
-
     /// Parsed revisions and rendered states kept across workspaces (`watch`), if any.
     let cache: LoadCache?
 
-    public init(_ options: ReadOptions, cache: LoadCache? = nil) throws(CommandFailure) {
+    public init(_ options: ReadOptions, cache: LoadCache? = nil) throws(ReconcileError) {
         self.options = options
         self.cache = cache
         let cwd = FileManager.default.currentDirectoryPath
@@ -89,17 +59,17 @@ public final class Workspace {
             }
         } catch {
             let place = options.repo ?? cwd
-            throw CommandFailure("not a git repository: \(place)\(options.repo == nil ? " (or any of its parents)" : ""); run inside a repository or pass --repo PATH (\(error.message))")
+            throw ReconcileError("not a git repository: \(place)\(options.repo == nil ? " (or any of its parents)" : ""); run inside a repository or pass --repo PATH (\(error.message))", kind: .source)
         }
         project = Self.project(options, repository: repository, cwd: cwd)
         if options.worktree {
             guard let workdir = repository.workdir else {
-                throw CommandFailure("--worktree needs a repository with a working tree, and this one is bare")
+                throw ReconcileError("--worktree needs a repository with a working tree, and this one is bare", kind: .invalid)
             }
             do {
                 source = try SourceSet.readWorktree(root: workdir, project: project)
             } catch {
-                throw CommandFailure("cannot read the working tree at \(workdir): \(error.localizedDescription)")
+                throw ReconcileError("cannot read the working tree at \(workdir): \(error.localizedDescription)", kind: .source)
             }
             loaded = Loader.load(source)
         } else if let cache, let commit = try? repository.resolve(options.revision), let hit = cache.loaded(commit.id.hex + "|" + project) {
@@ -139,25 +109,25 @@ public final class Workspace {
         return ""
     }
 
-    public static func read(_ repository: Repository, _ revision: String, project: String = "") throws(CommandFailure) -> SourceSet {
+    public static func read(_ repository: Repository, _ revision: String, project: String = "") throws(ReconcileError) -> SourceSet {
         do {
             return try SourceSet.read(from: repository, revision: revision, project: project)
         } catch {
             if error.isNotFound || error.call.hasPrefix("git_revparse") || error.call.hasPrefix("git_object_peel") {
-                throw CommandFailure("unknown revision \"\(revision)\": \(error.message); pass a branch, tag, sha or HEAD~n that exists")
+                throw ReconcileError("unknown revision \"\(revision)\": \(error.message); pass a branch, tag, sha or HEAD~n that exists", kind: .invalid)
             }
-            throw CommandFailure("cannot read revision \"\(revision)\": \(error)")
+            throw ReconcileError("cannot read revision \"\(revision)\": \(error)", kind: .source)
         }
     }
 
     // MARK: Environments and their manifests
 
-    public func environment(_ name: String) throws(CommandFailure) -> Environment {
+    public func environment(_ name: String) throws(ReconcileError) -> Environment {
         let environment: Environment
         do {
             environment = try Loader.environment(name, in: loaded)
         } catch {
-            throw CommandFailure(error.diagnostics, kind: .invalid)
+            throw ReconcileError(error.diagnostics, kind: .invalid)
         }
         return try resolvingPaths(environment)
     }
@@ -175,7 +145,7 @@ public final class Workspace {
 
     /// The environment's manifests, rendered and validated; at `revision` when given,
     /// else at the environment's source revision.
-    public func desired(_ environment: Environment, at revision: String? = nil) throws(CommandFailure) -> DesiredState {
+    public func desired(_ environment: Environment, at revision: String? = nil) throws(ReconcileError) -> DesiredState {
         var manifests = loaded
         if revision == nil, options.revision != "HEAD", !options.worktree, environment.source != .current {
             let follows: String
@@ -184,7 +154,7 @@ public final class Workspace {
             case .revision(let pinned): follows = "the pinned revision \(pinned.prefix(12)) (spec.source.revision)"
             case .current: follows = ""
             }
-            throw CommandFailure([.error(at: environment.origin,
+            throw ReconcileError([.error(at: environment.origin,
                 "environment \(environment.name) reads its manifests at \(follows), so --revision \(options.revision) would not be used for them; drop --revision, or move the environment with promote or rollback")], kind: .invalid)
         }
         if let wanted = revision ?? manifestRevision(environment) {
@@ -192,7 +162,7 @@ public final class Workspace {
             do {
                 commit = try repository.resolve(wanted)
             } catch {
-                throw CommandFailure([.error(at: environment.origin, "environment \(environment.name) reads its manifests at \"\(wanted)\", which git cannot resolve: \(error.message)")])
+                throw ReconcileError([.error(at: environment.origin, "environment \(environment.name) reads its manifests at \"\(wanted)\", which git cannot resolve: \(error.message)")], kind: .invalid)
             }
             if commit.id.hex != source.revision {
                 if otherRevisions[commit.id.hex] == nil {
@@ -223,7 +193,7 @@ public final class Workspace {
             return FileManager.default.fileExists(atPath: workdir + project + path, isDirectory: &isDirectory) && !isDirectory.boolValue
         }
         let problems = state.diagnostics + libraries
-        if problems.contains(where: { $0.severity == .error }) { throw CommandFailure(problems, kind: .invalid) }
+        if problems.contains(where: { $0.severity == .error }) { throw ReconcileError(problems, kind: .invalid) }
         for warning in problems where !warned.contains(warning) {
             warned.insert(warning)
             warn(warning.location.map { "\($0): \(warning.message)" } ?? warning.message)
@@ -232,13 +202,13 @@ public final class Workspace {
         return state
     }
 
-    public func desired(_ name: String) throws(CommandFailure) -> DesiredState {
+    public func desired(_ name: String) throws(ReconcileError) -> DesiredState {
         try desired(environment(name))
     }
 
     // MARK: Target and state
 
-    public func target(for environment: Environment) -> RoutedTarget {
+    public func routedTarget(for environment: Environment) -> RoutedTarget {
         RoutedTarget(environment: environment, base: URL(fileURLWithPath: projectDirectory))
     }
 
@@ -248,23 +218,23 @@ public final class Workspace {
         if let path = environment.statePath {
             return (SafePath.absolute(path, base: projectDirectory), path)
         }
-        if let local = target(for: environment).local { return local.stateStorePath }
+        if let local = routedTarget(for: environment).local { return local.stateStorePath }
         let path = ".reconcile/\(environment.name).db"
         return (projectDirectory + "/" + path, path)
     }
 
-    public func store(for environment: Environment) throws(CommandFailure) -> SQLiteStateStore {
+    public func store(for environment: Environment) throws(ReconcileError) -> SQLiteStateStore {
         let location = stateLocation(for: environment)
         do {
-            if environment.statePath == nil, let local = target(for: environment).local { try local.ensureRoot() }
+            if environment.statePath == nil, let local = routedTarget(for: environment).local { try local.ensureRoot() }
             return try SQLiteStateStore(path: location.path, displayPath: location.display)
         } catch {
-            throw CommandFailure(error.description)
+            throw ReconcileError(error.description, kind: .store)
         }
     }
 
     /// The store if the environment has one yet: reading commands never create it.
-    public func existingStore(for environment: Environment) throws(CommandFailure) -> SQLiteStateStore? {
+    public func existingStore(for environment: Environment) throws(ReconcileError) -> SQLiteStateStore? {
         guard FileManager.default.fileExists(atPath: stateLocation(for: environment).path) else { return nil }
         return try store(for: environment)
     }
@@ -272,49 +242,6 @@ public final class Workspace {
     /// Who acts: git's user.name and user.email, else `$USER`.
     public lazy var actor: String = repository.configuredSignature()?.description
         ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-
-    /// Observes the target and reads the inventory, and checks that everything the
-    /// manifests depend on is declared or exists and stays.
-    public func observe(_ state: DesiredState, on target: some Target, store: (any StateStore)?) throws(CommandFailure) -> (observed: [Resource], inventory: Inventory) {
-        let observed: [Resource]
-        let inventory: Inventory
-        let name = state.environment.name
-        do {
-            var owned = try store?.inventory(name) ?? Inventory(environment: name)
-            // Under the lock, interrupted applies were closed already; without it, those
-            // of a holder provably gone (or of no holder at all) count as the next apply will see them.
-            let holderGone = try lockedEnvironments.contains(name) ? false : store?.currentLock(name).map { ProcessIdentity.liveness($0) == .dead } ?? true
-            let intents = try store?.unresolvedIntents(name, includeRunning: holderGone) ?? []
-            target.setScope(Set(state.resources.map(\.id)).union(owned.resources).union(intents.map(\.resource)))
-            observed = try target.observe()
-            if let store, !intents.isEmpty {
-                // What an interrupted or failed apply left uncertain, settled by what exists.
-                let resolutions = Recovery.resolve(intents, observed: Set(observed.map(\.id)), desired: state.resources, inventory: owned)
-                owned = Recovery.applying(resolutions, to: owned)
-                if lockedEnvironments.contains(name) {
-                    (target as? RoutedTarget)?.local?.removeLeftovers(for: intents.map(\.resource))
-                    for (intent, effect) in resolutions { try store.resolve(intent, environment: name, effect: effect) }
-                }
-            }
-            inventory = owned
-        } catch {
-            throw CommandFailure("\(error.description) (environment \(state.environment.name), \(target.summary))")
-        }
-        let problems = ReferenceCheck.diagnostics(desired: state.resources, observed: observed.map(\.id),
-                                                  inventory: state.environment.policy.prune ? inventory : Inventory(environment: ""))
-        if !problems.isEmpty { throw CommandFailure(problems, kind: .invalid) }
-        return (observed, inventory)
-    }
-
-    /// Plans the environment and applies its policy.
-    public func plan(_ state: DesiredState, target: some Target, store: (any StateStore)?, options: PolicyCheck.Options) throws(CommandFailure) -> Plan {
-        let (observed, inventory) = try observe(state, on: target, store: store)
-        var plan = Planner.plan(.init(
-            environment: state.environment.name, revision: state.revision, target: target.summary,
-            desired: state.resources, observed: observed, inventory: inventory, prune: state.environment.policy.prune))
-        plan.requests = target.requestCounts
-        return PolicyCheck.evaluate(plan, policy: state.environment.policy, desired: state.resources, inventory: inventory, options: options)
-    }
 
     // MARK: Reporting
 

@@ -61,10 +61,10 @@ import TestSupport
     }
 
     /// The literal text of every message the code can print: string literals given to
-    /// `.error(`, `CommandFailure(`, `TargetError(`, `…Failure(`, `ValidationError(`,
+    /// `.error(`, `ReconcileError(`, `TargetError(`, `…Failure(`, `ValidationError(`,
     /// `Notice(`, `message:` and `refusal =`, split at interpolations.
     static func messageParts(in source: String) -> [String] {
-        let markers = [".error(", "CommandFailure(", "TargetError(", "Failure(", "ValidationError(", ".warning(", "refusal = ", "message: ", "Notice("]
+        let markers = [".error(", "ReconcileError(", "TargetError(", "Failure(", "ValidationError(", ".warning(", "refusal = ", "message: ", "Notice("]
         var parts: [String] = []
         for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
             for marker in markers {

@@ -1,5 +1,6 @@
 import Testing
 import Model
+import Rendering
 @testable import Engine
 
 @Suite struct KindsPlanTests {
@@ -14,7 +15,8 @@ import Model
         let desired = grants(table, ["analysts": ["SELECT"]])
         let plan = Planner.plan(Fixture.input(desired: [desired], observed: [observed]))
         #expect(plan.changes.isEmpty)
-        #expect(plan.notices.map(\.message) == ["someone holds MODIFY on table:main.s.t, granted outside this manifest; left alone (set exclusive: true to manage every principal)"])
+        #expect(plan.notices.map(\.subject) == [.foreignGrant(principal: "someone", privileges: ["MODIFY"], securable: "table:main.s.t")])
+        #expect(plan.notices.map(PlanText.notice) == ["someone holds MODIFY on table:main.s.t, granted outside this manifest; left alone (set exclusive: true to manage every principal)"])
     }
 
     @Test func exclusiveRevokesOthersDestructively() throws {
@@ -24,7 +26,8 @@ import Model
         #expect(change.action == .update)
         #expect(change.fields.map(\.path) == ["/grants/analysts/MODIFY", "/grants/someone/MODIFY"])
         #expect(change.fields.map(\.op) == [.add, .remove])
-        #expect(change.destructiveReasons == ["revokes MODIFY on table:main.s.t from someone"])
+        #expect(change.destructiveReasons == [.revokes(privilege: "MODIFY", securable: "table:main.s.t", principal: "someone")])
+        #expect(PlanText.reasons(change.destructiveReasons) == ["revokes MODIFY on table:main.s.t from someone"])
     }
 
     @Test func grantingIsNotDestructive() throws {
@@ -42,7 +45,7 @@ import Model
         let delete = try #require(plan.changes.first)
         #expect(delete.action == .delete)
         #expect(delete.observed?.spec == .grants(GrantsSpec(securable: table, grants: ["analysts": ["SELECT"]])))
-        #expect(delete.destructiveReasons == ["deleting Grants/table:main.s.t revokes SELECT from analysts"])
+        #expect(PlanText.reasons(delete.destructiveReasons) == ["deleting Grants/table:main.s.t revokes SELECT from analysts"])
     }
 
     func model(_ versions: [Int], aliases: [String: Int] = [:], source: String = "s3://m") -> Resource {
@@ -55,9 +58,9 @@ import Model
         #expect(moved.fields == [FieldChange(op: .change, path: "/aliases/champion", before: .int(1), after: .int(2))])
         #expect(!moved.isDestructive)
         let dropped = try #require(Planner.compare(observed: model([1, 2]), desired: model([2])))
-        #expect(dropped.destructiveReasons == ["deletes model version 1"])
+        #expect(dropped.destructiveReasons == [.modelVersionDeleted(1)])
         let resourced = try #require(Planner.compare(observed: model([1]), desired: model([1], source: "s3://other")))
-        #expect(resourced.destructiveReasons.first?.contains("immutable") == true)
+        #expect(resourced.destructiveReasons.first == .modelVersionReplaced(1))
         #expect(Planner.compare(observed: model([1, 2], aliases: ["a": 1]), desired: model([1, 2], aliases: ["a": 1])) == nil)
     }
 
@@ -113,7 +116,8 @@ import Model
         if case .table(var spec) = narrowed.spec { spec.columns[1].type = .integer; narrowed.spec = .table(spec) }
         let plan = Planner.plan(Fixture.input(desired: [narrowed], observed: [Fixture.table("main.s.t", Fixture.orders, hasData: true)]))
         let checked = PolicyCheck.evaluate(plan, policy: Policy(), desired: [narrowed], inventory: Inventory(environment: "dev"), options: .init(allowDestructive: true, allowEmpty: true))
-        #expect(checked.refusals.first?.refusal?.contains("is protected: its manifest says reconcile/protect: \"true\"") == true)
+        #expect(checked.refusals.first?.refusal == .protected(declared: true))
+        #expect(checked.refusals.first.map(PlanText.refusal(of:))?.contains("is protected: its manifest says reconcile/protect: \"true\"") == true)
     }
 
     @Test func protectionIsRememberedAfterTheManifestIsGone() {
@@ -125,7 +129,8 @@ import Model
         input.inventory = inventory
         let checked = PolicyCheck.evaluate(Planner.plan(input), policy: Policy(), desired: [], inventory: inventory, options: .init(allowDestructive: true, allowEmpty: true))
         #expect(checked.refusals.map(\.id) == [observed[0].id])
-        #expect(checked.refusals[0].refusal?.contains("which deleting the manifest does not lift") == true)
+        #expect(checked.refusals[0].refusal == .protected(declared: false))
+        #expect(PlanText.refusal(of: checked.refusals[0]).contains("which deleting the manifest does not lift"))
     }
 
     @Test func removingProtectionIsAnInventoryOnlyChange() throws {
@@ -199,8 +204,9 @@ import Model
         #expect(change.action == .update)
         #expect(change.fields.map(\.path) == ["/properties/a"])
         #expect(change.desired?.table?.column(named: "order_date") != nil, "the dropped column is kept")
-        #expect(plan.notices.map(\.message).contains("column \"order_date\" stays: dropping it would delete its data; pass --allow-destructive to drop it"))
-        #expect(plan.notices.contains { $0.id == ResourceID(.featureFlag, "f") && $0.message.hasPrefix("stays as it is (delete not made)") })
+        #expect(plan.notices.map(\.subject).contains(.columnKept("order_date")))
+        #expect(plan.notices.map(PlanText.notice).contains("column \"order_date\" stays: dropping it would delete its data; pass --allow-destructive to drop it"))
+        #expect(plan.notices.contains { $0.id == ResourceID(.featureFlag, "f") && PlanText.notice($0).hasPrefix("stays as it is (delete not made)") })
     }
 
     @Test func rollbackKeepsModelVersionsButMovesAliasesEvenWhereDestructiveIsDenied() throws {
@@ -219,6 +225,7 @@ import Model
         #expect(change.refusal == nil, "what is left is not destructive")
         guard case .model(let kept)? = change.desired?.spec else { Issue.record("not a model"); return }
         #expect(kept.versions[3] == v3, "version 3 is kept")
-        #expect(plan.notices.map(\.message) == ["model version 3 stays: deleting it would lose it; pass --allow-destructive to delete it"])
+        #expect(plan.notices.map(\.subject) == [.modelVersionKept("3")])
+        #expect(plan.notices.map(PlanText.notice) == ["model version 3 stays: deleting it would lose it; pass --allow-destructive to delete it"])
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 import TestSupport
 import Model
+import Rendering
 @testable import Engine
 
 @Suite struct PlannerTests {
@@ -71,8 +72,9 @@ import Model
         let (plan, count) = destructivePlan()
         let checked = PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desired: count, inventory: noInventory, options: .init())
         #expect(checked.refusals.count == 1)
-        #expect(checked.refusals[0].refusal?.contains("--allow-destructive") == true)
-        #expect(checked.refusals[0].destructiveReasons.first?.contains("changes type decimal(18,2) → int") == true)
+        #expect(checked.refusals[0].refusal == .destructiveDenied)
+        #expect(checked.refusals[0].destructiveReasons.first == .typeChanges(column: "amount", from: .decimal(precision: 18, scale: 2), to: .integer))
+        #expect(PlanText.refusal(of: checked.refusals[0]).contains("changes type decimal(18,2) → int, which is not a widening and loses or rewrites data; the environment's policy is \"destructive: deny\"; pass --allow-destructive"))
     }
 
     @Test func allowDestructiveFlagOrPolicyLetsThemThrough() {
@@ -86,12 +88,12 @@ import Model
         let plan = Planner.plan(Fixture.input(desired: [], observed: observed, inventory: [observed[0].id]))
         let inventory = Inventory(environment: "dev", resources: [observed[0].id])
         let refused = PolicyCheck.evaluate(plan, policy: Policy(), desired: [], inventory: inventory, options: .init())
-        #expect(refused.refusals.first?.refusal?.contains("--allow-empty") == true)
+        #expect(refused.refusals.first?.refusal == .deletesEveryOfKind(.table))
         let allowed = PolicyCheck.evaluate(plan, policy: Policy(destructive: .allow), desired: [], inventory: inventory, options: .init(allowEmpty: true))
         #expect(allowed.refusals.isEmpty)
         // The default policy refuses the delete still: it drops data.
         let byDefault = PolicyCheck.evaluate(plan, policy: Policy(), desired: [], inventory: inventory, options: .init(allowEmpty: true))
-        #expect(byDefault.refusals.first?.refusal?.contains("destructive: deny") == true)
+        #expect(byDefault.refusals.first?.refusal == .destructiveDenied)
     }
 
     @Test func referencesMustBeDeclaredOrPresent() {
@@ -113,7 +115,7 @@ import Model
         init(failOn: ResourceID? = nil) { self.failOn = failOn }
 
         var summary: String { "recording" }
-        func observe() throws(TargetError) -> [Resource] { [] }
+        func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] { [] }
         func apply(_ change: Change) throws(TargetError) {
             if change.id == failOn { throw TargetError(change.id, "boom") }
             applied.append(change.id)

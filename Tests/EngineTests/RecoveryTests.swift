@@ -1,5 +1,6 @@
 import Testing
 import Model
+import Rendering
 import Engine
 
 /// What an interrupted apply left uncertain, settled by observation; and what
@@ -41,11 +42,11 @@ import Engine
     @Test func healSplitsWhatPolicyAllowsFromTheRest() {
         let flag = Resource(id: ResourceID(.featureFlag, "f"), spec: .featureFlag(FlagSpec(variants: ["on": true], defaultVariant: "on")))
         var plan = Planner.plan(Fixture.input(desired: [table, flag], observed: []))
-        plan.changes[0].refusal = "the environment's policy is \"destructive: deny\"; pass --allow-destructive to apply it"
+        plan.changes[0].refusal = .destructiveDenied
         let (healable, refused) = DriftHeal.split(plan)
         #expect(healable.changes.map(\.id) == [plan.changes[1].id])
         #expect(refused.map(\.id) == [plan.changes[0].id])
-        let advice = DriftHeal.advice(refused, environment: "prod").map(\.message)
+        let advice = PlanText.healAdvice(refused, environment: "prod").map(\.message)
         #expect(advice.first?.contains("drift not healed") == true && advice.first?.contains("declare it in the manifest") == true)
         #expect(advice.last == "drift --heal left 1 change in prod that the policy refuses; the rest was healed")
     }
@@ -61,13 +62,13 @@ import Engine
         var plan = Planner.plan(Fixture.input(desired: [table], observed: []))
         let digest = plan.digest
         plan.requests = ["mlflow http://127.0.0.1:5000": 12]
-        plan.notices = [Notice(table.id, "said, not done")]
+        plan.notices = [Notice(table.id, .columnKept("said, not done"))]
         #expect(plan.digest == digest, "requests and notices are no part of what a plan changes")
         var other = plan
         other.changes[0].action = .replace
         #expect(other.digest != digest)
         var refused = plan
-        refused.changes[0].refusal = "no"
+        refused.changes[0].refusal = .destructiveDenied
         #expect(refused.digest != digest)
         #expect(digest.count == 64)
     }

@@ -1,5 +1,6 @@
 import Testing
 import Model
+import Rendering
 @testable import Engine
 
 @Suite struct TableDiffTests {
@@ -29,7 +30,7 @@ import Model
     @Test func addingANotNullColumnToATableWithRowsIsAReplace() throws {
         let result = try #require(change(Fixture.orders, Fixture.orders + [Column(name: "email", type: .string, nullable: false)], hasData: true))
         #expect(result.action == .replace)
-        #expect(result.destructiveReasons.first?.contains("NOT NULL") == true)
+        #expect(result.destructiveReasons.first == .requiredColumnAdded(column: "email"))
     }
 
     @Test func narrowingATypeIsADestructiveReplace() throws {
@@ -37,7 +38,7 @@ import Model
         new[1].type = .integer
         let result = try #require(change(Fixture.orders, new))
         #expect(result.action == .replace)
-        #expect(result.destructiveReasons == ["column \"amount\" changes type decimal(18,2) → int, which is not a widening and loses or rewrites data"])
+        #expect(PlanText.reasons(result.destructiveReasons) == ["column \"amount\" changes type decimal(18,2) → int, which is not a widening and loses or rewrites data"])
         #expect(result.fields.map(\.path) == ["/columns/amount/type"])
     }
 
@@ -54,13 +55,14 @@ import Model
         let result = try #require(change(Fixture.orders, Array(Fixture.orders.prefix(2))))
         #expect(result.action == .replace)
         #expect(result.fields.map(\.op) == [.remove])
-        #expect(result.destructiveReasons.first?.contains("column \"order_date\" is dropped") == true)
+        #expect(result.destructiveReasons.first == .columnDropped(column: "order_date"))
     }
 
     @Test func changingPartitionsIsADestructiveReplace() throws {
         let result = try #require(change(Fixture.orders, Fixture.orders, newPartitions: ["order_date"]))
         #expect(result.action == .replace)
-        #expect(result.destructiveReasons.first?.contains("partition columns change from (none) to (order_date)") == true)
+        #expect(result.destructiveReasons.first == .partitioningChanges(from: [], to: ["order_date"]))
+        #expect(PlanText.reasons(result.destructiveReasons).first?.hasPrefix("partition columns change from (none) to (order_date)") == true)
     }
 
     @Test func nullability() throws {

@@ -76,8 +76,8 @@ import TestSupport
         if case .featureFlag(var spec) = newFlag.spec { spec.state = .disabled; newFlag.spec = .featureFlag(spec) }
         let update = try converge(lakehouse, namespaces + [newModel, newPipeline, newGrants, newFlag])
         #expect(update.changes.map(\.action) == [.update, .update, .update, .update])
-        #expect(update.changes.first { $0.id == model.id }?.destructiveReasons == ["deletes model version 1"])
-        #expect(update.changes.first { $0.id == grants.id }?.destructiveReasons == ["revokes MODIFY on table:main.s.t from engineers"])
+        #expect(update.changes.first { $0.id == model.id }?.destructiveReasons == [.modelVersionDeleted(1)])
+        #expect(update.changes.first { $0.id == grants.id }?.destructiveReasons == [.revokes(privilege: "MODIFY", securable: "table:main.s.t", principal: "engineers")])
 
         let delete = try converge(lakehouse, namespaces + [newModel])
         #expect(Set(delete.changes.map(\.id)) == [pipeline.id, grants.id, flag.id])

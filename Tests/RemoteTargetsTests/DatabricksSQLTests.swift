@@ -45,8 +45,17 @@ import Engine
         #expect(DatabricksSQL.literal("it's a \\ \"x\"\n") == #"'it\'s a \\ "x"\n'"#)
     }
 
+    @Test func aChangeSQLCannotMakeIsAnErrorNeverNoStatements() {
+        let flag = Change(id: ResourceID(.featureFlag, "f"), action: .create, observed: nil,
+                          desired: Resource(id: ResourceID(.featureFlag, "f"), spec: .featureFlag(FlagSpec(variants: ["on": true], defaultVariant: "on"))))
+        #expect(throws: TargetError.self) { try DatabricksSQL.statements(for: flag) }
+        let specless = Change(id: ResourceID(.table, "main.s.t"), action: .update, observed: nil, desired: nil)
+        let error = #expect(throws: TargetError.self) { try DatabricksSQL.statements(for: specless) }
+        #expect(error?.message.contains("without its Table spec") == true)
+    }
+
     @Test func createTable() throws {
-        try assertSnapshot(DatabricksSQL.statements(for: change(.create, from: nil, to: orders)), "create-table.sql")
+        try assertSnapshot(try DatabricksSQL.statements(for: change(.create, from: nil, to: orders)), "create-table.sql")
     }
 
     @Test func alterTableInPlace() throws {
@@ -60,7 +69,7 @@ import Engine
         new.constraints = ["positive": "`order` > 0", "fresh": "`date` > '2020-01-01'"]
         let change = change(.update, from: orders, to: new)
         #expect(change.action == .update)
-        try assertSnapshot(DatabricksSQL.statements(for: change), "alter-table.sql")
+        try assertSnapshot(try DatabricksSQL.statements(for: change), "alter-table.sql")
     }
 
     @Test func replaceAndDrop() throws {
@@ -69,7 +78,7 @@ import Engine
         new.clusterBy = ["date", "select"]
         let replace = change(.replace, from: orders, to: new)
         #expect(replace.action == .replace)
-        try assertSnapshot(DatabricksSQL.statements(for: replace) + DatabricksSQL.statements(for: change(.delete, from: orders, to: nil)), "replace-and-drop.sql")
+        try assertSnapshot(try DatabricksSQL.statements(for: replace) + DatabricksSQL.statements(for: change(.delete, from: orders, to: nil)), "replace-and-drop.sql")
     }
 
     @Test func clusteringKeysChangeInPlace() throws {
@@ -83,7 +92,7 @@ import Engine
         let changes = [change(.update, from: clustered, to: rekeyed), change(.update, from: clustered, to: unclustered)]
         #expect(changes.map(\.action) == [.update, .update])
         #expect(changes.allSatisfy { !$0.isDestructive })
-        try assertSnapshot(changes.flatMap(DatabricksSQL.statements(for:)), "cluster-by.sql")
+        try assertSnapshot(try changes.flatMap(DatabricksSQL.statements(for:)), "cluster-by.sql")
     }
 
     @Test func namespaces() throws {
@@ -91,6 +100,6 @@ import Engine
                              desired: Resource(id: ResourceID(.catalog, "main"), spec: .catalog(NamespaceSpec(comment: "it's main", owner: "data-eng"))))
         let schema = Change(id: ResourceID(.schema, "main.sales"), action: .create, observed: nil,
                             desired: Resource(id: ResourceID(.schema, "main.sales"), spec: .schema(NamespaceSpec(properties: ["a'": "b"]))))
-        try assertSnapshot(DatabricksSQL.statements(for: catalog) + DatabricksSQL.statements(for: schema), "namespaces.sql")
+        try assertSnapshot(try DatabricksSQL.statements(for: catalog) + DatabricksSQL.statements(for: schema), "namespaces.sql")
     }
 }

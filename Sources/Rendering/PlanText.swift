@@ -1,0 +1,100 @@
+import Model
+
+/// The words for a plan's decisions (destructive reasons, refusals, notices), shared
+/// by every rendering and error. The decisions themselves are values in `Model`.
+public enum PlanText {
+    /// Why a change can lose data, access or history.
+    public static func reason(_ reason: DestructiveReason) -> String {
+        switch reason {
+        case .partitioningChanges(let from, let to):
+            return "partition columns change from \(list(from)) to \(list(to)), which rewrites every file"
+        case .locationChanges(let from, let to):
+            return "location changes from \(from ?? "managed") to \(to ?? "managed")"
+        case .requiredColumnAdded(let column):
+            return "new column \"\(column)\" is NOT NULL, but the table has rows with no value for it"
+        case .columnRenamed(let from, let to):
+            return "column \"\(from)\" is renamed to \"\(to)\", which Delta cannot do in place without column mapping"
+        case .typeChanges(let column, let from, let to):
+            return "column \"\(column)\" changes type \(from) → \(to), which is not a widening and loses or rewrites data"
+        case .becomesRequired(let column):
+            return "column \"\(column)\" becomes NOT NULL, which the rows already written cannot be checked for here"
+        case .columnDropped(let column):
+            return "column \"\(column)\" is dropped, which deletes its data; Delta cannot drop a column in place without column mapping"
+        case .pipelineMoves(let id, let from, let to):
+            return "replacing \(id) (its target moves from \(from) to \(to)) discards its run history and checkpoints"
+        case .revokes(let privilege, let securable, let principal):
+            return "revokes \(privilege) on \(securable) from \(principal)"
+        case .modelVersionDeleted(let number):
+            return "deletes model version \(number)"
+        case .modelVersionReplaced(let number):
+            return "model version \(number) is immutable, so changing its source or run deletes it and registers it again"
+        case .deletes(let id, let loss):
+            return "deleting \(id) " + deletion(loss)
+        }
+    }
+
+    static func deletion(_ loss: DeletionLoss) -> String {
+        switch loss {
+        case .table(let hasData): return hasData ? "drops the table and its data" : "drops the table"
+        case .namespace: return "removes the namespace"
+        case .runHistory: return "discards its run history and checkpoints"
+        case .privileges(let byPrincipal):
+            let list = byPrincipal.keys.sorted().map { "\(byPrincipal[$0]!.joined(separator: ", ")) from \($0)" }
+            return "revokes " + (list.isEmpty ? "nothing" : list.joined(separator: "; "))
+        case .flagEvaluations: return "makes every evaluation of it fall back to the caller's default"
+        case .modelVersions(let count): return "deletes the registered model and its \(count) version\(count == 1 ? "" : "s")"
+        }
+    }
+
+    public static func reasons(_ reasons: [DestructiveReason]) -> [String] { reasons.map(reason) }
+
+    /// Why policy refuses `change`.
+    public static func refusal(_ refusal: Refusal, of change: Change) -> String {
+        switch refusal {
+        case .protected(declared: true):
+            return "\(change.id) is protected: its manifest says \(Resource.protectAnnotation): \"true\"; remove the annotation and apply before you \(change.action.rawValue) it"
+        case .protected(declared: false):
+            return "\(change.id) is protected: it was applied with \(Resource.protectAnnotation): \"true\", which deleting the manifest does not lift; restore the manifest, remove the annotation and apply, then delete it"
+        case .deletesEveryOfKind(let kind):
+            return "no \(kind.rawValue) manifests were found, so this would delete every \(kind.rawValue) this environment created; check the revision and the manifests/ directory, or pass --allow-empty"
+        case .destructiveDenied:
+            return "the environment's policy is \"destructive: deny\"; pass --allow-destructive to apply it"
+        }
+    }
+
+    /// The refusal of `change` (if any) after what makes it destructive: one line.
+    public static func refusal(of change: Change) -> String {
+        guard let refusal = change.refusal else { return "" }
+        let why = change.destructiveReasons.isEmpty ? "" : reasons(change.destructiveReasons).joined(separator: "; ") + "; "
+        return why + self.refusal(refusal, of: change)
+    }
+
+    /// What a notice says.
+    public static func notice(_ notice: Notice) -> String {
+        switch notice.subject {
+        case .columnKept(let column):
+            return "column \"\(column)\" stays: dropping it would delete its data; pass --allow-destructive to drop it"
+        case .modelVersionKept(let version):
+            return "model version \(version) stays: deleting it would lose it; pass --allow-destructive to delete it"
+        case .changeKept(let action, let why):
+            return "stays as it is (\(action.rawValue) not made): \(reasons(why).joined(separator: "; ")); pass --allow-destructive to make it"
+        case .foreignGrant(let principal, let privileges, let securable):
+            return "\(principal) holds \(privileges.joined(separator: ", ")) on \(securable), granted outside this manifest; left alone (set exclusive: true to manage every principal)"
+        }
+    }
+
+    /// One diagnostic per change `drift --heal` left because policy refuses it: why,
+    /// and how to settle it while keeping the guardrail (declare the change, or ignore
+    /// the field), before the override.
+    public static func healAdvice(_ refused: [Change], environment: String) -> [Diagnostic] {
+        refused.map { change in
+            let fields = change.fields.map(\.path).filter { !$0.isEmpty }
+            let ignore = fields.isEmpty ? "" : ", or list \(fields.prefix(3).map { "\"\($0)\"" }.joined(separator: ", ")) under its \(Resource.ignoreAnnotation) annotation if that drift is expected"
+            return .error(at: change.origin, "\(change.id): drift not healed: \(refusal(of: change)). To keep what the target has, declare it in the manifest\(ignore); to restore the manifest anyway, run drift --heal --allow-destructive")
+        } + [.error(at: nil, "drift --heal left \(refused.count) change\(refused.count == 1 ? "" : "s") in \(environment) that the policy refuses; the rest was healed")]
+    }
+
+    private static func list(_ names: [String]) -> String {
+        names.isEmpty ? "(none)" : "(" + names.joined(separator: ", ") + ")"
+    }
+}

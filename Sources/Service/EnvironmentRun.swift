@@ -1,0 +1,151 @@
+import Engine
+import Foundation
+import Loading
+import Model
+import Workspace
+
+/// One environment for one run: its file, one target and one state store for the
+/// whole run (so every request is counted once, and drift observes through the same
+/// target that planned), and its desired states by revision.
+public final class EnvironmentRun {
+    public let project: any Project
+    public let environment: Environment
+    public let target: any Target
+    private var opened: (any StateStore)?
+    private var states: [String: DesiredState] = [:]
+    /// Whether this run holds the environment's apply lock now: only then does
+    /// observation write what it settles of an interrupted apply.
+    var holdsLock = false
+
+    init(project: any Project, environment: Environment) {
+        self.project = project
+        self.environment = environment
+        target = project.target(for: environment)
+    }
+
+    public var name: String { environment.name }
+
+    /// Requests this run made to remote targets so far, by target.
+    public var requests: [String: Int] { target.requestCounts }
+
+    /// The desired state at `revision` (nil: the environment's source revision), rendered once per run.
+    public func desired(at revision: String? = nil) throws(ReconcileError) -> DesiredState {
+        let key = revision ?? ""
+        if let state = states[key] { return state }
+        let state = try project.desired(environment, at: revision)
+        states[key] = state
+        return state
+    }
+
+    /// The state store, created if it does not exist (commands that write).
+    public func store() throws(ReconcileError) -> any StateStore {
+        if let opened { return opened }
+        guard let store = try project.store(for: environment, create: true) else {
+            throw ReconcileError("internal error: the state store of \(name) was not created", kind: .bug)
+        }
+        opened = store
+        return store
+    }
+
+    /// The state store if it exists: reading commands never create one.
+    public func existingStore() throws(ReconcileError) -> (any StateStore)? {
+        if let opened { return opened }
+        opened = try project.store(for: environment, create: false)
+        return opened
+    }
+
+    /// The last successful apply, if any.
+    public func lastApplied() throws(ReconcileError) -> ApplyRecord? {
+        guard let store = try existingStore() else { return nil }
+        do throws(TargetError) { return try store.lastSuccessfulApply(name) } catch { throw ReconcileError(store: error) }
+    }
+
+    // MARK: Observe and plan
+
+    /// Observes the target and reads the inventory, settling what an interrupted or
+    /// failed apply left uncertain, and checks that everything the manifests depend on
+    /// is declared or exists and stays.
+    public func observe(_ state: DesiredState) throws(ReconcileError) -> (observed: [Resource], inventory: Inventory) {
+        let store = try existingStore()
+        var owned: Inventory
+        var intents: [Intent]
+        do throws(TargetError) {
+            owned = try store?.inventory(name) ?? Inventory(environment: name)
+            // Under the lock, interrupted applies were closed already; without it, those
+            // of a holder provably gone (or of no holder at all) count as the next apply will see them.
+            let holderGone = try holdsLock ? false : store?.currentLock(name).map { ProcessIdentity.liveness($0) == .dead } ?? true
+            intents = try store?.unresolvedIntents(name, includeRunning: holderGone) ?? []
+        } catch {
+            throw ReconcileError(store: error)
+        }
+        let observed: [Resource]
+        do throws(TargetError) {
+            observed = try target.observe(scope: Set(state.resources.map(\.id)).union(owned.resources).union(intents.map(\.resource)))
+        } catch {
+            throw ReconcileError(target: error, context: " (environment \(name), \(target.summary))")
+        }
+        if let store, !intents.isEmpty {
+            let resolutions = Recovery.resolve(intents, observed: Set(observed.map(\.id)), desired: state.resources, inventory: owned)
+            owned = Recovery.applying(resolutions, to: owned)
+            if holdsLock {
+                target.discardLeftovers(of: intents.map(\.resource))
+                do throws(TargetError) {
+                    for (intent, effect) in resolutions { try store.resolve(intent, environment: name, effect: effect) }
+                } catch {
+                    throw ReconcileError(store: error)
+                }
+            }
+        }
+        let problems = ReferenceCheck.diagnostics(desired: state.resources, observed: observed.map(\.id),
+                                                  inventory: environment.policy.prune ? owned : Inventory(environment: ""))
+        if !problems.isEmpty { throw ReconcileError(problems, kind: .invalid) }
+        return (observed, owned)
+    }
+
+    /// Plans `state` (the source revision's when nil) and applies the environment's policy.
+    public func plan(_ state: DesiredState? = nil, policy: PolicyCheck.Options) throws(ReconcileError) -> Plan {
+        let state: DesiredState = if let state { state } else { try desired() }
+        let (observed, inventory) = try observe(state)
+        var plan = Planner.plan(.init(
+            environment: name, revision: state.revision, target: target.summary,
+            desired: state.resources, observed: observed, inventory: inventory, prune: environment.policy.prune))
+        plan.requests = requests
+        return PolicyCheck.evaluate(plan, policy: environment.policy, desired: state.resources, inventory: inventory, options: policy)
+    }
+
+    /// The drift: the target against the desired state of the revision last applied
+    /// successfully (the source revision if none).
+    public func drift(policy: PolicyCheck.Options) throws(ReconcileError) -> DriftReport {
+        let last = try lastApplied()
+        let state = try desired(at: last?.revision)
+        let plan = try plan(state, policy: policy)
+        return DriftReport(environment: name, revision: state.revision, appliedAt: last?.finishedAt, plan: plan)
+    }
+
+    // MARK: Apply
+
+    /// Refuses the plan whole if policy refuses any change, else applies it and
+    /// records it in history (a plan with no changes is recorded when its revision is
+    /// new). Returns the report, or nil when there was nothing to apply.
+    func apply(_ plan: Plan, kind: ApplyRecord.Kind, control: ApplyControl) throws(ReconcileError) -> ApplyReport? {
+        control.events(.planned(plan))
+        if let refused = Service.refusals(of: plan, verb: "apply") { throw refused }
+        let store = try store()
+        let context = Applier.Context(store: store, actor: project.actor, kind: kind, digest: plan.digest, shouldStop: control.shouldStop) { index, outcome in
+            control.events(.changed(index: index, of: plan, outcome))
+        }
+        do throws(TargetError) {
+            guard plan.hasChanges else {
+                // A new revision that changes nothing is still what the environment now runs:
+                // history records it, so drift, promotion and rollback start from it.
+                if try store.lastSuccessfulApply(name)?.revision != plan.revision {
+                    _ = try Applier.apply(plan, to: target, context: context)
+                }
+                return nil
+            }
+            return try Applier.apply(plan, to: target, context: context)
+        } catch {
+            throw ReconcileError(target: error, context: "; nothing more was applied")
+        }
+    }
+}
