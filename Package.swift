@@ -36,6 +36,10 @@ let package = Package(
         /// A small SQLite connection: statements, rows, transactions, bounded lock waits.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
 
+        /// Process-level helpers for the edges: work spread over the cores, and the
+        /// test-only fault injection (kill at the Nth durable step).
+        .target(name: "Runtime"),
+
         // MARK: Pure core
         /// Resources, manifests, diagnostics, types, plans: values only, no I/O.
         .target(name: "Model"),
@@ -45,15 +49,19 @@ let package = Package(
         /// Human, JSON and markdown renderings of plans and diagnostics.
         .target(name: "Rendering", dependencies: ["Model"]),
 
+        /// Spark's JSON schema (Delta's schemaString, Unity Catalog's type_json) to and
+        /// from the model's types.
+        .target(name: "SparkTypes", dependencies: ["Model"]),
+
         // MARK: Loading and targets
         /// Decode and validate manifests, render them for an environment.
-        .target(name: "Loading", dependencies: ["Model", "YAMLSource", "GitStore"]),
+        .target(name: "Loading", dependencies: ["Model", "YAMLSource", "GitStore", "Runtime"]),
         /// The embedded local lakehouse: Delta tables on the file system.
-        .target(name: "LocalTarget", dependencies: ["Model", "SQLite"]),
+        .target(name: "LocalTarget", dependencies: ["Model", "SQLite", "Runtime", "SparkTypes"]),
         /// Remote targets over REST: the MLflow model registry.
-        .target(name: "RemoteTargets", dependencies: ["Model"]),
+        .target(name: "RemoteTargets", dependencies: ["Model", "SparkTypes"]),
         /// History, inventory, locks, the apply journal and holds, in an SQLite file.
-        .target(name: "SQLiteState", dependencies: ["Model", "SQLite"]),
+        .target(name: "SQLiteState", dependencies: ["Model", "SQLite", "Runtime"]),
 
         // MARK: Orchestration
         /// Reading a repository for an environment, planning, locking, applying,

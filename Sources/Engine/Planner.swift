@@ -10,8 +10,12 @@ public enum Planner {
         public var observed: [Resource]
         public var inventory: Inventory
         public var prune: Bool
+        /// What the target changes on a table in place.
+        public var inPlace: InPlaceChanges
 
-        public init(environment: String, revision: String, target: String, desired: [Resource], observed: [Resource], inventory: Inventory, prune: Bool) {
+        public init(environment: String, revision: String, target: String, desired: [Resource], observed: [Resource], inventory: Inventory, prune: Bool,
+                    inPlace: InPlaceChanges = .delta) {
+            self.inPlace = inPlace
             self.environment = environment
             self.revision = revision
             self.target = target
@@ -42,7 +46,7 @@ public enum Planner {
                 }
             }
             let wasProtected = input.inventory.entries[resource.id]?.protected ?? false
-            if var change = compare(observed: current, desired: resource) {
+            if var change = compare(observed: current, desired: resource, inPlace: input.inPlace) {
                 change.fields += protectionFields(resource, wasProtected: wasProtected)
                 forward.append(change)
             } else if input.inventory.contains(resource.id) && wasProtected != resource.isProtected {
@@ -94,11 +98,11 @@ public enum Planner {
     /// Fields under the desired resource's `reconcile/ignore` pointers are left out.
     /// A field the target cannot change in place makes the change a replace; every
     /// field's destructive reason is the change's.
-    public static func compare(observed: Resource, desired: Resource) -> Change? {
+    public static func compare(observed: Resource, desired: Resource, inPlace: InPlaceChanges = .delta) -> Change? {
         // Most resources match exactly: one equality test instead of a field-by-field walk.
         if observed.spec == desired.spec { return nil }
         let ignored = desired.ignoredFields
-        let fields = fieldChanges(observed: observed, desired: desired).filter { field in !ignored.contains { field.isUnder($0) } }
+        let fields = fieldChanges(observed: observed, desired: desired, inPlace: inPlace).filter { field in !ignored.contains { field.isUnder($0) } }
         guard !fields.isEmpty else { return nil }
         var destructive: [DestructiveReason] = []
         for reason in fields.compactMap(\.destructiveReason) where !destructive.contains(reason) { destructive.append(reason) }
@@ -119,11 +123,11 @@ public enum Planner {
 
     /// Field by field, what differs, by kind (the observed resource has the desired
     /// one's kind: they share an id).
-    static func fieldChanges(observed: Resource, desired: Resource) -> [FieldChange] {
+    static func fieldChanges(observed: Resource, desired: Resource, inPlace: InPlaceChanges) -> [FieldChange] {
         switch desired.spec {
         case .table(let new):
             guard case .table(let old) = observed.spec else { break }
-            return TableDiff(observed: old, desired: new, hasData: observed.observation?.hasData ?? false).fields
+            return TableDiff(observed: old, desired: new, hasData: observed.observation?.hasData ?? false, inPlace: inPlace).fields
         case .grants(let new):
             guard case .grants(let old) = observed.spec else { break }
             return GrantsDiff.fields(old: old, new: new)

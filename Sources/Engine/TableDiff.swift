@@ -7,11 +7,11 @@ import Model
 struct TableDiff {
     var fields: [FieldChange] = []
 
-    init(observed: TableSpec, desired: TableSpec, hasData: Bool) {
+    init(observed: TableSpec, desired: TableSpec, hasData: Bool, inPlace: InPlaceChanges) {
         if observed.comment != desired.comment {
             fields += ValueDiff.diff(observed.comment.map(Value.string), desired.comment.map(Value.string), at: ["comment"])
         }
-        diffColumns(observed: observed, desired: desired, hasData: hasData)
+        diffColumns(observed: observed, desired: desired, hasData: hasData, inPlace: inPlace)
         if observed.partitionedBy.map({ $0.lowercased() }) != desired.partitionedBy.map({ $0.lowercased() }) {
             let reason = DestructiveReason.partitioningChanges(from: observed.partitionedBy, to: desired.partitionedBy)
             fields.append(FieldChange(op: .change, path: "/partitionedBy",
@@ -33,7 +33,7 @@ struct TableDiff {
         fields += ValueDiff.diff(.strings(observed.constraints), .strings(desired.constraints), at: ["constraints"])
     }
 
-    private mutating func diffColumns(observed: TableSpec, desired: TableSpec, hasData: Bool) {
+    private mutating func diffColumns(observed: TableSpec, desired: TableSpec, hasData: Bool, inPlace: InPlaceChanges) {
         for column in desired.columns {
             let path = ["columns", column.name]
             guard let old = observed.column(named: column.name) else {
@@ -46,12 +46,13 @@ struct TableDiff {
                 continue
             }
             if old.name != column.name {
-                let reason = DestructiveReason.columnRenamed(from: old.name, to: column.name)
-                fields.append(FieldChange(op: .change, path: FieldChange.pointer(path + ["name"]), before: .string(old.name), after: .string(column.name), destructiveReason: reason, forcesReplace: true))
+                let reason: DestructiveReason? = inPlace.columnRename ? nil : .columnRenamed(from: old.name, to: column.name)
+                fields.append(FieldChange(op: .change, path: FieldChange.pointer(path + ["name"]), before: .string(old.name), after: .string(column.name),
+                                          destructiveReason: reason, forcesReplace: reason != nil))
             }
             if old.type != column.type {
                 var change = FieldChange(op: .change, path: FieldChange.pointer(path + ["type"]), before: .string(old.type.description), after: .string(column.type.description))
-                if !old.type.widens(to: column.type) {
+                if !inPlace.changesType(from: old.type, to: column.type) {
                     change.destructiveReason = .typeChanges(column: column.name, from: old.type, to: column.type)
                     change.forcesReplace = true
                 }
@@ -70,8 +71,9 @@ struct TableDiff {
             }
         }
         for old in observed.columns where desired.column(named: old.name) == nil {
-            let reason = DestructiveReason.columnDropped(column: old.name)
-            fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["columns", old.name]), before: old.canonical, after: nil, destructiveReason: reason, forcesReplace: true))
+            // Its data goes either way; with column mapping the table stays.
+            fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["columns", old.name]), before: old.canonical, after: nil,
+                                      destructiveReason: .columnDropped(column: old.name), forcesReplace: !inPlace.columnDrop))
         }
     }
 }

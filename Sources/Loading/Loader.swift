@@ -1,4 +1,5 @@
 import Model
+import Runtime
 import YAMLSource
 
 /// Everything read from one revision: its environments, decoded, and its manifest

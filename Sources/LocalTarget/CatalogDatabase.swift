@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Runtime
 import SQLite
 
 /// The embedded catalog database (`<root>/catalog.db`, SQLite): what has no file

@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
 import Model
+import SparkTypes
+import Runtime
 
 /// The state of a Delta table at its latest version, from replaying its log.
 struct DeltaSnapshot: Sendable {

@@ -1,5 +1,7 @@
 import Foundation
 import Model
+import SparkTypes
+import Runtime
 
 /// The embedded lakehouse: a directory that is a real lakehouse.
 ///

@@ -101,6 +101,8 @@ public protocol Target {
     func beginApply(_ plan: Plan) throws(TargetError)
     /// Called once after the last change attempted.
     func endApply() throws(TargetError)
+    /// What it changes on a table without replacing it.
+    var inPlace: InPlaceChanges { get }
     /// Requests made to remote services so far, by target (empty for local ones).
     var requestCounts: [String: Int] { get }
     /// Removes what an apply killed part-way may have left aside (temporary files)
@@ -110,7 +112,43 @@ public protocol Target {
 
 extension Target {
     public var requestCounts: [String: Int] { [:] }
+    public var inPlace: InPlaceChanges { .delta }
     public func discardLeftovers(of ids: [ResourceID]) {}
     public func beginApply(_ plan: Plan) throws(TargetError) {}
     public func endApply() throws(TargetError) {}
+}
+
+/// What a target can change on a table without replacing it: its answer, which the
+/// planner follows (anything else is a replace, and destructive).
+public struct InPlaceChanges: Sendable, Hashable {
+    public enum TypeChanges: Sendable, Hashable {
+        /// No column type changes in place.
+        case none
+        /// Widenings (`DataType.widens(to:)`): int → bigint, float → double, decimal precision up.
+        case widening
+    }
+
+    public var typeChanges: TypeChanges
+    /// Renaming a column keeps its data (Delta's column mapping).
+    public var columnRename: Bool
+    /// Dropping a column keeps the table (Delta's column mapping).
+    public var columnDrop: Bool
+
+    public init(typeChanges: TypeChanges, columnRename: Bool, columnDrop: Bool) {
+        self.typeChanges = typeChanges
+        self.columnRename = columnRename
+        self.columnDrop = columnDrop
+    }
+
+    /// Delta without column mapping: columns are added, widened, commented and made
+    /// nullable in place; a rename, a drop, a narrowing or a partition change replaces.
+    public static let delta = InPlaceChanges(typeChanges: .widening, columnRename: false, columnDrop: false)
+
+    /// Whether a column of type `from` can become `to` in place.
+    public func changesType(from: DataType, to: DataType) -> Bool {
+        switch typeChanges {
+        case .none: return false
+        case .widening: return from.widens(to: to)
+        }
+    }
 }

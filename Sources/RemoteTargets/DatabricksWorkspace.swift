@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import SparkTypes
 
 /// A Databricks workspace: catalogs, schemas and tables observed through the Unity
 /// Catalog API (listed per schema, paged) and changed by DDL on a SQL warehouse;

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Runtime
 import SQLite
 
 /// The state store in an SQLite file (by default `<target root>/.reconcile/state.db`).

@@ -108,7 +108,7 @@ public final class EnvironmentRun {
         let (observed, inventory) = try observe(state)
         var plan = Planner.plan(.init(
             environment: name, revision: state.revision, target: target.summary,
-            desired: state.resources, observed: observed, inventory: inventory, prune: environment.policy.prune))
+            desired: state.resources, observed: observed, inventory: inventory, prune: environment.policy.prune, inPlace: target.inPlace))
         plan.requests = requests
         return PolicyCheck.evaluate(plan, policy: environment.policy, desired: state.resources, inventory: inventory, options: policy)
     }

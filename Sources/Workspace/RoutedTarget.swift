@@ -36,6 +36,9 @@ public final class RoutedTarget: Target, @unchecked Sendable {
 
     public var summary: String { parts.map(\.target.summary).joined(separator: " + ") }
 
+    /// The table target's answer.
+    public var inPlace: InPlaceChanges { target(for: .table).inPlace }
+
     /// Each part observes what it holds of `scope` (namespaces go to every part).
     public func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] {
         var resources: [Resource] = []

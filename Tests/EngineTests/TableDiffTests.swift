@@ -42,6 +42,21 @@ import Rendering
         #expect(result.fields.map(\.path) == ["/columns/amount/type"])
     }
 
+    @Test func whatChangesInPlaceIsTheTargetsAnswer() throws {
+        let observed = Fixture.table(name, Fixture.orders, hasData: true)
+        var widened = Fixture.orders
+        widened[0].type = .long
+        widened[1].type = .decimal(precision: 20, scale: 2)
+        #expect(Planner.compare(observed: observed, desired: Fixture.table(name, widened))?.action == .update, "Delta widens in place")
+        let strict = InPlaceChanges(typeChanges: .none, columnRename: false, columnDrop: false)
+        let replaced = try #require(Planner.compare(observed: observed, desired: Fixture.table(name, widened), inPlace: strict))
+        #expect(replaced.action == .replace && replaced.isDestructive, "a target that cannot change types replaces")
+        let mapping = InPlaceChanges(typeChanges: .widening, columnRename: true, columnDrop: true)
+        let dropped = try #require(Planner.compare(observed: observed, desired: Fixture.table(name, Array(Fixture.orders.prefix(2))), inPlace: mapping))
+        #expect(dropped.action == .update, "with column mapping the table stays")
+        #expect(dropped.destructiveReasons == [.columnDropped(column: "order_date")], "the column's data still goes")
+    }
+
     @Test func wideningATypeIsInPlace() throws {
         var old = Fixture.orders
         old[0].type = .integer

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// Converts between `DataType`s and Spark's schema JSON (as the Delta log and Unity
 /// Catalog's `type_json` hold it) (a Spark
