@@ -36,7 +36,8 @@ struct ApplyCommand: ParsableCommand {
             _ = try service.run(options.env!)
             if let warning = context.uncommittedWarning(verb: "apply") { context.warn(warning) }
             let printer = ApplyPrinter(options.output)
-            return try printer.finish(try service.apply(options.env!, policy: policy, control: printer.control).report)
+            let result = try service.apply(options.env!, policy: policy, control: printer.control)
+            return try printer.finish(result.report, run: result.run)
         }
     }
 }

@@ -18,13 +18,13 @@ struct ApplyPrinter {
         let output = self.output, style = Console.stdoutStyle, interrupts = self.interrupts
         return ApplyControl(shouldStop: { interrupts.received != nil }) { event in
             switch event {
-            case .planned(let plan):
+            case .planned(let plan, let run):
                 // Human and markdown readers see the plan first (a CI summary shows what was
                 // applied); JSON shows the plan only when nothing is applied, else the report.
                 if output != .json {
-                    Console.out(PlanRenderer.render(plan, as: output, style: style))
+                    Console.out(PlanRenderer.render(plan, as: output, style: style, run: run))
                 } else if !plan.refusals.isEmpty || !plan.hasChanges {
-                    Console.out(PlanRenderer.render(plan, as: .json))
+                    Console.out(PlanRenderer.render(plan, as: .json, run: run))
                 }
             case .changed(let index, let plan, let outcome):
                 guard output != .json else { return }
@@ -37,10 +37,10 @@ struct ApplyPrinter {
     }
 
     /// The report's summary; the apply's failure as the error; the exit code.
-    func finish(_ report: ApplyReport?) throws(ReconcileError) -> Int32 {
+    func finish(_ report: ApplyReport?, run: RunReport) throws(ReconcileError) -> Int32 {
         guard let report else { return 0 }
         if output == .json {
-            Console.out(ApplyRenderer.render(report, as: .json))
+            Console.out(ApplyRenderer.render(report, as: .json, run: run))
         } else {
             Console.out(ApplyRenderer.summary(report, style: Console.stdoutStyle))
         }

@@ -48,7 +48,7 @@ struct DriftCommand: ParsableCommand {
             }
             // What the policy allows was healed; the rest is reported (exit 2), with the
             // ways to settle it that keep the guardrail.
-            let code = try printer.finish(result.report)
+            let code = try printer.finish(result.report, run: result.run)
             guard !result.refused.isEmpty else { return code }
             Console.err(DiagnosticRenderer(style: Console.stderrStyle) { context.sourceLine($0, $1) }
                 .render(PlanText.healAdvice(result.refused, environment: run.name)))

@@ -39,7 +39,7 @@ func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Op
     let store = try run.existingStore()
     showNotice(context.lockNotice(run.environment, store: store), output: options.output)
     showNotice(context.pinNotice(run.environment, store: store), output: options.output)
-    Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle))
+    Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle, run: run.report))
     if let refused = Service.refusals(of: plan, verb: "plan") { throw refused }
     return plan.hasChanges ? 2 : 0
 }

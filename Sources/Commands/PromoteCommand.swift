@@ -34,7 +34,7 @@ struct PromoteCommand: ParsableCommand {
     func run() throws {
         try runReporting(options) { context throws(ReconcileError) in
             let result = try Service(context).promote(from: from, to: to) { event in
-                if case .planned(let plan) = event { Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle) + "\n") }
+                if case .planned(let plan, let run) = event { Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle, run: run) + "\n") }
             }
             switch result {
             case .alreadyPinned(let revision):

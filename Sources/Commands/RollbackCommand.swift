@@ -41,11 +41,11 @@ struct RollbackCommand: ParsableCommand {
             let printer = ApplyPrinter(options.output)
             let result = try Service(context).rollback(options.env!, to: to, steps: steps, apply: apply, policy: policyFlags.options, control: printer.control)
             guard apply else {
-                Console.out(PlanRenderer.render(result.plan, as: options.output, style: Console.stdoutStyle))
+                Console.out(PlanRenderer.render(result.plan, as: options.output, style: Console.stdoutStyle, run: result.run))
                 if result.plan.hasChanges { Console.out("\nRun reconcile rollback with --apply, or reconcile apply --env \(options.env!), to apply it.\n") }
                 return result.plan.hasChanges ? 2 : 0
             }
-            return try printer.finish(result.report)
+            return try printer.finish(result.report, run: result.run)
         }
     }
 }

@@ -72,7 +72,6 @@ public enum Applier {
         }
         var report = ApplyReport(plan: plan, outcomes: outcomes)
         report.stopped = stopped
-        report.requests = target.requestCounts
         let ended: TargetError?
         do { try target.endApply(); ended = nil } catch { ended = error }
         let outcome: ApplyRecord.Outcome = stopped ? .stopped : report.succeeded && storeError == nil && ended == nil ? .succeeded : .failed

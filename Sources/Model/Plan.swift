@@ -105,9 +105,6 @@ public struct Plan: Sendable, Hashable {
     public var orphaned: [ResourceID]
     /// Facts worth saying that change nothing (grants made outside reconcile).
     public var notices: [Notice]
-    /// Requests made to remote targets while planning, by target.
-    public var requests: [String: Int] = [:]
-
     public init(environment: String, revision: String, target: String, changes: [Change], unchanged: [ResourceID] = [], unmanaged: [ResourceID] = [], orphaned: [ResourceID] = [], notices: [Notice] = []) {
         self.environment = environment
         self.revision = revision
@@ -147,7 +144,6 @@ public struct ApplyReport: Sendable, Hashable {
     /// Asked to stop between changes; what was not attempted is left for the next run.
     public var stopped = false
     /// Requests made to remote targets in the whole run (plan and apply), by target.
-    public var requests: [String: Int] = [:]
 
     public init(plan: Plan, outcomes: [Outcome]) {
         self.plan = plan
@@ -164,5 +160,15 @@ public struct ApplyReport: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(plan)
         hasher.combine(outcomes)
+    }
+}
+
+/// What a run cost beside its plan: requests made to remote targets, by target.
+/// Not part of a plan, so a plan's identity never depends on it.
+public struct RunReport: Sendable, Hashable {
+    public var requests: [String: Int]
+
+    public init(requests: [String: Int] = [:]) {
+        self.requests = requests
     }
 }

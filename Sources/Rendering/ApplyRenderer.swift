@@ -2,9 +2,9 @@ import Model
 
 /// Renders the outcome of an apply.
 public enum ApplyRenderer {
-    public static func render(_ report: ApplyReport, as format: OutputFormat, style: TerminalStyle = .plain) -> String {
+    public static func render(_ report: ApplyReport, as format: OutputFormat, style: TerminalStyle = .plain, run: RunReport = RunReport()) -> String {
         switch format {
-        case .json: return JSONText.encode(json(report))
+        case .json: return JSONText.encode(json(report, run: run))
         case .human, .markdown: return human(report, style: style)
         }
     }
@@ -42,7 +42,7 @@ public enum ApplyRenderer {
         return out
     }
 
-    public static func json(_ report: ApplyReport) -> Value {
+    public static func json(_ report: ApplyReport, run: RunReport = RunReport()) -> Value {
         .object([
             "formatVersion": .int(PlanRenderer.formatVersion),
             "environment": .string(report.plan.environment),
@@ -59,7 +59,7 @@ public enum ApplyRenderer {
                 return .object(entry)
             }),
             "plan": PlanRenderer.json(report.plan),
-            "requests": .object(report.requests.mapValues { .int($0) }),
+            "requests": .object(run.requests.mapValues { .int($0) }),
         ])
     }
 }

@@ -10,21 +10,21 @@ public enum PlanRenderer {
     /// Bumped when the JSON shape changes incompatibly.
     public static let formatVersion = 1
 
-    public static func render(_ plan: Plan, as format: OutputFormat, style: TerminalStyle = .plain) -> String {
+    public static func render(_ plan: Plan, as format: OutputFormat, style: TerminalStyle = .plain, run: RunReport = RunReport()) -> String {
         switch format {
-        case .human: return human(plan, style: style)
-        case .json: return JSONText.encode(json(plan))
+        case .human: return human(plan, style: style, run: run)
+        case .json: return JSONText.encode(json(plan, run: run))
         case .markdown: return markdown(plan)
         }
     }
 
     // MARK: Human
 
-    static func human(_ plan: Plan, style: TerminalStyle) -> String {
+    static func human(_ plan: Plan, style: TerminalStyle, run: RunReport) -> String {
         var out = "Plan for environment \(plan.environment) at \(plan.shortRevision) on \(plan.target)\n\n"
         guard plan.hasChanges else {
             out += "No changes. The target matches the manifests (\(plan.unchanged.count) resource\(plan.unchanged.count == 1 ? "" : "s")).\n"
-            return out + notes(plan)
+            return out + notes(plan, run: run)
         }
         for change in plan.changes {
             let color: TerminalStyle.Color = [.create: .green, .update: .yellow, .replace: .magenta, .delete: .red][change.action]!
@@ -44,7 +44,7 @@ public enum PlanRenderer {
             }
         }
         out += "\n" + summary(plan) + "\n"
-        return out + notes(plan)
+        return out + notes(plan, run: run)
     }
 
     static func summary(_ plan: Plan) -> String {
@@ -54,10 +54,10 @@ public enum PlanRenderer {
         return text
     }
 
-    static func notes(_ plan: Plan) -> String {
+    static func notes(_ plan: Plan, run: RunReport) -> String {
         var out = ""
-        if !plan.requests.isEmpty {
-            out += "\nRequests made: " + plan.requests.keys.sorted().map { "\($0): \(plan.requests[$0]!)" }.joined(separator: ", ") + "\n"
+        if !run.requests.isEmpty {
+            out += "\nRequests made: " + run.requests.keys.sorted().map { "\($0): \(run.requests[$0]!)" }.joined(separator: ", ") + "\n"
         }
         if !plan.unmanaged.isEmpty {
             out += "\nNot managed by this environment (left alone): " + plan.unmanaged.map(\.description).joined(separator: ", ") + "\n"
@@ -74,7 +74,7 @@ public enum PlanRenderer {
 
     // MARK: JSON
 
-    public static func json(_ plan: Plan) -> Value {
+    public static func json(_ plan: Plan, run: RunReport = RunReport()) -> Value {
         .object([
             "formatVersion": .int(formatVersion),
             "environment": .string(plan.environment),
@@ -91,7 +91,7 @@ public enum PlanRenderer {
             "unmanaged": .array(plan.unmanaged.map { .string($0.description) }),
             "orphaned": .array(plan.orphaned.map { .string($0.description) }),
             "notices": .array(plan.notices.map { .object(["resource": .string($0.id.description), "message": .string(PlanText.notice($0))]) }),
-            "requests": .object(plan.requests.mapValues { .int($0) }),
+            "requests": .object(run.requests.mapValues { .int($0) }),
         ])
     }
 

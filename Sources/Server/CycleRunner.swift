@@ -112,7 +112,7 @@ public struct CycleRunner: Sendable {
         } catch {
             return stalled(error, .plan)
         }
-        output.plan = PlanRenderer.json(plan)
+        output.plan = PlanRenderer.json(plan, run: run.report)
         let sync = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
         var outcome = CycleResult.Outcome.synced
         if case .report(let pending) = sync {

@@ -28,6 +28,9 @@ public final class EnvironmentRun {
     /// Requests this run made to remote targets so far, by target.
     public var requests: [String: Int] { target.requestCounts }
 
+    /// What the run cost so far, for renderers.
+    public var report: RunReport { RunReport(requests: requests) }
+
     /// The desired state at `revision` (nil: the environment's source revision), rendered once per run.
     public func desired(at revision: String? = nil) throws(ReconcileError) -> DesiredState {
         let key = revision ?? ""
@@ -106,10 +109,9 @@ public final class EnvironmentRun {
     public func plan(_ state: DesiredState? = nil, policy: PolicyCheck.Options) throws(ReconcileError) -> Plan {
         let state: DesiredState = if let state { state } else { try desired() }
         let (observed, inventory) = try observe(state)
-        var plan = Planner.plan(.init(
+        let plan = Planner.plan(.init(
             environment: name, revision: state.revision, target: target.summary,
             desired: state.resources, observed: observed, inventory: inventory, prune: environment.policy.prune, inPlace: target.inPlace))
-        plan.requests = requests
         return PolicyCheck.evaluate(plan, policy: environment.policy, desired: state.resources, inventory: inventory, options: policy)
     }
 
@@ -128,7 +130,7 @@ public final class EnvironmentRun {
     /// records it in history (a plan with no changes is recorded when its revision is
     /// new). Returns the report, or nil when there was nothing to apply.
     func apply(_ plan: Plan, kind: ApplyRecord.Kind, control: ApplyControl) throws(ReconcileError) -> ApplyReport? {
-        control.events(.planned(plan))
+        control.events(.planned(plan, report))
         if let refused = Service.refusals(of: plan, verb: "apply") { throw refused }
         let store = try store()
         let context = Applier.Context(store: store, actor: project.actor, kind: kind, digest: plan.digest, shouldStop: control.shouldStop) { index, outcome in

@@ -29,8 +29,8 @@ public protocol Project: AnyObject {
 /// What a verb says while it runs, in order, for an adapter to print or log as it
 /// happens (a change's line as soon as it is recorded).
 public enum ServiceEvent {
-    /// The plan about to be applied (before any refusal is raised).
-    case planned(Plan)
+    /// The plan about to be applied (before any refusal is raised), and what the run cost so far.
+    case planned(Plan, RunReport)
     /// One change was attempted and recorded.
     case changed(index: Int, of: Plan, ApplyReport.Outcome)
     /// A rollback wrote its pin commit (nil: already pinned there, no commit).

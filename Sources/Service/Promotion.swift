@@ -39,7 +39,7 @@ extension Service {
                 "gate renders: \(to) cannot take \(revision.prefix(7)) as it stands (above); nothing was pinned. Fix environments/\(to).yaml or the manifests, then promote again")],
                 kind: error.kind)
         }
-        events(.planned(plan))
+        events(.planned(plan, destination.report))
         if !plan.refusals.isEmpty {
             project.warning("\(plan.refusals.count) change\(plan.refusals.count == 1 ? "" : "s") in \(to)'s plan are refused by its policy; applying \(to) will need --allow-destructive or a manifest change")
         }

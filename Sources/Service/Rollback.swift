@@ -21,6 +21,7 @@ public struct RollbackResult {
     public var pin: RollbackPin
     public var plan: Plan
     public var report: ApplyReport?
+    public var run: RunReport
 }
 
 /// What release did.
@@ -58,10 +59,11 @@ extension Service {
             let plan = try run.plan(state, policy: policy)
             return policy.allowDestructive ? plan : Preservation.apply(plan)
         }
-        guard apply else { return RollbackResult(pin: pin, plan: try plan(), report: nil) }
+        guard apply else { return RollbackResult(pin: pin, plan: try plan(), report: nil, run: run.report) }
         return try withLock(run, command: "rollback") { () throws(ReconcileError) in
             let back = try plan()
-            return RollbackResult(pin: pin, plan: back, report: try run.apply(back, kind: .rollback, control: control))
+            let report = try run.apply(back, kind: .rollback, control: control)
+            return RollbackResult(pin: pin, plan: back, report: report, run: run.report)
         }
     }
 

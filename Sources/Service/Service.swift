@@ -41,7 +41,8 @@ public final class Service {
         let state = try run.desired()
         return try withLock(run, command: command) { () throws(ReconcileError) in
             let plan = try run.plan(state, policy: policy)
-            return ApplyResult(plan: plan, report: try run.apply(plan, kind: .apply, control: control))
+            let report = try run.apply(plan, kind: .apply, control: control)
+            return ApplyResult(plan: plan, report: report, run: run.report)
         }
     }
 
@@ -56,10 +57,10 @@ public final class Service {
         let run = try run(name)
         return try withLock(run, command: command) { () throws(ReconcileError) in
             let drift = try run.drift(policy: policy)
-            guard drift.hasDrift else { return HealResult(drift: drift, report: nil, refused: []) }
+            guard drift.hasDrift else { return HealResult(drift: drift, report: nil, refused: [], run: run.report) }
             let (healable, refused) = DriftHeal.split(drift.plan)
             let report = healable.hasChanges ? try run.apply(healable, kind: .heal, control: control) : nil
-            return HealResult(drift: drift, report: report, refused: refused)
+            return HealResult(drift: drift, report: report, refused: refused, run: run.report)
         }
     }
 
@@ -81,6 +82,8 @@ public final class Service {
 public struct ApplyResult {
     public var plan: Plan
     public var report: ApplyReport?
+    /// What the run cost (requests to remote targets).
+    public var run: RunReport
 
     /// The error the report stands for, if a change failed.
     public var failure: ReconcileError? { report.flatMap(Self.failure(of:)) }
@@ -101,6 +104,7 @@ public struct HealResult {
     public var drift: DriftReport
     public var report: ApplyReport?
     public var refused: [Change]
+    public var run: RunReport
 
     /// How many resources still differ, as far as this heal knows: the refused ones,
     /// and all of the drift when the healing apply failed or stopped.

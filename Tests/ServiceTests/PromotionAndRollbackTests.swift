@@ -22,7 +22,7 @@ import Testing
         _ = try Service(project).apply("dev", policy: .init())
         var planned: [Plan] = []
         let result = try Service(project).promote(from: "dev", to: "prod") { event in
-            if case .planned(let plan) = event { planned.append(plan) }
+            if case .planned(let plan, _) = event { planned.append(plan) }
         }
         #expect(result == .promoted(revision: "r2", commit: "c1"))
         #expect(planned.count == 1 && planned[0].revision == "r2" && planned[0].changes.count == 3, "prod's plan at r2, before the pin")
