@@ -28,8 +28,15 @@ public struct JsonLogic: Sendable {
     // MARK: Operators
 
     private func evaluate(_ name: String, _ arguments: [Value], _ data: Value) -> Value {
+        if let result = lazily(name, arguments, data) { return result }
+        let values = arguments.map { apply($0, data) }
+        if let result = Self.arithmetic(name, values) { return result }
+        return eagerly(name, values, data)
+    }
+
+    /// The operators that decide what to evaluate; nil for the others.
+    private func lazily(_ name: String, _ arguments: [Value], _ data: Value) -> Value? {
         switch name {
-        // Those that decide what to evaluate.
         case "if", "?:":
             var index = 0
             while index + 1 < arguments.count {
@@ -37,26 +44,43 @@ public struct JsonLogic: Sendable {
                 index += 2
             }
             return index < arguments.count ? apply(arguments[index], data) : .null
-        case "and":
+        case "and", "or":
             var last: Value = .null
             for argument in arguments {
                 last = apply(argument, data)
-                if !Self.truthy(last) { return last }
-            }
-            return last
-        case "or":
-            var last: Value = .null
-            for argument in arguments {
-                last = apply(argument, data)
-                if Self.truthy(last) { return last }
+                if Self.truthy(last) == (name == "or") { return last }
             }
             return last
         case "map", "filter", "all", "some", "none", "reduce":
             return iterate(name, arguments, data)
         default:
-            break
+            return nil
         }
-        let values = arguments.map { apply($0, data) }
+    }
+
+    /// Numbers in, a number out (or null); nil for operators that are not arithmetic.
+    private static func arithmetic(_ name: String, _ values: [Value]) -> Value? {
+        switch name {
+        case "+": return numberValue(values.reduce(0.0) { $0 + (number($1) ?? .nan) })
+        case "*": return numberValue(values.reduce(1.0) { $0 * (number($1) ?? .nan) })
+        case "-":
+            guard let first = values.first.flatMap(number) else { return .null }
+            if values.count == 1 { return numberValue(-first) }
+            return numberValue(first - (number(values[1]) ?? .nan))
+        case "/", "%":
+            guard values.count == 2, let a = number(values[0]), let b = number(values[1]), b != 0 else { return .null }
+            return numberValue(name == "/" ? a / b : a.truncatingRemainder(dividingBy: b))
+        case "min", "max":
+            let numbers = values.compactMap(number)
+            guard numbers.count == values.count, !numbers.isEmpty else { return .null }
+            return numberValue(name == "min" ? numbers.min()! : numbers.max()!)
+        default:
+            return nil
+        }
+    }
+
+    /// The operators whose arguments are evaluated first.
+    private func eagerly(_ name: String, _ values: [Value], _ data: Value) -> Value {
         switch name {
         case "var": return variable(values, data)
         case "missing": return missing(values, data)
@@ -71,31 +95,8 @@ public struct JsonLogic: Sendable {
         case "!": return .bool(!Self.truthy(values.first ?? .null))
         case "!!": return .bool(Self.truthy(values.first ?? .null))
         case "<", "<=", ">", ">=": return compare(name, values)
-        case "+": return Self.numberValue(values.reduce(0.0) { $0 + (Self.number($1) ?? .nan) })
-        case "*": return Self.numberValue(values.reduce(1.0) { $0 * (Self.number($1) ?? .nan) })
-        case "-":
-            guard let first = values.first.flatMap(Self.number) else { return .null }
-            if values.count == 1 { return Self.numberValue(-first) }
-            return Self.numberValue(first - (Self.number(values[1]) ?? .nan))
-        case "/", "%":
-            guard values.count == 2, let a = Self.number(values[0]), let b = Self.number(values[1]), b != 0 else { return .null }
-            return Self.numberValue(name == "/" ? a / b : a.truncatingRemainder(dividingBy: b))
-        case "min", "max":
-            let numbers = values.compactMap(Self.number)
-            guard numbers.count == values.count, !numbers.isEmpty else { return .null }
-            return Self.numberValue(name == "min" ? numbers.min()! : numbers.max()!)
         case "cat": return .string(values.map(Self.text).joined())
-        case "substr":
-            guard let string = values.first.map(Self.text), values.count >= 2, let start = Self.number(values[1]) else { return .null }
-            let characters = Array(string)
-            var from = Int(start)
-            if from < 0 { from = max(0, characters.count + from) }
-            from = min(from, characters.count)
-            var to = characters.count
-            if values.count >= 3, let length = Self.number(values[2]) {
-                to = length < 0 ? max(from, characters.count + Int(length)) : min(characters.count, from + Int(length))
-            }
-            return .string(String(characters[from..<max(from, to)]))
+        case "substr": return Self.substring(values)
         case "in":
             guard values.count >= 2 else { return .bool(false) }
             switch values[1] {
@@ -109,6 +110,20 @@ public struct JsonLogic: Sendable {
             if let custom = operators[name] { return custom(values, data) }
             return .null
         }
+    }
+
+    /// `substr`: a start (negative: from the end) and an optional length (negative: up to that many from the end).
+    private static func substring(_ values: [Value]) -> Value {
+        guard let string = values.first.map(text), values.count >= 2, let start = number(values[1]) else { return .null }
+        let characters = Array(string)
+        var from = Int(start)
+        if from < 0 { from = max(0, characters.count + from) }
+        from = min(from, characters.count)
+        var to = characters.count
+        if values.count >= 3, let length = number(values[2]) {
+            to = length < 0 ? max(from, characters.count + Int(length)) : min(characters.count, from + Int(length))
+        }
+        return .string(String(characters[from..<max(from, to)]))
     }
 
     private func variable(_ values: [Value], _ data: Value) -> Value {

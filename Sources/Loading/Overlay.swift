@@ -101,33 +101,7 @@ extension EnvironmentDecoder {
             var valid = true
             var overlay = Overlay(index: index, kind: nil, name: nil, labels: [:], patch: Node(.mapping([]), mark: item.mark),
                                   location: entry.location(item))
-            if let select = entry.mapping("select", required: true) {
-                if let kindNode = select.field("kind"), let text = select.stringValue(kindNode, select.path("kind")) {
-                    if let kind = ResourceKind(rawValue: text) {
-                        overlay.kind = kind
-                    } else {
-                        let kinds = ResourceKind.allCases.map(\.rawValue)
-                        valid = false
-                        select.error(kindNode, "\(select.path("kind")): unknown kind \"\(text)\"\(Suggest.hint(for: text, in: kinds)); known kinds: \(kinds.joined(separator: ", "))")
-                    }
-                }
-                overlay.name = select.string("name")
-                if let labels = select.mapping("labels") {
-                    for pair in labels.node.pairs ?? [] {
-                        guard let key = pair.key.scalarText, let value = labels.stringValue(pair.value, labels.path(key)) else { continue }
-                        _ = labels.field(key)
-                        overlay.labels[key] = value
-                    }
-                    labels.finish()
-                }
-                if select.node.pairs?.isEmpty == true {
-                    valid = false
-                    select.error(select.node, "\(path).select is empty, so the overlay would patch every manifest; select by kind, name or labels")
-                }
-                select.finish()
-            } else {
-                valid = false
-            }
+            if !decodeSelect(entry, path: path, into: &overlay) { valid = false }
             guard let patchNode = entry.field("patch", required: true),
                   let patch = MappingReader(patchNode, file: file, fieldPath: entry.path("patch"), subject: spec.subject, sink: sink) else { continue }
             // Only metadata.labels, metadata.annotations and spec can be patched: a kind or a name cannot change.
@@ -152,5 +126,36 @@ extension EnvironmentDecoder {
             if valid { overlays.append(overlay) }
         }
         return overlays
+    }
+
+    /// `select` of one overlay: kind, name, labels; false when anything is wrong
+    /// (then the overlay is not applied).
+    func decodeSelect(_ entry: MappingReader, path: String, into overlay: inout Overlay) -> Bool {
+        guard let select = entry.mapping("select", required: true) else { return false }
+        var valid = true
+        if let kindNode = select.field("kind"), let text = select.stringValue(kindNode, select.path("kind")) {
+            if let kind = ResourceKind(rawValue: text) {
+                overlay.kind = kind
+            } else {
+                let kinds = ResourceKind.allCases.map(\.rawValue)
+                valid = false
+                select.error(kindNode, "\(select.path("kind")): unknown kind \"\(text)\"\(Suggest.hint(for: text, in: kinds)); known kinds: \(kinds.joined(separator: ", "))")
+            }
+        }
+        overlay.name = select.string("name")
+        if let labels = select.mapping("labels") {
+            for pair in labels.node.pairs ?? [] {
+                guard let key = pair.key.scalarText, let value = labels.stringValue(pair.value, labels.path(key)) else { continue }
+                _ = labels.field(key)
+                overlay.labels[key] = value
+            }
+            labels.finish()
+        }
+        if select.node.pairs?.isEmpty == true {
+            valid = false
+            select.error(select.node, "\(path).select is empty, so the overlay would patch every manifest; select by kind, name or labels")
+        }
+        select.finish()
+        return valid
     }
 }

@@ -87,27 +87,7 @@ struct DeltaLog {
 
     /// `observedSnapshot()` by path: observing 10,000 tables builds no URLs.
     static func observedSnapshot(logPath: String, id: ResourceID, cache: SnapshotCache = .shared) throws(TargetError) -> DeltaSnapshot? {
-        guard let entries = Files.entries(in: logPath) else {
-            throw TargetError(id, "cannot list \(logPath): \(String(cString: strerror(errno)))")
-        }
-        let names = entries.map(\.name)
-        if let checkpoint = names.first(where: { $0.contains(".checkpoint") || $0 == "_last_checkpoint" }) {
-            throw TargetError(id, "\(logPath)/\(checkpoint): the log has a checkpoint, which this version cannot read yet; the table was written by another engine")
-        }
-        var versions: [Int] = []
-        for entry in entries where entry.name.hasSuffix(".json") {
-            let stem = entry.name.dropLast(5)
-            guard stem.count == 20, let version = Int(stem) else { continue }
-            versions.append(version)
-        }
-        versions.sort()
-        guard let latest = versions.last else {
-            if holdsNoCommitYet(names) { return nil }
-            throw TargetError(id, "\(logPath) holds no commits; remove the empty directory or restore its log")
-        }
-        for (expected, version) in versions.enumerated() where version != expected {
-            throw TargetError(id, "\(logPath)/\(Self.fileName(expected)) is missing: the log has a gap before version \(version), so the table cannot be read; restore the missing commit")
-        }
+        guard let versions = try commitVersions(logPath: logPath, id: id), let latest = versions.last else { return nil }
 
         // The latest commit file's inode, size and modification time tell a table that
         // moved on from one deleted and created again at the same path (an inode alone
@@ -128,22 +108,7 @@ struct DeltaLog {
             }
         }
         for version in versions where version > snapshot.version {
-            let path = logPath + "/" + Self.fileName(version)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw TargetError(id, "cannot read \(path)")
-            }
-            var lineIndex = 0
-            var failure: TargetError?
-            Self.forEachLine(data) { line in
-                lineIndex += 1
-                guard failure == nil, !line.allSatisfy({ $0 == 32 || $0 == 13 }) else { return }
-                guard let action = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                    failure = TargetError(id, "\(path):\(lineIndex): not a JSON action; the commit is corrupt")
-                    return
-                }
-                do throws(TargetError) { try replay(action, into: &snapshot, sawMetadata: &sawMetadata, at: "\(path):\(lineIndex)", id: id) } catch { failure = error }
-            }
-            if let failure { throw failure }
+            try replayCommit(logPath + "/" + Self.fileName(version), into: &snapshot, sawMetadata: &sawMetadata, id: id)
             snapshot.version = version
         }
         guard sawMetadata else {
@@ -151,6 +116,53 @@ struct DeltaLog {
         }
         if let identity { cache.store(snapshot, identity: identity, at: logPath) }
         return snapshot
+    }
+
+    /// The log's commit versions, 0 to the latest without a gap; nil for a table whose
+    /// first commit is not written yet. A checkpoint (another engine wrote the table)
+    /// or an empty log is an error.
+    static func commitVersions(logPath: String, id: ResourceID) throws(TargetError) -> [Int]? {
+        guard let entries = Files.entries(in: logPath) else {
+            throw TargetError(id, "cannot list \(logPath): \(String(cString: strerror(errno)))")
+        }
+        let names = entries.map(\.name)
+        if let checkpoint = names.first(where: { $0.contains(".checkpoint") || $0 == "_last_checkpoint" }) {
+            throw TargetError(id, "\(logPath)/\(checkpoint): the log has a checkpoint, which this version cannot read yet; the table was written by another engine")
+        }
+        var versions: [Int] = []
+        for entry in entries where entry.name.hasSuffix(".json") {
+            let stem = entry.name.dropLast(5)
+            guard stem.count == 20, let version = Int(stem) else { continue }
+            versions.append(version)
+        }
+        versions.sort()
+        guard !versions.isEmpty else {
+            if holdsNoCommitYet(names) { return nil }
+            throw TargetError(id, "\(logPath) holds no commits; remove the empty directory or restore its log")
+        }
+        for (expected, version) in versions.enumerated() where version != expected {
+            throw TargetError(id, "\(logPath)/\(Self.fileName(expected)) is missing: the log has a gap before version \(version), so the table cannot be read; restore the missing commit")
+        }
+        return versions
+    }
+
+    /// Replays one commit file's actions into `snapshot`.
+    static func replayCommit(_ path: String, into snapshot: inout DeltaSnapshot, sawMetadata: inout Bool, id: ResourceID) throws(TargetError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TargetError(id, "cannot read \(path)")
+        }
+        var lineIndex = 0
+        var failure: TargetError?
+        Self.forEachLine(data) { line in
+            lineIndex += 1
+            guard failure == nil, !line.allSatisfy({ $0 == 32 || $0 == 13 }) else { return }
+            guard let action = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                failure = TargetError(id, "\(path):\(lineIndex): not a JSON action; the commit is corrupt")
+                return
+            }
+            do throws(TargetError) { try replay(action, into: &snapshot, sawMetadata: &sawMetadata, at: "\(path):\(lineIndex)", id: id) } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 
     /// Calls `body` with each line of `data` (without its newline).

@@ -114,20 +114,8 @@ public struct CycleRunner: Sendable {
         }
         output.plan = PlanRenderer.json(plan, run: run.report)
         let sync = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
-        var outcome = CycleResult.Outcome.synced
-        if case .report(let pending) = sync {
-            outcome = .outOfSync(pending: pending)
-            logger.info("out of sync: \(pending) changes pending; auto-sync is off")
-        } else if sync == .apply {
-            let started = Date()
-            do throws(ReconcileError) {
-                let report = try service.apply(environment.name, policy: .init(), command: "watch", control: ApplyControl(shouldStop: shouldStop)).report
-                if let report { log(report, logger) }
-                outcome = WatchDecisions.outcome(of: report, seconds: Date().timeIntervalSince(started))
-            } catch {
-                return stalled(error, .apply)
-            }
-        }
+        let outcome: CycleResult.Outcome
+        do throws(ReconcileError) { outcome = try carryOut(sync, service: service, run: run, shouldStop: shouldStop, logger: logger) } catch { return stalled(error, .apply) }
         do throws(ReconcileError) {
             let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
             let (drifted, healed) = try driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, shouldStop: shouldStop, logger: logger)
@@ -139,6 +127,23 @@ public struct CycleRunner: Sendable {
         }
         output.requests = run.requests
         return output
+    }
+
+    /// What the sync decision says, done: pending changes reported, or the revision applied.
+    private func carryOut(_ sync: WatchDecisions.Sync, service: Service, run: EnvironmentRun, shouldStop: @escaping @Sendable () -> Bool,
+                          logger: Logger) throws(ReconcileError) -> CycleResult.Outcome {
+        switch sync {
+        case .report(let pending):
+            logger.info("out of sync: \(pending) changes pending; auto-sync is off")
+            return .outOfSync(pending: pending)
+        case .apply:
+            let started = Date()
+            let report = try service.apply(run.name, policy: .init(), command: "watch", control: ApplyControl(shouldStop: shouldStop)).report
+            if let report { log(report, logger) }
+            return WatchDecisions.outcome(of: report, seconds: Date().timeIntervalSince(started))
+        case .atApplied, .nothingPending:
+            return .synced
+        }
     }
 
     /// Drift against what was applied, healed where the policy says heal and allows

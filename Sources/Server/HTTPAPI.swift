@@ -48,6 +48,14 @@ public enum HTTPAPI {
             let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 20
             return json(200, await reconciler.history(limit: max(1, min(limit, 1000))))
         }
+        addTriggers(to: router, reconciler: reconciler, secrets: secrets)
+        addOFREP(to: router, reconciler: reconciler, ofrep: ofrep)
+        return router
+    }
+
+    /// POST /api/v1/sync (bearer token) and the git webhook (HMAC signature): each
+    /// disabled unless its secret is configured.
+    static func addTriggers(to router: Router<BasicRequestContext>, reconciler: Reconciler, secrets: APISecrets) {
         router.post("/api/v1/sync") { request, _ in
             guard let token = secrets.apiToken else {
                 return json(403, .object(["error": "POST /api/v1/sync is disabled: start watch with RECONCILE_API_TOKEN or --token-file"]))
@@ -74,6 +82,10 @@ public enum HTTPAPI {
             await reconciler.trigger("webhook")
             return json(202, .object(["accepted": true]))
         }
+    }
+
+    /// OpenFeature's remote evaluation protocol over the applied flags.
+    static func addOFREP(to router: Router<BasicRequestContext>, reconciler: Reconciler, ofrep: OFREPService) {
         router.post("/ofrep/v1/evaluate/flags/{key}") { request, context in
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)
@@ -90,7 +102,6 @@ public enum HTTPAPI {
             if let etag { response.headers[.eTag] = etag }
             return response
         }
-        return router
     }
 
     static func text(_ status: Int, _ body: String, type: String = "text/plain; charset=utf-8") -> Response {
