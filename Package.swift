@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -58,8 +60,12 @@ let package = Package(
         .target(name: "Loading", dependencies: ["Model", "YAMLSource", "GitStore", "Runtime"]),
         /// The embedded local lakehouse: Delta tables on the file system.
         .target(name: "LocalTarget", dependencies: ["Model", "SQLite", "Runtime", "SparkTypes"]),
-        /// Remote targets over REST: the MLflow model registry.
-        .target(name: "RemoteTargets", dependencies: ["Model", "SparkTypes"]),
+        /// Remote targets over REST (AsyncHTTPClient: pooled connections, deadlines,
+        /// bounded bodies): the MLflow model registry and Databricks.
+        .target(name: "RemoteTargets", dependencies: [
+            "Model", "SparkTypes", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         /// History, inventory, locks, the apply journal and holds, in an SQLite file.
         .target(name: "SQLiteState", dependencies: ["Model", "SQLite", "Runtime"]),
 
@@ -104,7 +110,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering", "TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "RemoteTargetsTests", dependencies: ["RemoteTargets", "Model", "Engine", "TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "RemoteTargetsTests", dependencies: ["RemoteTargets", "Model", "Engine", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")], exclude: ["Snapshots"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Model", "Engine"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Model", "Engine", "Loading", "TestSupport"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),

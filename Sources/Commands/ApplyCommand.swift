@@ -4,7 +4,7 @@ import Model
 import Service
 import Workspace
 
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply the manifests to an environment.",
@@ -27,16 +27,16 @@ struct ApplyCommand: ParsableCommand {
         guard options.env != nil else { throw ValidationError("apply needs --env NAME") }
     }
 
-    func run() throws {
+    func run() async throws {
         let policy = policyFlags.options
         if !dryRun { Interrupts.shared.install() }
-        try runReporting(options) { context throws(ReconcileError) in
-            if dryRun { return try showPlan(context, options: options, policy: policy) }
+        try await runReporting(options) { context async throws(ReconcileError) in
+            if dryRun { return try await showPlan(context, options: options, policy: policy) }
             let service = Service(context)
             _ = try service.run(options.env!)
             if let warning = context.uncommittedWarning(verb: "apply") { context.warn(warning) }
             let printer = ApplyPrinter(options.output)
-            let result = try service.apply(options.env!, policy: policy, control: printer.control)
+            let result = try await service.apply(options.env!, policy: policy, control: printer.control)
             return try printer.finish(result.report, run: result.run)
         }
     }

@@ -25,13 +25,13 @@ extension Workspace {
 /// before exit is work nobody waits for (compilers skip it the same way).
 nonisolated(unsafe) private var keptUntilExit: [Context] = []
 
-func runReporting(_ options: CommonOptions, _ body: (Context) throws(ReconcileError) -> Int32) throws {
+func runReporting(_ options: CommonOptions, _ body: (Context) async throws(ReconcileError) -> Int32) async throws {
     var context: Context?
     do {
         let built = try Context(ReadOptions(options))
         keptUntilExit.append(built)
         context = built
-        let code = try body(built)
+        let code = try await body(built)
         if code != 0 { throw ExitCode(code) }
     } catch let failure as ReconcileError {
         if let context {

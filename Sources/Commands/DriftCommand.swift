@@ -6,7 +6,7 @@ import Rendering
 import Service
 import Workspace
 
-struct DriftCommand: ParsableCommand {
+struct DriftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift",
         abstract: "Compare what the environment's target holds with the revision it last applied.",
@@ -30,18 +30,18 @@ struct DriftCommand: ParsableCommand {
         guard options.env != nil else { throw ValidationError("drift needs --env NAME") }
     }
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
             let service = Service(context)
             let run = try service.run(options.env!)
             guard heal else {
-                let report = try run.drift(policy: policyFlags.options)
+                let report = try await run.drift(policy: policyFlags.options)
                 showNotice(context.lockNotice(run.environment, store: try run.existingStore()), output: options.output)
                 Console.out(DriftRenderer.render(report, as: options.output, style: Console.stdoutStyle))
                 return report.hasDrift ? 2 : 0
             }
             let printer = ApplyPrinter(options.output)
-            let result = try service.heal(run.name, policy: policyFlags.options, control: printer.control)
+            let result = try await service.heal(run.name, policy: policyFlags.options, control: printer.control)
             guard result.drift.hasDrift else {
                 Console.out(DriftRenderer.render(result.drift, as: options.output, style: Console.stdoutStyle))
                 return 0

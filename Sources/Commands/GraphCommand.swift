@@ -3,7 +3,7 @@ import ArgumentParser
 import Model
 import Rendering
 
-struct GraphCommand: ParsableCommand {
+struct GraphCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "graph",
         abstract: "Print the lineage (pipelines between tables) or the dependency graph, as Mermaid or DOT."
@@ -25,8 +25,8 @@ struct GraphCommand: ParsableCommand {
         guard options.env != nil else { throw ValidationError("graph needs --env NAME") }
     }
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
             let state = try context.desired(options.env!)
             let graph = view == .lineage ? ResourceGraph.lineage(state.resources) : ResourceGraph.dependencies(state.resources)
             Console.out(GraphRenderer.render(graph, as: format))

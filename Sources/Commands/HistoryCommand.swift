@@ -3,7 +3,7 @@ import ArgumentParser
 import Model
 import Rendering
 
-struct HistoryCommand: ParsableCommand {
+struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List an environment's applies: revision, plan digest, actor, outcome, and each change's result."
@@ -19,8 +19,8 @@ struct HistoryCommand: ParsableCommand {
         guard limit > 0 else { throw ValidationError("--limit must be positive") }
     }
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
             let environment = try context.environment(options.env!)
             let store = try context.existingStore(for: environment)
             let records: [ApplyRecord]

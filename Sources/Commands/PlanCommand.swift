@@ -5,7 +5,7 @@ import Model
 import Rendering
 import Service
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show what apply would change in an environment.",
@@ -23,19 +23,19 @@ struct PlanCommand: ParsableCommand {
         guard options.env != nil else { throw ValidationError("plan needs --env NAME") }
     }
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
-            try showPlan(context, options: options, policy: policy.options)
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
+            try await showPlan(context, options: options, policy: policy.options)
         }
     }
 }
 
 /// Plans, prints the plan, and returns 2 when there are changes.
-func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options) throws(ReconcileError) -> Int32 {
+func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options) async throws(ReconcileError) -> Int32 {
     let run = try Service(context).run(options.env!)
     _ = try run.desired()
     if let warning = context.uncommittedWarning(verb: "plan") { context.warn(warning) }
-    let plan = try run.plan(policy: policy)
+    let plan = try await run.plan(policy: policy)
     let store = try run.existingStore()
     showNotice(context.lockNotice(run.environment, store: store), output: options.output)
     showNotice(context.pinNotice(run.environment, store: store), output: options.output)

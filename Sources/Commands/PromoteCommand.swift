@@ -4,7 +4,7 @@ import Rendering
 import Service
 import Workspace
 
-struct PromoteCommand: ParsableCommand {
+struct PromoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
         abstract: "Pin environment TO to the revision FROM last applied, after checking the gates.",
@@ -31,9 +31,9 @@ struct PromoteCommand: ParsableCommand {
         guard from != to else { throw ValidationError("promote needs two different environments") }
     }
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
-            let result = try Service(context).promote(from: from, to: to) { event in
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
+            let result = try await Service(context).promote(from: from, to: to) { event in
                 if case .planned(let plan, let run) = event { Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle, run: run) + "\n") }
             }
             switch result {

@@ -3,7 +3,7 @@ import Model
 import Service
 import Workspace
 
-struct ReleaseCommand: ParsableCommand {
+struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Lift the hold a rollback put on promotions into an environment.",
@@ -20,8 +20,8 @@ struct ReleaseCommand: ParsableCommand {
         guard options.env != nil else { throw ValidationError("release needs --env NAME") }
     }
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
             let name = options.env!
             switch try Service(context).release(name) {
             case .notHeld:
@@ -40,7 +40,7 @@ struct ReleaseCommand: ParsableCommand {
     }
 }
 
-struct UnlockCommand: ParsableCommand {
+struct UnlockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unlock",
         abstract: "Remove an environment's apply lock whose holder is gone.",
@@ -61,8 +61,8 @@ struct UnlockCommand: ParsableCommand {
         guard options.env != nil else { throw ValidationError("unlock needs --env NAME") }
     }
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
             let name = options.env!
             switch try Service(context).unlock(name, force: force) {
             case .notLocked: Console.out("\(name) is not locked.\n")

@@ -4,7 +4,7 @@ import Rendering
 import Service
 import Workspace
 
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Pin an environment back to a revision it applied successfully before, and hold promotions into it.",
@@ -36,10 +36,10 @@ struct RollbackCommand: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     }
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
             let printer = ApplyPrinter(options.output)
-            let result = try Service(context).rollback(options.env!, to: to, steps: steps, apply: apply, policy: policyFlags.options, control: printer.control)
+            let result = try await Service(context).rollback(options.env!, to: to, steps: steps, apply: apply, policy: policyFlags.options, control: printer.control)
             guard apply else {
                 Console.out(PlanRenderer.render(result.plan, as: options.output, style: Console.stdoutStyle, run: result.run))
                 if result.plan.hasChanges { Console.out("\nRun reconcile rollback with --apply, or reconcile apply --env \(options.env!), to apply it.\n") }

@@ -4,7 +4,7 @@ import Model
 import Service
 import Workspace
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check the manifests and environment files, reporting every error with its position.",
@@ -13,8 +13,8 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
-    func run() throws {
-        try runReporting(options) { context throws(ReconcileError) in
+    func run() async throws {
+        try await runReporting(options) { context async throws(ReconcileError) in
             // Every environment file, the broken ones included: each is reported.
             let names = options.env.map { [$0] } ?? Set(context.loaded.environments.keys).union(context.loaded.brokenEnvironments.keys).sorted()
             if names.isEmpty {
@@ -27,7 +27,7 @@ struct ValidateCommand: ParsableCommand {
                 do throws(ReconcileError) {
                     let run = try service.run(name)
                     let state = try run.desired()
-                    _ = try run.observe(state)
+                    _ = try await run.observe(state)
                     counts.append("\(name): \(state.resources.count) resources")
                 } catch {
                     // The same manifest error shows once, even when every environment hits it.

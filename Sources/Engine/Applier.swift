@@ -27,16 +27,16 @@ public enum Applier {
         }
     }
 
-    public static func apply(_ plan: Plan, to target: some Target, context: Context) throws(TargetError) -> ApplyReport {
+    public static func apply(_ plan: Plan, to target: some Target, context: Context) async throws(TargetError) -> ApplyReport {
         precondition(plan.refusals.isEmpty, "a plan with refused changes must not reach the applier")
         let store = context.store
-        try target.beginApply(plan)
+        try await target.beginApply(plan)
         let id: Int
         do {
             id = try store.startApply(plan.environment, revision: plan.revision, planDigest: context.digest, actor: context.actor,
                                       kind: context.kind, changes: plan.changes.map { ($0.id, $0.action) })
         } catch {
-            try? target.endApply()
+            try? await target.endApply()
             throw error
         }
         var outcomes = [ApplyReport.Outcome](repeating: .notAttempted, count: plan.changes.count)
@@ -54,7 +54,7 @@ public enum Applier {
                 break
             }
             do {
-                if !change.isMetadataOnly { try target.apply(change) }
+                if !change.isMetadataOnly { try await target.apply(change) }
             } catch {
                 outcomes[index] = .failed(error.message)
                 try? store.changeFailed(id, position: index, error: error.message)
@@ -73,7 +73,7 @@ public enum Applier {
         var report = ApplyReport(plan: plan, outcomes: outcomes)
         report.stopped = stopped
         let ended: TargetError?
-        do { try target.endApply(); ended = nil } catch { ended = error }
+        do { try await target.endApply(); ended = nil } catch { ended = error }
         let outcome: ApplyRecord.Outcome = stopped ? .stopped : report.succeeded && storeError == nil && ended == nil ? .succeeded : .failed
         try store.finishApply(id, outcome: outcome)
         if let error = storeError ?? ended { throw error }

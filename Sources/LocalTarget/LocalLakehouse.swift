@@ -2,6 +2,7 @@ import Foundation
 import Model
 import SparkTypes
 import Runtime
+import Synchronization
 
 /// The embedded lakehouse: a directory that is a real lakehouse.
 ///
@@ -21,8 +22,8 @@ public struct LocalLakehouse: Target {
     /// The catalog database of the apply in progress, holding its write lock.
     private let session = Session()
 
-    final class Session {
-        var catalog: CatalogDatabase?
+    final class Session: Sendable {
+        let catalog = Mutex<CatalogDatabase?>(nil)
     }
 
     static let catalogFile = "_catalog.json"
@@ -98,21 +99,27 @@ public struct LocalLakehouse: Target {
     public func beginApply(_ plan: Plan) throws(TargetError) {
         guard plan.changes.contains(where: { Self.catalogKinds.contains($0.id.kind) && ($0.id.kind != .table || $0.action == .delete) }) else { return }
         try ensureRoot()
-        guard let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: true, timeout: lockTimeoutMilliseconds) else { return }
-        try catalog.begin()
-        session.catalog = catalog
+        let (root, displayRoot, timeout) = (self.root, self.displayRoot, lockTimeoutMilliseconds)
+        try session.catalog.withLock { (slot) throws(TargetError) in
+            guard let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: true, timeout: timeout) else { return }
+            try catalog.begin()
+            slot = catalog
+        }
     }
 
     public func endApply() throws(TargetError) {
-        defer { session.catalog = nil }
-        try session.catalog?.commit()
+        try session.catalog.withLock { (catalog) throws(TargetError) in
+            defer { catalog = nil }
+            try catalog?.commit()
+        }
     }
 
-    private func catalogForChange(_ id: ResourceID) throws(TargetError) -> CatalogDatabase {
-        guard let catalog = session.catalog else {
-            throw TargetError(id, "internal error: the catalog database was not opened for this apply")
+    /// Runs `body` on the catalog database this apply opened.
+    private func withCatalog(_ id: ResourceID, _ body: (CatalogDatabase) throws(TargetError) -> Void) throws(TargetError) {
+        try session.catalog.withLock { (catalog) throws(TargetError) in
+            guard let catalog else { throw TargetError(id, "internal error: the catalog database was not opened for this apply") }
+            try body(catalog)
         }
-        return catalog
     }
 
     private func subdirectories(_ url: URL) -> [String] {
@@ -149,14 +156,14 @@ public struct LocalLakehouse: Target {
             default: throw TargetError(id, "internal error: a \(change.action.rawValue) without a namespace spec")
             }
         case (.grants, _), (.pipeline, _), (.model, _):
-            try catalogForChange(id).apply(change)
+            try withCatalog(id) { (catalog) throws(TargetError) in try catalog.apply(change) }
         case (.featureFlag, _):
             var flag: FlagSpec?
             if case .featureFlag(let spec)? = change.desired?.spec { flag = spec }
             try flagFile.write(id.name, flag)  // nil removes it
         case (.table, .delete):
             try moveToTrash(id)
-            try catalogForChange(id).dropGrants(on: Securable(.table, id.name))
+            try withCatalog(id) { (catalog) throws(TargetError) in try catalog.dropGrants(on: Securable(.table, id.name)) }
         case (_, .delete):
             try moveToTrash(id)
         case (.table, .create):

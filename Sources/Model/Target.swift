@@ -86,21 +86,23 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Where resources live. Implementations do the I/O; the engine stays pure.
-public protocol Target {
+/// Where resources live. Implementations do the I/O (asynchronously: a remote one
+/// waits on the network without holding a thread); the engine stays pure. A target
+/// is `Sendable`: what it keeps between calls is immutable or behind a lock.
+public protocol Target: Sendable {
     /// A short description for plan headers (`local .lakehouse/dev`).
     var summary: String { get }
     /// What the target holds now, normalized to the manifests' shape: at least every
     /// resource in `scope` (what the environment declares or created, and their
     /// namespaces) that exists; a local target may return everything it holds.
-    func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource]
+    func observe(scope: Set<ResourceID>) async throws(TargetError) -> [Resource]
     /// Carries out one change. On error nothing of this change may remain half done.
-    func apply(_ change: Change) throws(TargetError)
+    func apply(_ change: Change) async throws(TargetError)
     /// Called once before the first change of an apply: take locks, so that a busy
     /// target fails before anything is changed.
-    func beginApply(_ plan: Plan) throws(TargetError)
+    func beginApply(_ plan: Plan) async throws(TargetError)
     /// Called once after the last change attempted.
-    func endApply() throws(TargetError)
+    func endApply() async throws(TargetError)
     /// What it changes on a table without replacing it.
     var inPlace: InPlaceChanges { get }
     /// Requests made to remote services so far, by target (empty for local ones).
@@ -114,8 +116,8 @@ extension Target {
     public var requestCounts: [String: Int] { [:] }
     public var inPlace: InPlaceChanges { .delta }
     public func discardLeftovers(of ids: [ResourceID]) {}
-    public func beginApply(_ plan: Plan) throws(TargetError) {}
-    public func endApply() throws(TargetError) {}
+    public func beginApply(_ plan: Plan) async throws(TargetError) {}
+    public func endApply() async throws(TargetError) {}
 }
 
 /// What a target can change on a table without replacing it: its answer, which the

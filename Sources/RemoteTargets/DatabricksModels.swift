@@ -11,11 +11,11 @@ import Model
 /// description, and moves aliases, which is what promotion needs. Tags are not part
 /// of this API; a model routed here with tags is refused, naming the field.
 extension DatabricksWorkspace {
-    func observeModels(_ names: [String]) throws(TargetError) -> [Resource] {
+    func observeModels(_ names: [String]) async throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
         for name in names.sorted() {
             let id = ResourceID(.model, name)
-            guard let model = try getIfExists("/api/2.1/unity-catalog/models/\(escape(name))", id, query: ["include_aliases": "true"]) else { continue }
+            guard let model = try await getIfExists("/api/2.1/unity-catalog/models/\(escape(name))", id, query: ["include_aliases": "true"]) else { continue }
             var spec = ModelSpec(description: model["comment"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
             if case .array(let aliases)? = model["aliases"] {
                 for alias in aliases {
@@ -23,7 +23,7 @@ extension DatabricksWorkspace {
                     spec.aliases[aliasName] = version
                 }
             }
-            for entry in try paged("/api/2.1/unity-catalog/models/\(escape(name))/versions", [:], key: "model_versions", pageSize: "1000") {
+            for entry in try await paged("/api/2.1/unity-catalog/models/\(escape(name))/versions", [:], key: "model_versions", pageSize: "1000") {
                 guard case .int(let number)? = entry["version"] else { continue }
                 spec.versions[number] = ModelVersion(version: number, source: entry["source"]?.stringValue ?? "", runId: entry["run_id"]?.stringValue,
                                                      description: entry["comment"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
@@ -33,14 +33,14 @@ extension DatabricksWorkspace {
         return resources
     }
 
-    func applyModel(_ change: Change) throws(TargetError) {
+    func applyModel(_ change: Change) async throws(TargetError) {
         let id = change.id
         let path = "/api/2.1/unity-catalog/models/\(escape(id.name))"
-        func send(_ method: String, _ path: String, _ body: Value? = nil) throws(TargetError) {
-            do { try client.send(method, path, body: body) } catch { throw TargetError(id, error.message) }
+        func send(_ method: String, _ path: String, _ body: Value? = nil) async throws(TargetError) {
+            do { try await client.send(method, path, body: body) } catch { throw TargetError(id, error.message) }
         }
         guard case .model(let desired)? = change.desired?.spec else {
-            try send("DELETE", path)
+            try await send("DELETE", path)
             return
         }
         let parts = id.name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
@@ -64,18 +64,18 @@ extension DatabricksWorkspace {
         if change.observed == nil {
             var body: [String: Value] = ["catalog_name": .string(parts[0]), "schema_name": .string(parts[1]), "name": .string(parts[2])]
             if let comment = desired.description { body["comment"] = .string(comment) }
-            try send("POST", "/api/2.1/unity-catalog/models", .object(body))
+            try await send("POST", "/api/2.1/unity-catalog/models", .object(body))
         } else if observed.description != desired.description {
-            try send("PATCH", path, .object(["comment": .string(desired.description ?? "")]))
+            try await send("PATCH", path, .object(["comment": .string(desired.description ?? "")]))
         }
         for (number, version) in desired.versions.sorted(by: { $0.key < $1.key }) where observed.versions[number]?.description != version.description {
-            try send("PATCH", "\(path)/versions/\(number)", .object(["comment": .string(version.description ?? "")]))
+            try await send("PATCH", "\(path)/versions/\(number)", .object(["comment": .string(version.description ?? "")]))
         }
         for (alias, version) in desired.aliases.sorted(by: { $0.key < $1.key }) where observed.aliases[alias] != version {
-            try send("PUT", "\(path)/aliases/\(escape(alias))", .object(["version_num": .int(version)]))
+            try await send("PUT", "\(path)/aliases/\(escape(alias))", .object(["version_num": .int(version)]))
         }
         for alias in observed.aliases.keys.sorted() where desired.aliases[alias] == nil {
-            try send("DELETE", "\(path)/aliases/\(escape(alias))")
+            try await send("DELETE", "\(path)/aliases/\(escape(alias))")
         }
     }
 }

@@ -129,11 +129,11 @@ extension DatabricksWorkspace {
 
     /// Pipelines named in scope, with the jobs that schedule them: one paged list of
     /// pipelines, then a GET per declared pipeline and a job lookup per declared name.
-    func observePipelines(_ names: Set<String>) throws(TargetError) -> [Resource] {
+    func observePipelines(_ names: Set<String>) async throws(TargetError) -> [Resource] {
         guard !names.isEmpty else { return [] }
         var resources: [Resource] = []
         var found: [String: String] = [:]
-        for status in try paged("/api/2.0/pipelines", ["max_results": "100"], key: "statuses", pageSize: nil) {
+        for status in try await paged("/api/2.0/pipelines", ["max_results": "100"], key: "statuses", pageSize: nil) {
             guard let name = status["name"]?.stringValue, names.contains(name), let id = status["pipeline_id"]?.stringValue else { continue }
             if found[name] != nil {
                 throw TargetError(ResourceID(.pipeline, name), "the workspace has two pipelines named \"\(name)\"; rename or delete one so reconcile knows which it manages")
@@ -142,11 +142,11 @@ extension DatabricksWorkspace {
         }
         for (name, id) in found.sorted(by: { $0.key < $1.key }) {
             let resourceID = ResourceID(.pipeline, name)
-            guard let pipeline = try getIfExists("/api/2.0/pipelines/\(id)", resourceID) else { continue }
+            guard let pipeline = try await getIfExists("/api/2.0/pipelines/\(id)", resourceID) else { continue }
             var remote = ["pipeline_id": id]
             if case .int(let modified)? = pipeline["last_modified"] { remote["last_modified"] = String(modified) }
             var schedule: Schedule?
-            if let job = try scheduleJob(for: name) {
+            if let job = try await scheduleJob(for: name) {
                 remote["job_id"] = job.id
                 schedule = PipelineMapping.schedule(fromJob: job.settings)
             }
@@ -156,18 +156,18 @@ extension DatabricksWorkspace {
         return resources
     }
 
-    private func scheduleJob(for pipeline: String) throws(TargetError) -> (id: String, settings: Value)? {
-        let jobs = try paged("/api/2.1/jobs/list", ["name": PipelineMapping.jobName(pipeline), "limit": "25"], key: "jobs", pageSize: nil)
+    private func scheduleJob(for pipeline: String) async throws(TargetError) -> (id: String, settings: Value)? {
+        let jobs = try await paged("/api/2.1/jobs/list", ["name": PipelineMapping.jobName(pipeline), "limit": "25"], key: "jobs", pageSize: nil)
         guard let job = jobs.first, case .int(let id)? = job["job_id"] else { return nil }
         return (String(id), job["settings"] ?? .object([:]))
     }
 
-    func applyPipeline(_ change: Change) throws(TargetError) {
+    func applyPipeline(_ change: Change) async throws(TargetError) {
         let id = change.id
         let remote = change.observed?.observation?.remote ?? [:]
-        func send(_ method: String, _ path: String, _ body: Value?) throws(TargetError) -> Value {
+        func send(_ method: String, _ path: String, _ body: Value?) async throws(TargetError) -> Value {
             do {
-                return try client.send(method, path, body: body)
+                return try await client.send(method, path, body: body)
             } catch where error.code == "RESOURCE_CONFLICT" || error.status == 409 {
                 throw TargetError(id, "the pipeline was changed in the workspace after the plan was made (\(error.message)); run plan again")
             } catch {
@@ -175,8 +175,8 @@ extension DatabricksWorkspace {
             }
         }
         guard case .pipeline(let spec)? = change.desired?.spec else {
-            if let job = remote["job_id"] { _ = try send("POST", "/api/2.1/jobs/delete", .object(["job_id": .int(Int(job) ?? 0)])) }
-            if let pipeline = remote["pipeline_id"] { _ = try send("DELETE", "/api/2.0/pipelines/\(pipeline)", nil) }
+            if let job = remote["job_id"] { _ = try await send("POST", "/api/2.1/jobs/delete", .object(["job_id": .int(Int(job) ?? 0)])) }
+            if let pipeline = remote["pipeline_id"] { _ = try await send("DELETE", "/api/2.0/pipelines/\(pipeline)", nil) }
             return
         }
         var settings = PipelineMapping.settings(name: id.name, spec: spec, files: files)
@@ -184,11 +184,11 @@ extension DatabricksWorkspace {
         if let existing = remote["pipeline_id"] {
             settings["pipeline_id"] = .string(existing)
             if let modified = remote["last_modified"].flatMap(Int.init) { settings["expected_last_modified"] = .int(modified) }
-            _ = try send("PUT", "/api/2.0/pipelines/\(existing)", .object(settings))
+            _ = try await send("PUT", "/api/2.0/pipelines/\(existing)", .object(settings))
             pipelineID = existing
         } else {
             settings["allow_duplicate_names"] = .bool(false)
-            guard let created = try send("POST", "/api/2.0/pipelines", .object(settings))["pipeline_id"]?.stringValue else {
+            guard let created = try await send("POST", "/api/2.0/pipelines", .object(settings))["pipeline_id"]?.stringValue else {
                 throw TargetError(id, "the workspace created the pipeline but returned no pipeline_id")
             }
             pipelineID = created
@@ -200,12 +200,12 @@ extension DatabricksWorkspace {
                 throw TargetError(id, "spec.schedule.cron: \(error.message)")
             }
             if let job {
-                _ = try send("POST", "/api/2.1/jobs/reset", .object(["job_id": .int(job), "new_settings": .object(jobSettings)]))
+                _ = try await send("POST", "/api/2.1/jobs/reset", .object(["job_id": .int(job), "new_settings": .object(jobSettings)]))
             } else {
-                _ = try send("POST", "/api/2.1/jobs/create", .object(jobSettings))
+                _ = try await send("POST", "/api/2.1/jobs/create", .object(jobSettings))
             }
         case (nil, let job?):
-            _ = try send("POST", "/api/2.1/jobs/delete", .object(["job_id": .int(job)]))
+            _ = try await send("POST", "/api/2.1/jobs/delete", .object(["job_id": .int(job)]))
         case (nil, nil):
             break
         }

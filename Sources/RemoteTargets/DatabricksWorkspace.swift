@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Synchronization
 import SparkTypes
 
 /// A Databricks workspace: catalogs, schemas and tables observed through the Unity
@@ -7,7 +8,7 @@ import SparkTypes
 /// grants through the permissions API. Observation is scoped to the catalogs and
 /// securables the environment declares or created, so a drift cycle over 500 tables
 /// in 10 schemas takes a few dozen requests, not 500.
-public final class DatabricksWorkspace: Target, @unchecked Sendable {
+public final class DatabricksWorkspace: Target {
     public let host: String
     let warehouse: String
     let client: RESTClient
@@ -18,8 +19,8 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
         self.warehouse = warehouse
         self.files = files
         let credentials = Credentials(host: host, auth: auth)
-        client = RESTClient(base: host, name: "Databricks") { () throws(RESTClient.Failure) in
-            ["Authorization": "Bearer " + (try credentials.bearer())]
+        client = RESTClient(base: host, name: "Databricks") { () async throws(RESTClient.Failure) in
+            ["Authorization": "Bearer " + (try await credentials.bearer())]
         }
     }
 
@@ -28,27 +29,27 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
 
     // MARK: Observe
 
-    public func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] {
+    public func observe(scope: Set<ResourceID>) async throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
         let catalogs = Set(scope.compactMap { [.grants, .pipeline, .model].contains($0.kind) ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
         for catalog in catalogs.sorted() {
-            guard let info = try getIfExists("/api/2.1/unity-catalog/catalogs/\(escape(catalog))", nil) else { continue }
+            guard let info = try await getIfExists("/api/2.1/unity-catalog/catalogs/\(escape(catalog))", nil) else { continue }
             resources.append(Resource(id: ResourceID(.catalog, catalog), spec: .catalog(namespace(info)), observation: Observation()))
-            for schema in try paged("/api/2.1/unity-catalog/schemas", ["catalog_name": catalog], key: "schemas") {
+            for schema in try await paged("/api/2.1/unity-catalog/schemas", ["catalog_name": catalog], key: "schemas") {
                 guard let name = schema["name"]?.stringValue, name != "information_schema" else { continue }
                 resources.append(Resource(id: ResourceID(.schema, "\(catalog).\(name)"), spec: .schema(namespace(schema)), observation: Observation()))
-                for table in try paged("/api/2.1/unity-catalog/tables", ["catalog_name": catalog, "schema_name": name], key: "tables") {
+                for table in try await paged("/api/2.1/unity-catalog/tables", ["catalog_name": catalog, "schema_name": name], key: "tables") {
                     guard let tableName = table["name"]?.stringValue else { continue }
                     let id = ResourceID(.table, "\(catalog).\(name).\(tableName)")
                     resources.append(Resource(id: id, spec: .table(try tableSpec(table, id)), observation: Observation()))
                 }
             }
         }
-        resources += try observePipelines(Set(scope.filter { $0.kind == .pipeline }.map(\.name)))
-        resources += try observeModels(scope.filter { $0.kind == .model }.map(\.name))
+        resources += try await observePipelines(Set(scope.filter { $0.kind == .pipeline }.map(\.name)))
+        resources += try await observeModels(scope.filter { $0.kind == .model }.map(\.name))
         for id in scope where id.kind == .grants {
             guard let securable = Securable(parsing: id.name),
-                  let answer = try getIfExists("/api/2.1/unity-catalog/permissions/\(securable.type.rawValue)/\(escape(securable.name))", id) else { continue }
+                  let answer = try await getIfExists("/api/2.1/unity-catalog/permissions/\(securable.type.rawValue)/\(escape(securable.name))", id) else { continue }
             var grants: [String: Set<String>] = [:]
             if case .array(let assignments)? = answer["privilege_assignments"] {
                 for assignment in assignments {
@@ -64,9 +65,9 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
     }
 
     /// GET, with nil for 404 (the thing does not exist).
-    func getIfExists(_ path: String, _ id: ResourceID?, query: [String: String] = [:]) throws(TargetError) -> Value? {
+    func getIfExists(_ path: String, _ id: ResourceID?, query: [String: String] = [:]) async throws(TargetError) -> Value? {
         do {
-            return try client.send("GET", path, query: query)
+            return try await client.send("GET", path, query: query)
         } catch where error.status == 404 {
             return nil
         } catch {
@@ -79,7 +80,7 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
     }
 
     /// Every item of a paged list (`next_page_token`); `pageSize` as `max_results`.
-    func paged(_ path: String, _ query: [String: String], key: String, pageSize: String? = "1000") throws(TargetError) -> [Value] {
+    func paged(_ path: String, _ query: [String: String], key: String, pageSize: String? = "1000") async throws(TargetError) -> [Value] {
         var items: [Value] = []
         var token: String?
         repeat {
@@ -87,7 +88,7 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
             if let pageSize { parameters["max_results"] = pageSize }
             if let token { parameters["page_token"] = token }
             let page: Value
-            do { page = try client.send("GET", path, query: parameters) } catch { throw TargetError(nil, error.message) }
+            do { page = try await client.send("GET", path, query: parameters) } catch { throw TargetError(nil, error.message) }
             if case .array(let found)? = page[key] { items += found }
             token = page["next_page_token"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
@@ -150,14 +151,14 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
 
     // MARK: Apply
 
-    public func apply(_ change: Change) throws(TargetError) {
+    public func apply(_ change: Change) async throws(TargetError) {
         switch change.id.kind {
-        case .grants: try applyGrants(change)
-        case .pipeline: try applyPipeline(change)
-        case .model: try applyModel(change)
+        case .grants: try await applyGrants(change)
+        case .pipeline: try await applyPipeline(change)
+        case .model: try await applyModel(change)
         case .catalog, .schema, .table:
             for statement in try DatabricksSQL.statements(for: change) {
-                try execute(statement, change.id)
+                try await execute(statement, change.id)
             }
         case .featureFlag:
             throw TargetError(change.id, "a databricks target does not manage flags; route them to a local target with spec.targets.flags")
@@ -165,10 +166,10 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
     }
 
     /// Runs one statement on the warehouse and polls until it ends.
-    func execute(_ statement: String, _ id: ResourceID) throws(TargetError) {
+    func execute(_ statement: String, _ id: ResourceID) async throws(TargetError) {
         var answer: Value
         do {
-            answer = try client.send("POST", "/api/2.0/sql/statements", body: .object([
+            answer = try await client.send("POST", "/api/2.0/sql/statements", body: .object([
                 "statement": .string(statement), "warehouse_id": .string(warehouse),
                 "wait_timeout": "10s", "on_wait_timeout": "CONTINUE",
             ]))
@@ -189,14 +190,14 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
                 throw TargetError(id, "statement \(state.lowercased())\(sqlState.map { " (SQLSTATE \($0))" } ?? ""): \(error?["message"]?.stringValue ?? "no message"); it was: \(statement.split(separator: "\n").first ?? "")")
             default:
                 guard let statementID = answer["statement_id"]?.stringValue else { throw TargetError(id, "the warehouse gave no statement_id") }
-                Thread.sleep(forTimeInterval: delay)
+                try? await Task.sleep(for: .seconds(delay))
                 delay = min(delay * 2, 2)
-                do { answer = try client.send("GET", "/api/2.0/sql/statements/\(statementID)") } catch { throw TargetError(id, error.message) }
+                do { answer = try await client.send("GET", "/api/2.0/sql/statements/\(statementID)") } catch { throw TargetError(id, error.message) }
             }
         }
     }
 
-    private func applyGrants(_ change: Change) throws(TargetError) {
+    private func applyGrants(_ change: Change) async throws(TargetError) {
         var old: [String: Set<String>] = [:], new: [String: Set<String>] = [:]
         var securable: Securable?
         var exclusive = false
@@ -211,7 +212,7 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
         }
         guard !changes.isEmpty else { return }
         do {
-            _ = try client.send("PATCH", "/api/2.1/unity-catalog/permissions/\(securable.type.rawValue)/\(escape(securable.name))", body: .object(["changes": .array(changes)]))
+            _ = try await client.send("PATCH", "/api/2.1/unity-catalog/permissions/\(securable.type.rawValue)/\(escape(securable.name))", body: .object(["changes": .array(changes)]))
         } catch {
             throw TargetError(change.id, error.message)
         }
@@ -220,11 +221,10 @@ public final class DatabricksWorkspace: Target, @unchecked Sendable {
 
 /// Resolves `${env:NAME}` / `${file:PATH}` references when needed, and caches OAuth
 /// machine-to-machine tokens until shortly before they expire.
-final class Credentials: @unchecked Sendable {
+final class Credentials: Sendable {
     let host: String
     let auth: DatabricksAuth
-    private let lock = NSLock()
-    private var cached: (token: String, until: Date)?
+    private let cached = Mutex<(token: String, until: Date)?>(nil)
 
     init(host: String, auth: DatabricksAuth) {
         self.host = host
@@ -252,21 +252,21 @@ final class Credentials: @unchecked Sendable {
         return value
     }
 
-    func bearer() throws(RESTClient.Failure) -> String {
+    func bearer() async throws(RESTClient.Failure) -> String {
         switch auth {
         case .token(let reference):
             return try Self.resolve(reference)
         case .oauth(let idReference, let secretReference):
-            if let cached = lock.withLock({ cached }), cached.until > Date() { return cached.token }
+            if let cached = cached.withLock({ $0 }), cached.until > Date() { return cached.token }
             let id = try Self.resolve(idReference), secret = try Self.resolve(secretReference)
             let basic = Data("\(id):\(secret)".utf8).base64EncodedString()
-            let client = RESTClient(base: host, name: "Databricks OAuth") { () throws(RESTClient.Failure) in ["Authorization": "Basic \(basic)"] }
-            let answer = try client.sendForm("POST", "/oidc/v1/token", form: ["grant_type": "client_credentials", "scope": "all-apis"])
+            let client = RESTClient(base: host, name: "Databricks OAuth") { () async throws(RESTClient.Failure) in ["Authorization": "Basic \(basic)"] }
+            let answer = try await client.sendForm("POST", "/oidc/v1/token", form: ["grant_type": "client_credentials", "scope": "all-apis"])
             guard let token = answer["access_token"]?.stringValue else {
                 throw RESTClient.Failure(status: nil, code: nil, message: "Databricks OAuth at \(host) returned no access_token")
             }
             let lifetime: Double = { if case .int(let seconds)? = answer["expires_in"] { return Double(seconds) }; return 3600 }()
-            lock.withLock { cached = (token, Date().addingTimeInterval(max(0, lifetime - 60))) }
+            cached.withLock { $0 = (token, Date().addingTimeInterval(max(0, lifetime - 60))) }
             return token
         }
     }

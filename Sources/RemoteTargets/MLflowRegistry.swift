@@ -5,7 +5,7 @@ import Model
 /// API (the same one a Databricks workspace serves for its workspace registry).
 /// Observation lists with the search endpoints, page by page: a handful of requests
 /// whatever the number of models.
-public final class MLflowRegistry: Target, @unchecked Sendable {
+public final class MLflowRegistry: Target {
     let client: RESTClient
     public let url: String
 
@@ -19,9 +19,9 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
 
     // MARK: Observe
 
-    public func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] {
+    public func observe(scope: Set<ResourceID>) async throws(TargetError) -> [Resource] {
         var specs: [String: ModelSpec] = [:]
-        try paged("/registered-models/search", key: "registered_models") { model in
+        try await paged("/registered-models/search", key: "registered_models") { model in
             guard let name = model["name"]?.stringValue else { return }
             var spec = ModelSpec(description: Self.nonEmpty(model["description"]?.stringValue), tags: Self.tags(model["tags"]))
             if case .array(let aliases)? = model["aliases"] {
@@ -31,7 +31,7 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
             }
             specs[name] = spec
         }
-        try paged("/model-versions/search", key: "model_versions") { version in
+        try await paged("/model-versions/search", key: "model_versions") { version in
             guard let name = version["name"]?.stringValue, let number = Self.int(version["version"]), specs[name] != nil else { return }
             specs[name]?.versions[number] = ModelVersion(version: number, source: version["source"]?.stringValue ?? "",
                                                           runId: Self.nonEmpty(version["run_id"]?.stringValue),
@@ -41,12 +41,12 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
         return specs.map { Resource(id: ResourceID(.model, $0.key), spec: .model($0.value), observation: Observation()) }
     }
 
-    private func paged(_ path: String, key: String, _ each: (Value) -> Void) throws(TargetError) {
+    private func paged(_ path: String, key: String, _ each: (Value) -> Void) async throws(TargetError) {
         var token: String?
         repeat {
             var query = ["max_results": "1000"]
             if let token { query["page_token"] = token }
-            let page = try call(nil, "GET", path, query: query)
+            let page = try await call(nil, "GET", path, query: query)
             if case .array(let items)? = page[key] { items.forEach(each) }
             token = page["next_page_token"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
@@ -54,12 +54,12 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
 
     // MARK: Apply
 
-    public func apply(_ change: Change) throws(TargetError) {
+    public func apply(_ change: Change) async throws(TargetError) {
         let name = change.id.name
         switch change.action {
         case .delete:
             do {
-                _ = try client.send("DELETE", "/registered-models/delete", body: .object(["name": .string(name)]))
+                _ = try await client.send("DELETE", "/registered-models/delete", body: .object(["name": .string(name)]))
             } catch where error.code == "RESOURCE_DOES_NOT_EXIST" {
                 return
             } catch {
@@ -74,45 +74,45 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
                 do {
                     var body: [String: Value] = ["name": .string(name), "tags": Self.tagList(desired.tags)]
                     if let description = desired.description { body["description"] = .string(description) }
-                    _ = try client.send("POST", "/registered-models/create", body: .object(body))
+                    _ = try await client.send("POST", "/registered-models/create", body: .object(body))
                     current.tags = desired.tags
                     current.description = desired.description
                 } catch where error.code == "RESOURCE_ALREADY_EXISTS" {
                     // Created by an earlier, interrupted run: carry on from what exists.
-                    current = try observeOne(name, change.id)
+                    current = try await observeOne(name, change.id)
                 } catch {
                     throw TargetError(change.id, error.message)
                 }
             }
-            try sync(name, change.id, from: current, to: desired)
+            try await sync(name, change.id, from: current, to: desired)
         }
     }
 
-    private func observeOne(_ name: String, _ id: ResourceID) throws(TargetError) -> ModelSpec {
-        guard case .model(let spec)? = try observe(scope: [id]).first(where: { $0.id.name == name })?.spec else { return ModelSpec() }
+    private func observeOne(_ name: String, _ id: ResourceID) async throws(TargetError) -> ModelSpec {
+        guard case .model(let spec)? = try await observe(scope: [id]).first(where: { $0.id.name == name })?.spec else { return ModelSpec() }
         return spec
     }
 
     /// Makes the model match: description and tags, then versions (aliases that
     /// point away first), then aliases.
-    private func sync(_ name: String, _ id: ResourceID, from current: ModelSpec, to desired: ModelSpec) throws(TargetError) {
+    private func sync(_ name: String, _ id: ResourceID, from current: ModelSpec, to desired: ModelSpec) async throws(TargetError) {
         let model: Value = .string(name)
         if current.description != desired.description {
-            try call(id, "PATCH", "/registered-models/update", body: .object(["name": model, "description": .string(desired.description ?? "")]))
+            try await call(id, "PATCH", "/registered-models/update", body: .object(["name": model, "description": .string(desired.description ?? "")]))
         }
         for (key, value) in desired.tags.sorted(by: { $0.key < $1.key }) where current.tags[key] != value {
-            try call(id, "POST", "/registered-models/set-tag", body: .object(["name": model, "key": .string(key), "value": .string(value)]))
+            try await call(id, "POST", "/registered-models/set-tag", body: .object(["name": model, "key": .string(key), "value": .string(value)]))
         }
         for key in current.tags.keys.sorted() where desired.tags[key] == nil {
-            try call(id, "DELETE", "/registered-models/delete-tag", body: .object(["name": model, "key": .string(key)]))
+            try await call(id, "DELETE", "/registered-models/delete-tag", body: .object(["name": model, "key": .string(key)]))
         }
         for (alias, version) in current.aliases.sorted(by: { $0.key < $1.key }) where desired.aliases[alias] != version {
-            try call(id, "DELETE", "/registered-models/alias", query: ["name": name, "alias": alias], body: .object(["name": model, "alias": .string(alias)]))
+            try await call(id, "DELETE", "/registered-models/alias", query: ["name": name, "alias": alias], body: .object(["name": model, "alias": .string(alias)]))
         }
         for number in current.versions.keys.sorted() {
             let old = current.versions[number]!
             guard let new = desired.versions[number] else {
-                try call(id, "DELETE", "/model-versions/delete", body: .object(["name": model, "version": .string(String(number))]))
+                try await call(id, "DELETE", "/model-versions/delete", body: .object(["name": model, "version": .string(String(number))]))
                 continue
             }
             if old.source != new.source || old.runId != new.runId {
@@ -120,13 +120,13 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
             }
             let version: Value = .string(String(number))
             if old.description != new.description {
-                try call(id, "PATCH", "/model-versions/update", body: .object(["name": model, "version": version, "description": .string(new.description ?? "")]))
+                try await call(id, "PATCH", "/model-versions/update", body: .object(["name": model, "version": version, "description": .string(new.description ?? "")]))
             }
             for (key, value) in new.tags.sorted(by: { $0.key < $1.key }) where old.tags[key] != value {
-                try call(id, "POST", "/model-versions/set-tag", body: .object(["name": model, "version": version, "key": .string(key), "value": .string(value)]))
+                try await call(id, "POST", "/model-versions/set-tag", body: .object(["name": model, "version": version, "key": .string(key), "value": .string(value)]))
             }
             for key in old.tags.keys.sorted() where new.tags[key] == nil {
-                try call(id, "DELETE", "/model-versions/delete-tag", body: .object(["name": model, "version": version, "key": .string(key)]))
+                try await call(id, "DELETE", "/model-versions/delete-tag", body: .object(["name": model, "version": version, "key": .string(key)]))
             }
         }
         for number in desired.versions.keys.sorted() where current.versions[number] == nil {
@@ -134,21 +134,21 @@ public final class MLflowRegistry: Target, @unchecked Sendable {
             var body: [String: Value] = ["name": model, "source": .string(new.source), "tags": Self.tagList(new.tags)]
             if let runId = new.runId { body["run_id"] = .string(runId) }
             if let description = new.description { body["description"] = .string(description) }
-            let created = try call(id, "POST", "/model-versions/create", body: .object(body))
+            let created = try await call(id, "POST", "/model-versions/create", body: .object(body))
             let assigned = Self.int(created["model_version"]?["version"])
             if assigned != number {
                 throw TargetError(id, "MLflow registered the source of version \(number) as version \(assigned.map(String.init) ?? "?"); MLflow numbers versions itself, so declare versions in order, without gaps, from what the server has")
             }
         }
         for (alias, version) in desired.aliases.sorted(by: { $0.key < $1.key }) where current.aliases[alias] != version {
-            try call(id, "POST", "/registered-models/alias", body: .object(["name": model, "alias": .string(alias), "version": .string(String(version))]))
+            try await call(id, "POST", "/registered-models/alias", body: .object(["name": model, "alias": .string(alias), "version": .string(String(version))]))
         }
     }
 
     @discardableResult
-    private func call(_ id: ResourceID?, _ method: String, _ path: String, query: [String: String] = [:], body: Value? = nil) throws(TargetError) -> Value {
+    private func call(_ id: ResourceID?, _ method: String, _ path: String, query: [String: String] = [:], body: Value? = nil) async throws(TargetError) -> Value {
         do {
-            return try client.send(method, path, query: query, body: body)
+            return try await client.send(method, path, query: query, body: body)
         } catch {
             throw TargetError(id, error.message)
         }

@@ -32,7 +32,7 @@ public struct WatchSettings: Sendable {
 }
 
 /// One reconcile cycle: fetch → plan → apply (auto-sync) → drift → heal or report.
-/// Blocking I/O: run it off the actor's executor.
+/// Run it off the actor (a detached task): git and file reads block while they run.
 public struct CycleRunner: Sendable {
     public let settings: WatchSettings
     let logger: Logger
@@ -68,15 +68,15 @@ public struct CycleRunner: Sendable {
         public var seconds: Double = 0
     }
 
-    public func run(shouldStop: @escaping @Sendable () -> Bool) -> Output {
+    public func run(shouldStop: @escaping @Sendable () -> Bool) async -> Output {
         let started = Date(), loads = cache.loads
-        var output = cycle(shouldStop: shouldStop)
+        var output = await cycle(shouldStop: shouldStop)
         output.seconds = Date().timeIntervalSince(started)
         if cache.loads != loads { Self.returnFreedMemory() }
         return output
     }
 
-    private func cycle(shouldStop: @escaping @Sendable () -> Bool) -> Output {
+    private func cycle(shouldStop: @escaping @Sendable () -> Bool) async -> Output {
         var logger = self.logger
         do throws(GitError) {
             _ = try Mirror.sync(url: settings.repository, into: settings.cacheDirectory, token: settings.token)
@@ -107,7 +107,7 @@ public struct CycleRunner: Sendable {
         }
         let plan: Plan, lastApplied: ApplyRecord?
         do throws(ReconcileError) {
-            plan = try run.plan(policy: .init())
+            plan = try await run.plan(policy: .init())
             lastApplied = try run.lastApplied()
         } catch {
             return stalled(error, .plan)
@@ -115,10 +115,10 @@ public struct CycleRunner: Sendable {
         output.plan = PlanRenderer.json(plan, run: run.report)
         let sync = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
         let outcome: CycleResult.Outcome
-        do throws(ReconcileError) { outcome = try carryOut(sync, service: service, run: run, shouldStop: shouldStop, logger: logger) } catch { return stalled(error, .apply) }
+        do throws(ReconcileError) { outcome = try await carryOut(sync, service: service, run: run, shouldStop: shouldStop, logger: logger) } catch { return stalled(error, .apply) }
         do throws(ReconcileError) {
             let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
-            let (drifted, healed) = try driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, shouldStop: shouldStop, logger: logger)
+            let (drifted, healed) = try await driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, shouldStop: shouldStop, logger: logger)
             let last = try? run.lastApplied()
             output.result = CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: output.result.resourcesByKind, drifted: drifted, healed: healed,
                                         lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) })
@@ -131,14 +131,14 @@ public struct CycleRunner: Sendable {
 
     /// What the sync decision says, done: pending changes reported, or the revision applied.
     private func carryOut(_ sync: WatchDecisions.Sync, service: Service, run: EnvironmentRun, shouldStop: @escaping @Sendable () -> Bool,
-                          logger: Logger) throws(ReconcileError) -> CycleResult.Outcome {
+                          logger: Logger) async throws(ReconcileError) -> CycleResult.Outcome {
         switch sync {
         case .report(let pending):
             logger.info("out of sync: \(pending) changes pending; auto-sync is off")
             return .outOfSync(pending: pending)
         case .apply:
             let started = Date()
-            let report = try service.apply(run.name, policy: .init(), command: "watch", control: ApplyControl(shouldStop: shouldStop)).report
+            let report = try await service.apply(run.name, policy: .init(), command: "watch", control: ApplyControl(shouldStop: shouldStop)).report
             if let report { log(report, logger) }
             return WatchDecisions.outcome(of: report, seconds: Date().timeIntervalSince(started))
         case .atApplied, .nothingPending:
@@ -149,18 +149,18 @@ public struct CycleRunner: Sendable {
     /// Drift against what was applied, healed where the policy says heal and allows
     /// the change; returns how many resources still differ and how many were restored.
     private func driftAndHeal(_ check: WatchDecisions.DriftCheck, service: Service, run: EnvironmentRun, plan: Plan, lastApplied: ApplyRecord?,
-                              shouldStop: @escaping @Sendable () -> Bool, logger: Logger) throws(ReconcileError) -> (drifted: Int, healed: Int) {
+                              shouldStop: @escaping @Sendable () -> Bool, logger: Logger) async throws(ReconcileError) -> (drifted: Int, healed: Int) {
         let drift: DriftReport
         switch check {
         case .skip: return (0, 0)
         case .usePlan: drift = DriftReport(environment: run.name, revision: plan.revision, appliedAt: lastApplied?.finishedAt, plan: plan)
-        case .observe: drift = try run.drift(policy: .init())
+        case .observe: drift = try await run.drift(policy: .init())
         }
         let drifted = drift.plan.changes.count
         guard drifted > 0 else { return (0, 0) }
         logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(Self.few(drift.plan.changes.map(\.id)))"])
         guard WatchDecisions.heals(drifted: drifted, policy: run.environment.policy.drift) else { return (drifted, 0) }
-        let result = try service.heal(run.name, policy: .init(), command: "watch heal", control: ApplyControl(shouldStop: shouldStop))
+        let result = try await service.heal(run.name, policy: .init(), command: "watch heal", control: ApplyControl(shouldStop: shouldStop))
         if !result.refused.isEmpty {
             logger.warning("drift not healed: the policy refuses \(result.refused.count) change\(result.refused.count == 1 ? "" : "s")", metadata: ["resources": "\(Self.few(result.refused.map(\.id)))"])
         }

@@ -2,12 +2,12 @@ import Flags
 import Foundation
 import Engine
 import Model
+import Synchronization
 
 /// OFREP (OpenFeature Remote Evaluation Protocol) over the environment's applied
 /// flag file: the same evaluation flagd does, so both answer alike.
-public final class OFREPService: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cached: (url: URL, stamp: String, evaluator: FlagEvaluator, bytes: [UInt8])?
+public final class OFREPService: Sendable {
+    private let cached = Mutex<(url: URL, stamp: String, evaluator: FlagEvaluator, bytes: [UInt8])?>(nil)
 
     public init() {}
 
@@ -15,7 +15,7 @@ public final class OFREPService: @unchecked Sendable {
     func evaluator(at url: URL) -> (FlagEvaluator, [UInt8])? {
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
         let stamp = "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\(attributes?[.size] ?? 0)"
-        return lock.withLock {
+        return cached.withLock { cached in
             if let cached, cached.url == url, cached.stamp == stamp { return (cached.evaluator, cached.bytes) }
             guard let data = FileManager.default.contents(atPath: url.path),
                   let document = try? JSONDecoder().decode([String: Value].self, from: data) else { return nil }

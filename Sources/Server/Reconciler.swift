@@ -2,13 +2,13 @@ import Foundation
 import Logging
 import Model
 import ServiceLifecycle
+import Synchronization
 
 /// A flag other threads set and the apply loop reads between changes.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
 
 /// The one actor that drives the watch machine: it runs cycles off its executor,
@@ -83,10 +83,10 @@ public actor Reconciler: Service {
             logger.info("reconciling", metadata: ["trigger": "\(reason)"])
             let runner = self.runner
             let stop = stopFlag
+            // Off the actor: the cycle's git and file reads block the task running it,
+            // and its requests to remote targets wait without holding a thread.
             Task.detached {
-                let output = await withCheckedContinuation { continuation in
-                    DispatchQueue.global().async { continuation.resume(returning: runner.run(shouldStop: { stop.isSet })) }
-                }
+                let output = await runner.run(shouldStop: { stop.isSet })
                 await self.finished(output)
             }
         case .schedule(let delay):

@@ -68,7 +68,7 @@ public final class EnvironmentRun {
     /// Observes the target and reads the inventory, settling what an interrupted or
     /// failed apply left uncertain, and checks that everything the manifests depend on
     /// is declared or exists and stays.
-    public func observe(_ state: DesiredState) throws(ReconcileError) -> (observed: [Resource], inventory: Inventory) {
+    public func observe(_ state: DesiredState) async throws(ReconcileError) -> (observed: [Resource], inventory: Inventory) {
         let store = try existingStore()
         var owned: Inventory
         var intents: [Intent]
@@ -83,7 +83,7 @@ public final class EnvironmentRun {
         }
         let observed: [Resource]
         do throws(TargetError) {
-            observed = try target.observe(scope: Set(state.resources.map(\.id)).union(owned.resources).union(intents.map(\.resource)))
+            observed = try await target.observe(scope: Set(state.resources.map(\.id)).union(owned.resources).union(intents.map(\.resource)))
         } catch {
             throw ReconcileError(target: error, context: " (environment \(name), \(target.summary))")
         }
@@ -106,9 +106,9 @@ public final class EnvironmentRun {
     }
 
     /// Plans `state` (the source revision's when nil) and applies the environment's policy.
-    public func plan(_ state: DesiredState? = nil, policy: PolicyCheck.Options) throws(ReconcileError) -> Plan {
+    public func plan(_ state: DesiredState? = nil, policy: PolicyCheck.Options) async throws(ReconcileError) -> Plan {
         let state: DesiredState = if let state { state } else { try desired() }
-        let (observed, inventory) = try observe(state)
+        let (observed, inventory) = try await observe(state)
         let plan = Planner.plan(.init(
             environment: name, revision: state.revision, target: target.summary,
             desired: state.resources, observed: observed, inventory: inventory, prune: environment.policy.prune, inPlace: target.inPlace))
@@ -117,10 +117,10 @@ public final class EnvironmentRun {
 
     /// The drift: the target against the desired state of the revision last applied
     /// successfully (the source revision if none).
-    public func drift(policy: PolicyCheck.Options) throws(ReconcileError) -> DriftReport {
+    public func drift(policy: PolicyCheck.Options) async throws(ReconcileError) -> DriftReport {
         let last = try lastApplied()
         let state = try desired(at: last?.revision)
-        let plan = try plan(state, policy: policy)
+        let plan = try await plan(state, policy: policy)
         return DriftReport(environment: name, revision: state.revision, appliedAt: last?.finishedAt, plan: plan)
     }
 
@@ -129,7 +129,7 @@ public final class EnvironmentRun {
     /// Refuses the plan whole if policy refuses any change, else applies it and
     /// records it in history (a plan with no changes is recorded when its revision is
     /// new). Returns the report, or nil when there was nothing to apply.
-    func apply(_ plan: Plan, kind: ApplyRecord.Kind, control: ApplyControl) throws(ReconcileError) -> ApplyReport? {
+    func apply(_ plan: Plan, kind: ApplyRecord.Kind, control: ApplyControl) async throws(ReconcileError) -> ApplyReport? {
         control.events(.planned(plan, report))
         if let refused = Service.refusals(of: plan, verb: "apply") { throw refused }
         let store = try store()
@@ -141,11 +141,11 @@ public final class EnvironmentRun {
                 // A new revision that changes nothing is still what the environment now runs:
                 // history records it, so drift, promotion and rollback start from it.
                 if try store.lastSuccessfulApply(name)?.revision != plan.revision {
-                    _ = try Applier.apply(plan, to: target, context: context)
+                    _ = try await Applier.apply(plan, to: target, context: context)
                 }
                 return nil
             }
-            return try Applier.apply(plan, to: target, context: context)
+            return try await Applier.apply(plan, to: target, context: context)
         } catch {
             throw ReconcileError(target: error, context: "; nothing more was applied")
         }

@@ -15,7 +15,7 @@ extension Service {
     /// ended) left an interrupted apply: the lock is taken over atomically (only if
     /// that same holder still has it), and the apply it left is recorded as
     /// interrupted. A holder whose liveness cannot be proven is never broken here.
-    func withLock<T>(_ run: EnvironmentRun, command: String, _ body: () throws(ReconcileError) -> T) throws(ReconcileError) -> T {
+    func withLock<T>(_ run: EnvironmentRun, command: String, _ body: () async throws(ReconcileError) -> T) async throws(ReconcileError) -> T {
         let store = try run.store()
         let name = run.name
         let mine = lockHolder(command: command)
@@ -45,7 +45,7 @@ extension Service {
             run.holdsLock = false
             try? store.releaseLock(name, pid: mine.pid)
         }
-        return try body()
+        return try await body()
     }
 
     /// Applies still marked running belong to processes that died: report them and
@@ -89,7 +89,7 @@ extension Service {
     }
 }
 
-public enum UnlockResult: Equatable {
+public enum UnlockResult: Sendable, Equatable {
     case notLocked
     /// The lock removed (its holder as it was recorded).
     case unlocked(LockInfo)

@@ -4,7 +4,7 @@ import Loading
 import Model
 
 /// What promote did.
-public enum PromoteResult: Equatable {
+public enum PromoteResult: Sendable, Equatable {
     /// TO was pinned there already: nothing was written.
     case alreadyPinned(revision: String)
     /// TO is pinned to `revision` by `commit` (its short id).
@@ -16,10 +16,10 @@ extension Service {
     /// gathered here, decided by the pure `PromotionGates`), and after TO renders,
     /// validates and plans at that revision: its plan goes to `events` before the pin
     /// is written.
-    public func promote(from: String, to: String, events: (ServiceEvent) -> Void = { _ in }) throws(ReconcileError) -> PromoteResult {
+    public func promote(from: String, to: String, events: (ServiceEvent) -> Void = { _ in }) async throws(ReconcileError) -> PromoteResult {
         let source = try run(from)
         let destination = try run(to)
-        let facts = try gateFacts(source, destination)
+        let facts = try await gateFacts(source, destination)
         let revision: String
         switch PromotionGates.evaluate(from: from, to: destination.environment, facts: facts) {
         case .success(let passed): revision = passed
@@ -33,7 +33,7 @@ extension Service {
         let plan: Plan
         do throws(ReconcileError) {
             let state = try project.desired(candidate, at: revision)
-            plan = try destination.plan(state, policy: .init())
+            plan = try await destination.plan(state, policy: .init())
         } catch {
             throw ReconcileError(error.diagnostics + [.error(at: destination.environment.origin,
                 "gate renders: \(to) cannot take \(revision.prefix(7)) as it stands (above); nothing was pinned. Fix environments/\(to).yaml or the manifests, then promote again")],
@@ -55,7 +55,7 @@ extension Service {
     }
 
     /// The facts the gates decide on, observing FROM only for the gates TO asks for.
-    func gateFacts(_ source: EnvironmentRun, _ destination: EnvironmentRun) throws(ReconcileError) -> PromotionGates.Facts {
+    func gateFacts(_ source: EnvironmentRun, _ destination: EnvironmentRun) async throws(ReconcileError) -> PromotionGates.Facts {
         let needs = PromotionGates.needs(destination.environment)
         var facts = PromotionGates.Facts(hold: nil, lastApply: nil, pending: nil, drifted: nil, now: Date())
         guard destination.environment.promotion?.from == source.name else { return facts }
@@ -65,12 +65,12 @@ extension Service {
         facts.lastApply = try source.lastApplied()
         let unguarded = PolicyCheck.Options(allowDestructive: true, allowEmpty: true)
         if facts.lastApply != nil && needs.contains(.applied) {
-            let pending = try source.plan(policy: unguarded)
+            let pending = try await source.plan(policy: unguarded)
             facts.pending = pending.changes.map(\.id)
             facts.sourceRevision = pending.shortRevision
         }
         if facts.lastApply != nil && facts.pending?.isEmpty != false && needs.contains(.noDrift) {
-            facts.drifted = try source.drift(policy: unguarded).plan.changes.map(\.id)
+            facts.drifted = try await source.drift(policy: unguarded).plan.changes.map(\.id)
         }
         return facts
     }

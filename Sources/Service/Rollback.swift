@@ -3,7 +3,7 @@ import Foundation
 import Model
 
 /// A rollback's pin: the revision applied before and the one pinned now.
-public struct RollbackPin: Equatable {
+public struct RollbackPin: Sendable, Equatable {
     public var environment: String
     public var from: String
     public var to: String
@@ -17,7 +17,7 @@ public struct RollbackPin: Equatable {
 }
 
 /// What rollback did: the pin, the plan back, and the apply's report when asked to apply.
-public struct RollbackResult {
+public struct RollbackResult: Sendable {
     public var pin: RollbackPin
     public var plan: Plan
     public var report: ApplyReport?
@@ -25,7 +25,7 @@ public struct RollbackResult {
 }
 
 /// What release did.
-public enum ReleaseResult: Equatable {
+public enum ReleaseResult: Sendable, Equatable {
     case notHeld
     /// The hold lifted; `restored` is the commit (short id) that made the environment
     /// follow again what it followed before the rollback, if one was written.
@@ -46,7 +46,7 @@ extension Service {
     /// chosen by the pure `RollbackSelection`), holds promotions into it, and plans the
     /// way back keeping data (unless `allowDestructive`); applies it when `apply`.
     public func rollback(_ name: String, to: String?, steps: Int?, apply: Bool, policy: PolicyCheck.Options,
-                         control: ApplyControl = .init()) throws(ReconcileError) -> RollbackResult {
+                         control: ApplyControl = .init()) async throws(ReconcileError) -> RollbackResult {
         let run = try run(name)
         guard let store = try run.existingStore() else {
             throw ReconcileError("environment \(name) has no recorded applies to roll back to", kind: .invalid)
@@ -55,14 +55,14 @@ extension Service {
         let pin = try pinBack(run, store: store, from: current, to: wanted)
         control.events(.pinned(pin))
         let state = try run.desired(at: wanted)
-        let plan = { () throws(ReconcileError) -> Plan in
-            let plan = try run.plan(state, policy: policy)
+        let plan = { () async throws(ReconcileError) -> Plan in
+            let plan = try await run.plan(state, policy: policy)
             return policy.allowDestructive ? plan : Preservation.apply(plan)
         }
-        guard apply else { return RollbackResult(pin: pin, plan: try plan(), report: nil, run: run.report) }
-        return try withLock(run, command: "rollback") { () throws(ReconcileError) in
-            let back = try plan()
-            let report = try run.apply(back, kind: .rollback, control: control)
+        guard apply else { return RollbackResult(pin: pin, plan: try await plan(), report: nil, run: run.report) }
+        return try await withLock(run, command: "rollback") { () async throws(ReconcileError) in
+            let back = try await plan()
+            let report = try await run.apply(back, kind: .rollback, control: control)
             return RollbackResult(pin: pin, plan: back, report: report, run: run.report)
         }
     }

@@ -26,40 +26,40 @@ public final class Service {
     // MARK: Verbs
 
     /// What apply would change (the store is read, never created).
-    public func plan(_ name: String, policy: PolicyCheck.Options) throws(ReconcileError) -> Plan {
-        try run(name).plan(policy: policy)
+    public func plan(_ name: String, policy: PolicyCheck.Options) async throws(ReconcileError) -> Plan {
+        try await run(name).plan(policy: policy)
     }
 
     /// Under the lock: plans, refuses the whole plan if policy refuses any change,
     /// else applies it in order and records it. Nil report: nothing to apply.
-    public func apply(_ name: String, policy: PolicyCheck.Options, command: String = "apply", control: ApplyControl = .init()) throws(ReconcileError) -> ApplyResult {
+    public func apply(_ name: String, policy: PolicyCheck.Options, command: String = "apply", control: ApplyControl = .init()) async throws(ReconcileError) -> ApplyResult {
         let run = try run(name)
         if project.readsWorktree && !run.environment.policy.allowWorktree {
             throw ReconcileError([.error(at: run.environment.origin,
                 "environment \"\(name)\" does not allow applying uncommitted manifests; commit them, or set spec.policy.allowWorktree: true")], kind: .invalid)
         }
         let state = try run.desired()
-        return try withLock(run, command: command) { () throws(ReconcileError) in
-            let plan = try run.plan(state, policy: policy)
-            let report = try run.apply(plan, kind: .apply, control: control)
+        return try await withLock(run, command: command) { () async throws(ReconcileError) in
+            let plan = try await run.plan(state, policy: policy)
+            let report = try await run.apply(plan, kind: .apply, control: control)
             return ApplyResult(plan: plan, report: report, run: run.report)
         }
     }
 
     /// The drift against the revision last applied (the store is read, never created).
-    public func drift(_ name: String, policy: PolicyCheck.Options) throws(ReconcileError) -> DriftReport {
-        try run(name).drift(policy: policy)
+    public func drift(_ name: String, policy: PolicyCheck.Options) async throws(ReconcileError) -> DriftReport {
+        try await run(name).drift(policy: policy)
     }
 
     /// Under the lock: the drift, and the part of it the policy allows applied back;
     /// what it refuses is returned for advice, never applied.
-    public func heal(_ name: String, policy: PolicyCheck.Options, command: String = "drift --heal", control: ApplyControl = .init()) throws(ReconcileError) -> HealResult {
+    public func heal(_ name: String, policy: PolicyCheck.Options, command: String = "drift --heal", control: ApplyControl = .init()) async throws(ReconcileError) -> HealResult {
         let run = try run(name)
-        return try withLock(run, command: command) { () throws(ReconcileError) in
-            let drift = try run.drift(policy: policy)
+        return try await withLock(run, command: command) { () async throws(ReconcileError) in
+            let drift = try await run.drift(policy: policy)
             guard drift.hasDrift else { return HealResult(drift: drift, report: nil, refused: [], run: run.report) }
             let (healable, refused) = DriftHeal.split(drift.plan)
-            let report = healable.hasChanges ? try run.apply(healable, kind: .heal, control: control) : nil
+            let report = healable.hasChanges ? try await run.apply(healable, kind: .heal, control: control) : nil
             return HealResult(drift: drift, report: report, refused: refused, run: run.report)
         }
     }
@@ -79,7 +79,7 @@ public final class Service {
 }
 
 /// What apply did: the plan it applied and the report (nil: nothing to apply).
-public struct ApplyResult {
+public struct ApplyResult: Sendable {
     public var plan: Plan
     public var report: ApplyReport?
     /// What the run cost (requests to remote targets).
@@ -100,7 +100,7 @@ public struct ApplyResult {
 
 /// What heal did: the drift it found, the report of what it restored (nil: nothing
 /// it may restore), and the changes the policy refuses.
-public struct HealResult {
+public struct HealResult: Sendable {
     public var drift: DriftReport
     public var report: ApplyReport?
     public var refused: [Change]

@@ -5,7 +5,7 @@ import RemoteTargets
 
 /// An environment's targets as one: each kind goes where `spec.targets` routes it
 /// (models to MLflow, the rest to the local lakehouse, say).
-public final class RoutedTarget: Target, @unchecked Sendable {
+public final class RoutedTarget: Target {
     public let environment: Environment
     public let parts: [(spec: TargetSpec, target: any Target)]
 
@@ -40,11 +40,11 @@ public final class RoutedTarget: Target, @unchecked Sendable {
     public var inPlace: InPlaceChanges { target(for: .table).inPlace }
 
     /// Each part observes what it holds of `scope` (namespaces go to every part).
-    public func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] {
+    public func observe(scope: Set<ResourceID>) async throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
         for part in parts {
             let mine = Set(scope.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema })
-            resources += try part.target.observe(scope: mine).filter { holds(part.spec, $0.id.kind) }
+            resources += try await part.target.observe(scope: mine).filter { holds(part.spec, $0.id.kind) }
         }
         return resources
     }
@@ -53,26 +53,26 @@ public final class RoutedTarget: Target, @unchecked Sendable {
         for part in parts { part.target.discardLeftovers(of: ids.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema }) }
     }
 
-    public func apply(_ change: Change) throws(TargetError) {
+    public func apply(_ change: Change) async throws(TargetError) {
         let spec = environment.target(for: change.id.kind)
         if let supported = spec.supportedKinds, !supported.contains(change.id.kind) {
             throw TargetError(change.id, "a \(spec.typeName) target does not manage \(change.id.kind.plural) yet; route them to another target with spec.targets.\(change.id.kind.routingKey)")
         }
-        try target(for: change.id.kind).apply(change)
+        try await target(for: change.id.kind).apply(change)
     }
 
-    public func beginApply(_ plan: Plan) throws(TargetError) {
+    public func beginApply(_ plan: Plan) async throws(TargetError) {
         for part in parts {
             var mine = plan
             mine.changes = plan.changes.filter { holds(part.spec, $0.id.kind) }
-            if !mine.changes.isEmpty { try part.target.beginApply(mine) }
+            if !mine.changes.isEmpty { try await part.target.beginApply(mine) }
         }
     }
 
-    public func endApply() throws(TargetError) {
+    public func endApply() async throws(TargetError) {
         var first: TargetError?
         for part in parts {
-            do { try part.target.endApply() } catch { first = first ?? error }
+            do { try await part.target.endApply() } catch { first = first ?? error }
         }
         if let first { throw first }
     }

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import TestSupport
 import Model
@@ -5,7 +6,7 @@ import Rendering
 @testable import Engine
 
 @Suite struct PlannerTests {
-    @Test func createsRunInDependencyOrderWhateverTheInputOrder() {
+    @Test func createsRunInDependencyOrderWhateverTheInputOrder() async {
         let desired = [
             Fixture.table("main.b.t2", Fixture.orders), Fixture.schema("main.b"), Fixture.table("main.a.t1", Fixture.orders),
             Fixture.catalog("main"), Fixture.schema("main.a"),
@@ -17,14 +18,14 @@ import Rendering
         #expect(plan.changes.allSatisfy { $0.action == .create })
     }
 
-    @Test func deletesRunAfterCreatesInReverseOrder() {
+    @Test func deletesRunAfterCreatesInReverseOrder() async {
         let observed = [Fixture.catalog("old"), Fixture.schema("old.s"), Fixture.table("old.s.t", Fixture.orders, hasData: false)]
         let plan = Planner.plan(Fixture.input(desired: [Fixture.catalog("main")], observed: observed, inventory: Set(observed.map(\.id))))
         #expect(plan.changes.map(\.id.description) == ["Catalog/main", "Table/old.s.t", "Schema/old.s", "Catalog/old"])
         #expect(plan.changes.dropFirst().allSatisfy { $0.action == .delete && $0.isDestructive })
     }
 
-    @Test func onlyInventoryIsPruned() {
+    @Test func onlyInventoryIsPruned() async {
         let observed = [Fixture.catalog("main"), Fixture.schema("main.s"),
                         Fixture.table("main.s.ours", Fixture.orders), Fixture.table("main.s.theirs", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: [Fixture.catalog("main"), Fixture.schema("main.s")], observed: observed,
@@ -34,14 +35,14 @@ import Rendering
         #expect(plan.unchanged.count == 2)
     }
 
-    @Test func withoutPruneDeletionsAreOnlyReported() {
+    @Test func withoutPruneDeletionsAreOnlyReported() async {
         let observed = [Fixture.table("main.s.ours", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: [], observed: observed, inventory: [ResourceID(.table, "main.s.ours")], prune: false))
         #expect(plan.changes.isEmpty)
         #expect(plan.orphaned == [ResourceID(.table, "main.s.ours")])
     }
 
-    @Test func aNamespaceHoldingUnmanagedResourcesIsKept() {
+    @Test func aNamespaceHoldingUnmanagedResourcesIsKept() async {
         let observed = [Fixture.catalog("main"), Fixture.schema("main.s"), Fixture.table("main.s.theirs", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: [], observed: observed,
                                               inventory: [ResourceID(.catalog, "main"), ResourceID(.schema, "main.s")]))
@@ -50,7 +51,7 @@ import Rendering
         #expect(plan.unmanaged == [ResourceID(.table, "main.s.theirs")])
     }
 
-    @Test func convergedStateHasNoChanges() {
+    @Test func convergedStateHasNoChanges() async {
         let resources = [Fixture.catalog("main"), Fixture.schema("main.s"), Fixture.table("main.s.t", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: resources, observed: resources, inventory: Set(resources.map(\.id))))
         #expect(!plan.hasChanges)
@@ -68,7 +69,7 @@ import Rendering
 
     let noInventory = Inventory(environment: "dev")
 
-    @Test func denyRefusesDestructiveChanges() {
+    @Test func denyRefusesDestructiveChanges() async {
         let (plan, count) = destructivePlan()
         let checked = PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desired: count, inventory: noInventory, options: .init())
         #expect(checked.refusals.count == 1)
@@ -77,13 +78,13 @@ import Rendering
         #expect(PlanText.refusal(of: checked.refusals[0]).contains("changes type decimal(18,2) → int, which is not a widening and loses or rewrites data; the environment's policy is \"destructive: deny\"; pass --allow-destructive"))
     }
 
-    @Test func allowDestructiveFlagOrPolicyLetsThemThrough() {
+    @Test func allowDestructiveFlagOrPolicyLetsThemThrough() async {
         let (plan, count) = destructivePlan()
         #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .deny), desired: count, inventory: noInventory, options: .init(allowDestructive: true)).refusals.isEmpty)
         #expect(PolicyCheck.evaluate(plan, policy: Policy(destructive: .allow), desired: count, inventory: noInventory, options: .init()).refusals.isEmpty)
     }
 
-    @Test func anEmptyManifestSetNeverPrunesEverythingUnlessAsked() {
+    @Test func anEmptyManifestSetNeverPrunesEverythingUnlessAsked() async {
         let observed = [Fixture.table("main.s.t", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: [], observed: observed, inventory: [observed[0].id]))
         let inventory = Inventory(environment: "dev", resources: [observed[0].id])
@@ -96,7 +97,7 @@ import Rendering
         #expect(byDefault.refusals.first?.refusal == .destructiveDenied)
     }
 
-    @Test func referencesMustBeDeclaredOrPresent() {
+    @Test func referencesMustBeDeclaredOrPresent() async {
         let table = Fixture.table("main.s.t", Fixture.orders)
         let problems = ReferenceCheck.diagnostics(desired: [table, Fixture.catalog("main")], observed: [])
         #expect(problems.count == 1)
@@ -108,28 +109,31 @@ import Rendering
 @Suite struct ApplierTests {
     /// A target that records what it is asked and fails on one resource.
     final class RecordingTarget: Target {
-        var applied: [ResourceID] = []
-        var began = 0, ended = 0
+        private let state = Mutex<(applied: [ResourceID], began: Int, ended: Int)>(([], 0, 0))
         let failOn: ResourceID?
 
         init(failOn: ResourceID? = nil) { self.failOn = failOn }
+
+        var applied: [ResourceID] { state.withLock { $0.applied } }
+        var began: Int { state.withLock { $0.began } }
+        var ended: Int { state.withLock { $0.ended } }
 
         var summary: String { "recording" }
         func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] { [] }
         func apply(_ change: Change) throws(TargetError) {
             if change.id == failOn { throw TargetError(change.id, "boom") }
-            applied.append(change.id)
+            state.withLock { $0.applied.append(change.id) }
         }
-        func beginApply(_ plan: Plan) throws(TargetError) { began += 1 }
-        func endApply() throws(TargetError) { ended += 1 }
+        func beginApply(_ plan: Plan) throws(TargetError) { state.withLock { $0.began += 1 } }
+        func endApply() throws(TargetError) { state.withLock { $0.ended += 1 } }
     }
 
-    @Test func stopsAtTheFirstFailureAndJournalsEveryChange() throws {
+    @Test func stopsAtTheFirstFailureAndJournalsEveryChange() async throws {
         let desired = [Fixture.catalog("main"), Fixture.schema("main.s"), Fixture.table("main.s.t", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: desired, observed: []))
         let target = RecordingTarget(failOn: ResourceID(.schema, "main.s"))
         let store = MemoryStateStore()
-        let report = try Applier.apply(plan, to: target, context: .init(store: store, actor: "ana", kind: .apply, digest: "abc"))
+        let report = try await Applier.apply(plan, to: target, context: .init(store: store, actor: "ana", kind: .apply, digest: "abc"))
         #expect(!report.succeeded)
         #expect(report.outcomes == [.applied, .failed("boom"), .notAttempted])
         #expect(target.applied == [ResourceID(.catalog, "main")])
@@ -142,10 +146,10 @@ import Rendering
         #expect(record.changes[1].error == "boom")
     }
 
-    @Test func aSuccessfulApplyIsRecordedWhole() throws {
+    @Test func aSuccessfulApplyIsRecordedWhole() async throws {
         let desired = [Fixture.catalog("main"), Fixture.schema("main.s")]
         let store = MemoryStateStore()
-        let report = try Applier.apply(Planner.plan(Fixture.input(desired: desired, observed: [])), to: RecordingTarget(),
+        let report = try await Applier.apply(Planner.plan(Fixture.input(desired: desired, observed: [])), to: RecordingTarget(),
                                        context: .init(store: store, actor: "ana", kind: .heal, digest: "d"))
         #expect(report.succeeded)
         #expect(try store.lastSuccessfulApply("dev")?.kind == .heal)

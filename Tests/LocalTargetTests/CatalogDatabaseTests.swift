@@ -38,19 +38,19 @@ import TestSupport
     }
 
     @discardableResult
-    func converge(_ lakehouse: LocalLakehouse, _ desired: [Resource]) throws -> Plan {
+    func converge(_ lakehouse: LocalLakehouse, _ desired: [Resource]) async throws -> Plan {
         let plan = try plan(lakehouse, desired)
-        let report = try Applier.apply(plan, to: lakehouse, context: .init(store: store, actor: "test", kind: .apply, digest: "d"))
+        let report = try await Applier.apply(plan, to: lakehouse, context: .init(store: store, actor: "test", kind: .apply, digest: "d"))
         #expect(report.succeeded, "\(report.outcomes)")
         #expect(try self.plan(lakehouse, desired).hasChanges == false, "converges in one apply")
         return plan
     }
 
-    @Test func everyKindRoundTripsThroughTheCatalogDatabaseAndFlagFile() throws {
+    @Test func everyKindRoundTripsThroughTheCatalogDatabaseAndFlagFile() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
         let desired = namespaces + [model, pipeline, grants, flag]
-        try converge(lakehouse, desired)
+        try await converge(lakehouse, desired)
         let observed = Dictionary(uniqueKeysWithValues: try lakehouse.observe().map { ($0.id, $0.spec) })
         for resource in [model, pipeline, grants, flag] {
             #expect(observed[resource.id] == resource.spec, "\(resource.id)")
@@ -61,10 +61,10 @@ import TestSupport
         #expect(rows == "analysts:SELECT\nengineers:MODIFY\nengineers:SELECT\n")
     }
 
-    @Test func updatesAndDeletesOfEachKind() throws {
+    @Test func updatesAndDeletesOfEachKind() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
-        try converge(lakehouse, namespaces + [model, pipeline, grants, flag])
+        try await converge(lakehouse, namespaces + [model, pipeline, grants, flag])
 
         var newModel = model
         if case .model(var spec) = newModel.spec { spec.versions[1] = nil; spec.aliases = ["champion": 2]; spec.tags["stage"] = "prod"; newModel.spec = .model(spec) }
@@ -74,12 +74,12 @@ import TestSupport
         if case .grants(var spec) = newGrants.spec { spec.grants["engineers"] = ["SELECT"]; newGrants.spec = .grants(spec) }
         var newFlag = flag
         if case .featureFlag(var spec) = newFlag.spec { spec.state = .disabled; newFlag.spec = .featureFlag(spec) }
-        let update = try converge(lakehouse, namespaces + [newModel, newPipeline, newGrants, newFlag])
+        let update = try await converge(lakehouse, namespaces + [newModel, newPipeline, newGrants, newFlag])
         #expect(update.changes.map(\.action) == [.update, .update, .update, .update])
         #expect(update.changes.first { $0.id == model.id }?.destructiveReasons == [.modelVersionDeleted(1)])
         #expect(update.changes.first { $0.id == grants.id }?.destructiveReasons == [.revokes(privilege: "MODIFY", securable: "table:main.s.t", principal: "engineers")])
 
-        let delete = try converge(lakehouse, namespaces + [newModel])
+        let delete = try await converge(lakehouse, namespaces + [newModel])
         #expect(Set(delete.changes.map(\.id)) == [pipeline.id, grants.id, flag.id])
         #expect(delete.changes.allSatisfy { $0.action == .delete && $0.isDestructive })
         let remaining = try lakehouse.observe().map(\.id)
@@ -87,13 +87,13 @@ import TestSupport
         #expect(remaining.contains(model.id))
     }
 
-    @Test func flagsOthersWroteAreKept() throws {
+    @Test func flagsOthersWroteAreKept() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("lake/flags.json", """
         {"flags": {"theirs": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a"}}, "$evaluators": {"x": {"in": ["a", "b"]}}}
         """)
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
-        let plan = try converge(lakehouse, [flag])
+        let plan = try await converge(lakehouse, [flag])
         #expect(plan.changes.map(\.id) == [flag.id])
         let document = try #require(try JSONSerialization.jsonObject(with: Data(dir.read("lake/flags.json").utf8)) as? [String: Any])
         #expect((document["flags"] as? [String: Any])?.keys.sorted() == ["new-checkout", "theirs"])
@@ -102,18 +102,18 @@ import TestSupport
         #expect(try self.plan(lakehouse, [flag]).unmanaged == [ResourceID(.featureFlag, "theirs")])
     }
 
-    @Test func droppingATableDropsItsGrants() throws {
+    @Test func droppingATableDropsItsGrants() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
-        try converge(lakehouse, namespaces + [grants])
-        try converge(lakehouse, Array(namespaces.prefix(3)) + [Resource(id: ResourceID(.table, "main.s.other"), spec: namespaces[3].spec)])
+        try await converge(lakehouse, namespaces + [grants])
+        try await converge(lakehouse, Array(namespaces.prefix(3)) + [Resource(id: ResourceID(.table, "main.s.other"), spec: namespaces[3].spec)])
         #expect(!(try lakehouse.observe().map(\.id).contains(grants.id)))
     }
 
-    @Test func aLockedDatabaseIsWaitedForThenAClearError() throws {
+    @Test func aLockedDatabaseIsWaitedForThenAClearError() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
-        try converge(lakehouse, namespaces + [grants])
+        try await converge(lakehouse, namespaces + [grants])
         // Another process holds the write lock for longer than we wait.
         let database = dir.url.appendingPathComponent("lake/catalog.db").path
         let holder = try SQLiteLockHolder(database: database, mode: "EXCLUSIVE")

@@ -24,10 +24,10 @@ import TestSupport
 
     /// Plans and applies `resources` on `lakehouse`; fails the test on any error.
     @discardableResult
-    func converge(_ lakehouse: LocalLakehouse, _ resources: [Resource]) throws -> Plan {
+    func converge(_ lakehouse: LocalLakehouse, _ resources: [Resource]) async throws -> Plan {
         let plan = Planner.plan(.init(environment: "dev", revision: "r", target: lakehouse.summary, desired: resources,
                                       observed: try lakehouse.observe(), inventory: try store.inventory("dev"), prune: true))
-        let report = try Applier.apply(plan, to: lakehouse, context: .init(store: store, actor: "test", kind: .apply, digest: "d"))
+        let report = try await Applier.apply(plan, to: lakehouse, context: .init(store: store, actor: "test", kind: .apply, digest: "d"))
         #expect(report.succeeded, "\(report.outcomes)")
         return plan
     }
@@ -37,12 +37,12 @@ import TestSupport
                            observed: try lakehouse.observe(), inventory: try store.inventory("dev"), prune: true))
     }
 
-    @Test func whatIsWrittenIsObservedTheSame() throws {
+    @Test func whatIsWrittenIsObservedTheSame() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
         let spec = TableSpec(comment: "t", columns: columns, partitionedBy: ["day"],
                              properties: ["delta.appendOnly": "true", "x": "y"], constraints: ["positive": "id > 0"])
-        try converge(lakehouse, desired(spec))
+        try await converge(lakehouse, desired(spec))
         let observed = try lakehouse.observe()
         #expect(observed.map(\.id.description) == ["Catalog/main", "Schema/main.s", "Table/main.s.t"])
         #expect(observed[2].table == spec)
@@ -52,18 +52,18 @@ import TestSupport
         #expect(try store.inventory("dev").resources.count == 3)
     }
 
-    @Test func updatesAppendACommitKeepingTheTableIdentity() throws {
+    @Test func updatesAppendACommitKeepingTheTableIdentity() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
         var spec = TableSpec(columns: columns)
-        try converge(lakehouse, desired(spec))
+        try await converge(lakehouse, desired(spec))
         let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("lake/main/s/t"), id: ResourceID(.table, "main.s.t"))
         let before = try log.snapshot()
         #expect(before.minWriterVersion == 2)
 
         spec.columns.append(Column(name: "email", type: .string))
         spec.constraints = ["positive": "id > 0"]
-        let plan = try converge(lakehouse, desired(spec))
+        let plan = try await converge(lakehouse, desired(spec))
         #expect(plan.changes.map(\.action) == [.update])
         let after = try log.snapshot()
         #expect(after.version == 1)
@@ -72,15 +72,15 @@ import TestSupport
         #expect(after.spec == spec)
 
         spec.constraints = [:]
-        try converge(lakehouse, desired(spec))
+        try await converge(lakehouse, desired(spec))
         #expect(try log.snapshot().minWriterVersion == 3, "the protocol is never lowered")
     }
 
-    @Test func replaceRemovesEveryLiveFile() throws {
+    @Test func replaceRemovesEveryLiveFile() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
         let spec = TableSpec(columns: columns)
-        try converge(lakehouse, desired(spec))
+        try await converge(lakehouse, desired(spec))
         let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("lake/main/s/t"), id: ResourceID(.table, "main.s.t"))
         // Another writer adds a data file.
         try log.commit(version: 1, actions: [["add": ["path": "part-0.parquet", "size": 10, "modificationTime": 0, "dataChange": true, "partitionValues": [String: String]()]]])
@@ -88,14 +88,14 @@ import TestSupport
 
         var narrowed = spec
         narrowed.columns[0].type = .integer
-        let plan = try converge(lakehouse, desired(narrowed))
+        let plan = try await converge(lakehouse, desired(narrowed))
         #expect(plan.changes.map(\.action) == [.replace])
         let snapshot = try log.snapshot()
         #expect(snapshot.liveFiles.isEmpty)
         #expect(snapshot.columns[0].type == .integer)
     }
 
-    @Test func aCommitIsCreatedOnlyIfAbsent() throws {
+    @Test func aCommitIsCreatedOnlyIfAbsent() async throws {
         let dir = try TemporaryDirectory()
         let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("t"), id: ResourceID(.table, "a.b.t"))
         try log.commit(version: 0, actions: [["commitInfo": ["operation": "first"]]])
@@ -110,19 +110,19 @@ import TestSupport
         #expect(leftovers.isEmpty)
     }
 
-    func brokenTable(_ damage: (URL) throws -> Void) throws -> (TemporaryDirectory, LocalLakehouse) {
+    func brokenTable(_ damage: (URL) throws -> Void) async throws -> (TemporaryDirectory, LocalLakehouse) {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
         var spec = TableSpec(columns: columns)
-        try converge(lakehouse, desired(spec))
+        try await converge(lakehouse, desired(spec))
         spec.comment = "v1"
-        try converge(lakehouse, desired(spec))
+        try await converge(lakehouse, desired(spec))
         try damage(dir.url.appendingPathComponent("lake/main/s/t/_delta_log"))
         return (dir, lakehouse)
     }
 
-    @Test func aVersionGapNamesTheMissingFile() throws {
-        let (dir, lakehouse) = try brokenTable { log in
+    @Test func aVersionGapNamesTheMissingFile() async throws {
+        let (dir, lakehouse) = try await brokenTable { log in
             try FileManager.default.moveItem(at: log.appendingPathComponent(DeltaLog.fileName(1)), to: log.appendingPathComponent(DeltaLog.fileName(2)))
         }
         #expect {
@@ -134,8 +134,8 @@ import TestSupport
         withExtendedLifetime(dir) {}
     }
 
-    @Test func badJSONNamesTheFileAndLine() throws {
-        let (dir, lakehouse) = try brokenTable { log in
+    @Test func badJSONNamesTheFileAndLine() async throws {
+        let (dir, lakehouse) = try await brokenTable { log in
             let file = log.appendingPathComponent(DeltaLog.fileName(1))
             try (String(contentsOf: file, encoding: .utf8) + "{not json\n").write(to: file, atomically: true, encoding: .utf8)
         }
@@ -147,8 +147,8 @@ import TestSupport
         withExtendedLifetime(dir) {}
     }
 
-    @Test func aCheckpointIsRefusedClearly() throws {
-        let (dir, lakehouse) = try brokenTable { log in
+    @Test func aCheckpointIsRefusedClearly() async throws {
+        let (dir, lakehouse) = try await brokenTable { log in
             try Data().write(to: log.appendingPathComponent("00000000000000000001.checkpoint.parquet"))
         }
         #expect {
@@ -159,7 +159,7 @@ import TestSupport
         withExtendedLifetime(dir) {}
     }
 
-    @Test func snapshotsAreReusedReplayedIncrementallyAndRereadWhenTheTableIsNew() throws {
+    @Test func snapshotsAreReusedReplayedIncrementallyAndRereadWhenTheTableIsNew() async throws {
         let dir = try TemporaryDirectory()
         let cache = SnapshotCache()
         let id = ResourceID(.table, "a.b.t")
@@ -193,11 +193,11 @@ import TestSupport
         #expect(recreated.columns.map(\.name) == ["id"])
     }
 
-    @Test func deleteMovesToTrash() throws {
+    @Test func deleteMovesToTrash() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
-        try converge(lakehouse, desired(TableSpec(columns: columns)))
-        let plan = try converge(lakehouse, Array(desired(TableSpec(columns: columns)).prefix(2)))
+        try await converge(lakehouse, desired(TableSpec(columns: columns)))
+        let plan = try await converge(lakehouse, Array(desired(TableSpec(columns: columns)).prefix(2)))
         #expect(plan.changes.map(\.action) == [.delete])
         #expect(try lakehouse.observe().count == 2)
         let trash = try FileManager.default.contentsOfDirectory(atPath: dir.url.appendingPathComponent("lake/.trash").path)
@@ -206,7 +206,7 @@ import TestSupport
         #expect(try store.inventory("dev").resources.count == 2)
     }
 
-    @Test func anUnwritableRootIsAClearError() throws {
+    @Test func anUnwritableRootIsAClearError() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("blocker", "a file where the lakehouse should be")
         let lakehouse = LocalLakehouse(path: "blocker/lake", relativeTo: dir.url)

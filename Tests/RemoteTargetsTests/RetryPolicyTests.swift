@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 @testable import RemoteTargets
 
@@ -8,9 +10,11 @@ import Testing
     @Test func onlyIdempotentMethodsAreRetriedAfterAnUnknownOutcome() {
         for method in ["GET", "HEAD", "PUT", "DELETE"] { #expect(RESTClient.idempotentMethods.contains(method)) }
         for method in ["POST", "PATCH"] { #expect(!RESTClient.idempotentMethods.contains(method)) }
-        #expect(RESTClient.neverSent(URLError(.cannotConnectToHost)), "nothing was sent: safe to send again")
-        #expect(!RESTClient.neverSent(URLError(.networkConnectionLost)), "it may have landed")
-        #expect(!RESTClient.neverSent(URLError(.timedOut)))
+        #expect(RESTClient.neverSent(HTTPClientError.connectTimeout), "nothing was sent: safe to send again")
+        #expect(RESTClient.neverSent(IOError(errnoCode: ECONNREFUSED, reason: "connect")))
+        #expect(!RESTClient.neverSent(HTTPClientError.remoteConnectionClosed), "it may have landed")
+        #expect(!RESTClient.neverSent(HTTPClientError.deadlineExceeded))
+        #expect(!RESTClient.neverSent(HTTPClientError.readTimeout))
         let failure = RESTClient.unknownOutcome(RESTClient.Failure(status: 500, code: nil, message: "Databricks answered 500"), method: "POST", path: "/api/2.0/sql/statements")
         #expect(failure.message == "Databricks answered 500; POST /api/2.0/sql/statements may or may not have taken effect, so it was not sent again: the next plan observes what exists and goes on from there")
     }

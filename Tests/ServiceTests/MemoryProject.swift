@@ -2,19 +2,36 @@ import Foundation
 import Loading
 import Model
 import Service
+import Synchronization
 import TestSupport
 
 /// A target in memory: what `apply` writes is what `observe` returns.
 final class MemoryTarget: Target {
-    var resources: [ResourceID: Resource] = [:]
-    var observations = 0
-    var failing: ResourceID?
+    private struct State {
+        var resources: [ResourceID: Resource] = [:]
+        var observations = 0
+        var failing: ResourceID?
+    }
+
+    private let state = Mutex(State())
+
+    var resources: [ResourceID: Resource] {
+        get { state.withLock { $0.resources } }
+        set { state.withLock { $0.resources = newValue } }
+    }
+    var observations: Int { state.withLock { $0.observations } }
+    var failing: ResourceID? {
+        get { state.withLock { $0.failing } }
+        set { state.withLock { $0.failing = newValue } }
+    }
 
     var summary: String { "memory" }
 
     func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] {
-        observations += 1
-        return resources.values.sorted { $0.id < $1.id }
+        state.withLock { state in
+            state.observations += 1
+            return state.resources.values.sorted { $0.id < $1.id }
+        }
     }
 
     func apply(_ change: Change) throws(TargetError) {

@@ -16,39 +16,39 @@ import Testing
                                                    source: .revision("r1"), promotion: Promotion(from: "dev"))
     }
 
-    @Test func promotePinsWhatTheSourceAppliedAfterShowingThePlan() throws {
-        _ = try Service(project).apply("dev", policy: .init())
+    @Test func promotePinsWhatTheSourceAppliedAfterShowingThePlan() async throws {
+        _ = try await Service(project).apply("dev", policy: .init())
         project.head = "r2"
-        _ = try Service(project).apply("dev", policy: .init())
+        _ = try await Service(project).apply("dev", policy: .init())
         var planned: [Plan] = []
-        let result = try Service(project).promote(from: "dev", to: "prod") { event in
+        let result = try await Service(project).promote(from: "dev", to: "prod") { event in
             if case .planned(let plan, _) = event { planned.append(plan) }
         }
         #expect(result == .promoted(revision: "r2", commit: "c1"))
         #expect(planned.count == 1 && planned[0].revision == "r2" && planned[0].changes.count == 3, "prod's plan at r2, before the pin")
         #expect(project.commits.map(\.source) == [.revision("r2")])
-        #expect(try Service(project).promote(from: "dev", to: "prod") == .alreadyPinned(revision: "r2"))
+        #expect(try await Service(project).promote(from: "dev", to: "prod") == .alreadyPinned(revision: "r2"))
     }
 
-    @Test func aClosedGateRefusesTypedAndWritesNothing() throws {
-        let neverApplied = #expect(throws: ReconcileError.self) { try Service(project).promote(from: "dev", to: "prod") }
+    @Test func aClosedGateRefusesTypedAndWritesNothing() async throws {
+        let neverApplied = await #expect(throws: ReconcileError.self) { try await Service(project).promote(from: "dev", to: "prod") }
         #expect(neverApplied?.kind == .policyRefused)
-        _ = try Service(project).apply("dev", policy: .init())
+        _ = try await Service(project).apply("dev", policy: .init())
         project.head = "r2"  // dev's source now says more than it applied
-        let pending = #expect(throws: ReconcileError.self) { try Service(project).promote(from: "dev", to: "prod") }
+        let pending = await #expect(throws: ReconcileError.self) { try await Service(project).promote(from: "dev", to: "prod") }
         #expect(pending?.kind == .policyRefused)
         #expect(pending?.message.contains("gate applied") == true)
-        let wrongSource = #expect(throws: ReconcileError.self) { try Service(project).promote(from: "prod", to: "dev") }
+        let wrongSource = await #expect(throws: ReconcileError.self) { try await Service(project).promote(from: "prod", to: "dev") }
         #expect(wrongSource?.kind == .invalid)
         #expect(project.commits.isEmpty)
     }
 
-    @Test func rollbackPinsHoldsAndKeepsDataThenReleaseRestores() throws {
-        _ = try Service(project).apply("dev", policy: .init())
+    @Test func rollbackPinsHoldsAndKeepsDataThenReleaseRestores() async throws {
+        _ = try await Service(project).apply("dev", policy: .init())
         project.head = "r2"
-        _ = try Service(project).apply("dev", policy: .init())
+        _ = try await Service(project).apply("dev", policy: .init())
         var pins: [RollbackPin] = []
-        let result = try Service(project).rollback("dev", to: nil, steps: 1, apply: true, policy: .init(), control: ApplyControl(events: { event in
+        let result = try await Service(project).rollback("dev", to: nil, steps: 1, apply: true, policy: .init(), control: ApplyControl(events: { event in
             if case .pinned(let pin) = event { pins.append(pin) }
         }))
         #expect(pins.map(\.to) == ["r1"] && pins.first?.from == "r2" && pins.first?.commit == "c1")
@@ -66,9 +66,9 @@ import Testing
         #expect(try Service(project).release("dev") == .notHeld)
     }
 
-    @Test func rollbackToARevisionNeverAppliedIsRefused() throws {
-        _ = try Service(project).apply("dev", policy: .init())
-        let error = #expect(throws: ReconcileError.self) { try Service(project).rollback("dev", to: "r2", steps: nil, apply: false, policy: .init()) }
+    @Test func rollbackToARevisionNeverAppliedIsRefused() async throws {
+        _ = try await Service(project).apply("dev", policy: .init())
+        let error = await #expect(throws: ReconcileError.self) { try await Service(project).rollback("dev", to: "r2", steps: nil, apply: false, policy: .init()) }
         #expect(error?.kind == .invalid)
         #expect(project.commits.isEmpty)
     }

@@ -16,50 +16,50 @@ import Testing
         project.environments["dev"] = Environment(name: "dev", target: .local(path: "memory"), policy: Policy(destructive: .deny))
     }
 
-    @Test func applyCreatesRecordsAndConverges() throws {
+    @Test func applyCreatesRecordsAndConverges() async throws {
         let service = Service(project)
-        let result = try service.apply("dev", policy: .init())
+        let result = try await service.apply("dev", policy: .init())
         #expect(result.plan.changes.count == 3)
         #expect(result.report?.appliedCount == 3 && result.failure == nil)
         #expect(try project.stores["dev"]!.lastSuccessfulApply("dev")?.revision == "r1")
-        #expect(try Service(project).plan("dev", policy: .init()).hasChanges == false, "the next plan is empty")
+        #expect(try await Service(project).plan("dev", policy: .init()).hasChanges == false, "the next plan is empty")
         #expect(project.stores["dev"]!.locks.isEmpty, "the lock is released")
     }
 
-    @Test func oneTargetAndOneStorePerEnvironmentRun() throws {
+    @Test func oneTargetAndOneStorePerEnvironmentRun() async throws {
         let service = Service(project)
-        _ = try service.apply("dev", policy: .init())
-        _ = try service.drift("dev", policy: .init())
-        _ = try service.plan("dev", policy: .init())
+        _ = try await service.apply("dev", policy: .init())
+        _ = try await service.drift("dev", policy: .init())
+        _ = try await service.plan("dev", policy: .init())
         #expect(project.targetsMade == 1, "plan, apply and drift observe through one target")
         #expect(project.targets["dev"]!.observations == 3)
     }
 
-    @Test func aRefusedChangeStopsTheWholeApplyTyped() throws {
-        _ = try Service(project).apply("dev", policy: .init())
+    @Test func aRefusedChangeStopsTheWholeApplyTyped() async throws {
+        _ = try await Service(project).apply("dev", policy: .init())
         // Narrowing bigint to int cannot be done in place: replace, destructive, denied.
         project.revisions["r2"] = Self.base + [Manifests.table("main.s.t", .integer), Manifests.catalog("other")]
         project.head = "r2"
         let before = project.targets["dev"]!.resources
-        let error = #expect(throws: ReconcileError.self) { try Service(project).apply("dev", policy: .init()) }
+        let error = await #expect(throws: ReconcileError.self) { try await Service(project).apply("dev", policy: .init()) }
         #expect(error?.kind == .policyRefused)
         #expect(project.targets["dev"]!.resources == before, "nothing was applied, not even the allowed create")
         #expect(error?.diagnostics.last?.message.contains("apply refused: 1 change") == true)
     }
 
-    @Test func aLiveHolderLocksTheEnvironment() throws {
+    @Test func aLiveHolderLocksTheEnvironment() async throws {
         let store = try #require(try project.store(for: project.environment("dev"), create: true) as? MemoryStateStore)
         let pid = getpid()
         store.locks["dev"] = LockInfo(owner: "other", pid: pid, host: ProcessInfo.processInfo.hostName,
                                       processStart: Self.startTime(pid), since: Date(), command: "apply",
                                       pidNamespace: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? "")
-        let error = #expect(throws: ReconcileError.self) { try Service(project).apply("dev", policy: .init()) }
+        let error = await #expect(throws: ReconcileError.self) { try await Service(project).apply("dev", policy: .init()) }
         #expect(error?.kind == .locked)
         #expect(project.targets["dev"]?.resources.isEmpty != false)
         #expect(throws: ReconcileError.self) { try Service(project).unlock("dev", force: true) }
     }
 
-    @Test func unlockRemovesTheLockOfAProcessThatIsGone() throws {
+    @Test func unlockRemovesTheLockOfAProcessThatIsGone() async throws {
         let store = try #require(try project.store(for: project.environment("dev"), create: true) as? MemoryStateStore)
         let gone = LockInfo(owner: "other", pid: 4_194_000, host: ProcessInfo.processInfo.hostName, processStart: "1", since: Date(),
                             command: "apply", pidNamespace: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? "")
@@ -68,14 +68,14 @@ import Testing
         #expect(try Service(project).unlock("dev", force: false) == .notLocked)
     }
 
-    @Test func healRestoresWhatPolicyAllowsAndReturnsTheRest() throws {
-        _ = try Service(project).apply("dev", policy: .init())
+    @Test func healRestoresWhatPolicyAllowsAndReturnsTheRest() async throws {
+        _ = try await Service(project).apply("dev", policy: .init())
         let target = project.targets["dev"]!
         target.resources[ResourceID(.catalog, "main")]!.spec = .catalog(NamespaceSpec(comment: "edited by hand"))
         target.resources[ResourceID(.table, "main.s.t")]!.spec = .table(TableSpec(columns: [Column(name: "id", type: .string)]))
-        let drift = try Service(project).drift("dev", policy: .init())
+        let drift = try await Service(project).drift("dev", policy: .init())
         #expect(drift.plan.changes.count == 2)
-        let healed = try Service(project).heal("dev", policy: .init())
+        let healed = try await Service(project).heal("dev", policy: .init())
         #expect(healed.report?.appliedCount == 1, "the comment is restored")
         #expect(healed.refused.map(\.id) == [ResourceID(.table, "main.s.t")], "string back to bigint replaces the table: destructive, refused")
         #expect(healed.remaining == 1)
@@ -83,18 +83,18 @@ import Testing
         #expect(try project.stores["dev"]!.history("dev", limit: 5).first?.kind == .heal)
     }
 
-    @Test func aFailedChangeIsATargetErrorWithTheChangeNamed() throws {
+    @Test func aFailedChangeIsATargetErrorWithTheChangeNamed() async throws {
         project.targets["dev"] = MemoryTarget()
         project.targets["dev"]!.failing = ResourceID(.table, "main.s.t")
-        let result = try Service(project).apply("dev", policy: .init())
+        let result = try await Service(project).apply("dev", policy: .init())
         #expect(result.report?.appliedCount == 2)
         #expect(result.failure?.kind == .target)
         #expect(result.failure?.diagnostics.first?.message.hasPrefix("Table/main.s.t: ") == true)
     }
 
-    @Test func applyingTheWorktreeNeedsTheEnvironmentsConsent() throws {
+    @Test func applyingTheWorktreeNeedsTheEnvironmentsConsent() async throws {
         project.readsWorktree = true
-        let error = #expect(throws: ReconcileError.self) { try Service(project).apply("dev", policy: .init()) }
+        let error = await #expect(throws: ReconcileError.self) { try await Service(project).apply("dev", policy: .init()) }
         #expect(error?.kind == .invalid)
         #expect(project.stores["dev"] == nil, "refused before any store or lock")
     }

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import RemoteTargets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A server on loopback that answers every connection with `respond`, on its own thread.
+final class LoopbackServer: Sendable {
+    let port: UInt16
+    private let listener: Int32
+
+    init(_ respond: @escaping @Sendable (Int32) -> Void) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        listener = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        port = UInt16(bigEndian: address.sin_port)
+        let socketFD = self.listener
+        Thread.detachNewThread {
+            while true {
+                let connection = accept(socketFD, nil, nil)
+                guard connection >= 0 else { return }
+                Thread.detachNewThread {
+                    var buffer = [UInt8](repeating: 0, count: 65536)
+                    _ = read(connection, &buffer, buffer.count)  // the request (small)
+                    respond(connection)
+                    close(connection)
+                }
+            }
+        }
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    deinit { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+
+    static func write(_ connection: Int32, _ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(connection, $0.baseAddress, $0.count - 1) }
+    }
+}
+
+/// Deadlines that hold and bodies that stay bounded, against servers that misbehave (#17).
+@Suite struct DeadlineTests {
+    @Test func aServerThatDripsItsBodyCannotHoldARequestPastTheDeadline() async throws {
+        let server = try LoopbackServer { connection in
+            LoopbackServer.write(connection, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+            for _ in 0..<30 { LoopbackServer.write(connection, " "); Thread.sleep(forTimeInterval: 0.5) }
+        }
+        let client = RESTClient(base: server.url, name: "Slow", timeout: 1.5, attempts: 1)
+        let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("GET", "/x") }
+        // Had the deadline not held, the server would have closed after 15 s with the body
+        // unfinished: another failure. (Wall-clock bounds are not asserted: the test
+        // suite's other tests can hold the cooperative threads for seconds.)
+        #expect(failure?.message.contains("within the deadline") == true, "the deadline covers the body, not only the head: \(failure?.message ?? "")")
+    }
+
+    @Test func aServerThatNeverAnswersFailsAtTheDeadlineAndAPostIsNotSentTwice() async throws {
+        let server = try LoopbackServer { _ in Thread.sleep(forTimeInterval: 10) }
+        let client = RESTClient(base: server.url, name: "Silent", timeout: 1, attempts: 3)
+        let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("POST", "/statements", body: .object([:])) }
+        #expect(client.requests == 1, "the outcome is unknown: never sent again")
+        #expect(failure?.message.contains("within the deadline") == true && failure?.message.contains("may or may not have taken effect") == true, "\(failure?.message ?? "")")
+    }
+
+    @Test func anAnswerLargerThanTheLimitIsRefused() async throws {
+        let server = try LoopbackServer { connection in
+            let body = String(repeating: "x", count: 300_000)
+            LoopbackServer.write(connection, "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        }
+        let client = RESTClient(base: server.url, name: "Big", timeout: 300, attempts: 1, maxBody: 100_000)
+        let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("GET", "/x") }
+        #expect(failure?.message.contains("more than reconcile reads") == true, "\(failure?.message ?? "")")
+    }
+
+    @Test func aRefusedConnectionIsRetriedEvenForAPost() async throws {
+        // Bind a port, then close it: nothing listens there.
+        var port: UInt16 = 0
+        do { let server = try LoopbackServer { _ in }; port = server.port }
+        let client = RESTClient(base: "http://127.0.0.1:\(port)", name: "Gone", timeout: 300, attempts: 2)
+        let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("POST", "/x", body: .object([:])) }
+        #expect(client.requests == 2, "never sent, so safe to send again: \(failure?.message ?? "")")
+        #expect(failure?.message.contains("could not be reached") == true)
+    }
+}
