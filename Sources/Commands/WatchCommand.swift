@@ -50,6 +50,12 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A file holding the HMAC secret of POST /hooks/git (else RECONCILE_WEBHOOK_SECRET).")
     var webhookSecretFile: String?
 
+    @Option(name: .long, help: "The most HTTP connections served at once; more are closed on arrival (idle ones close after 30s).")
+    var maxConnections: Int = 256
+
+    @Flag(name: .long, help: "Require the API's bearer token for reads too (metrics, status, plan, history, OFREP); /healthz and /readyz stay open.")
+    var requireTokenForReads: Bool = false
+
     @Option(name: .long, help: "Log lines as text or json.")
     var logFormat: ReconcileLogHandler.Format = .text
 
@@ -60,6 +66,12 @@ struct WatchCommand: AsyncParsableCommand {
         _ = seconds
         guard Self.address(listen) != nil else {
             throw ValidationError("--listen \"\(listen)\" is not HOST:PORT")
+        }
+        guard (1...100_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 100000")
+        }
+        if let repo, let problem = Mirror.credentialProblem(url: repo, token: ProcessInfo.processInfo.environment["RECONCILE_GIT_TOKEN"]) {
+            throw ValidationError("--repo: \(problem)")
         }
     }
 
@@ -105,8 +117,13 @@ struct WatchCommand: AsyncParsableCommand {
                                      token: ProcessInfo.processInfo.environment["RECONCILE_GIT_TOKEN"],
                                      path: path.map(SourceSet.normalizedProject) ?? project)
         let secrets = APISecrets(apiToken: try secret(file: tokenFile, variable: "RECONCILE_API_TOKEN"),
-                                 webhookSecret: try secret(file: webhookSecretFile, variable: "RECONCILE_WEBHOOK_SECRET"))
-        try await WatchServer.run(settings: settings, interval: Promotion.duration(interval)!, host: host, port: port, secrets: secrets, logger: logger)
+                                 webhookSecret: try secret(file: webhookSecretFile, variable: "RECONCILE_WEBHOOK_SECRET"),
+                                 requireTokenForReads: requireTokenForReads)
+        if requireTokenForReads && secrets.apiToken == nil {
+            throw ValidationError("--require-token-for-reads needs a token: set RECONCILE_API_TOKEN or pass --token-file")
+        }
+        try await WatchServer.run(settings: settings, interval: Promotion.duration(interval)!, host: host, port: port, secrets: secrets,
+                                  limits: ServerLimits(maxConnections: maxConnections), logger: logger)
     }
 }
 

@@ -6,6 +6,27 @@ import Foundation
 /// them too; a deleted branch goes). URLs: a local path, `file://`, `git://`,
 /// `http(s)://` (with a token for private repositories).
 public enum Mirror {
+    /// Whether a token may be sent to `url`: over https, or plain http to this host.
+    public static func mayCarryToken(_ url: String) -> Bool {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased() else { return false }
+        if scheme == "https" { return true }
+        return scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(parsed.host ?? "")
+    }
+
+    /// Why `url` cannot be watched as given, if it cannot: credentials written into the
+    /// URL would be stored in the mirror's git config and show in logs; a token would
+    /// travel in clear text over plain http.
+    public static func credentialProblem(url: String, token: String?) -> String? {
+        guard url.contains("://"), let parsed = URL(string: url) else { return nil }
+        if parsed.password != nil || (parsed.user != nil && parsed.scheme?.lowercased().hasPrefix("http") == true) {
+            return "the repository URL carries credentials (user:secret@), which would be stored in the mirror's git config and shown in logs; drop them from the URL and set RECONCILE_GIT_TOKEN instead"
+        }
+        if token != nil, parsed.scheme?.lowercased() == "http", !mayCarryToken(url) {
+            return "RECONCILE_GIT_TOKEN is sent only over https (or http to this host), and the repository URL is plain http; use its https:// URL"
+        }
+        return nil
+    }
+
     /// Clones into `directory` on first use, fetches after; returns the mirror.
     public static func sync(url: String, into directory: String, token: String? = nil) throws(GitError) -> Repository {
         _ = Repository.ready
@@ -42,8 +63,10 @@ public enum Mirror {
         let tokenCopy = token.map { strdup($0) } ?? nil
         defer { free(tokenCopy) }
         options.callbacks.payload = UnsafeMutableRawPointer(tokenCopy)
-        options.callbacks.credentials = { out, _, _, allowed, payload in
-            guard let payload, allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 else { return GIT_PASSTHROUGH.rawValue }
+        options.callbacks.credentials = { out, url, _, allowed, payload in
+            // The token goes only where it is encrypted in transit (or stays on this host).
+            guard let payload, let url, Mirror.mayCarryToken(String(cString: url)),
+                  allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 else { return GIT_PASSTHROUGH.rawValue }
             return git_credential_userpass_plaintext_new(out, "x-access-token", payload.assumingMemoryBound(to: CChar.self))
         }
         let code = git_remote_fetch(remote, nil, &options, "reconcile: fetch")

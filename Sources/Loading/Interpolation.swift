@@ -10,6 +10,18 @@ struct Interpolation {
     let environment: String
     let file: String
     let sink: DiagnosticSink
+    /// Bytes the substituted scalars of one document may add up to: aliases repeat
+    /// what they point at, so a long variable under many aliases could otherwise
+    /// grow a small file into gigabytes.
+    let budget = Budget(bytes: Interpolation.maxBytes)
+
+    static let maxBytes = 16 << 20
+
+    final class Budget {
+        var remaining: Int
+        var exceeded = false
+        init(bytes: Int) { remaining = bytes }
+    }
 
     func apply(_ node: Node) -> Node { changed(node) ?? node }
 
@@ -22,8 +34,16 @@ struct Interpolation {
             // A scalar that is exactly one reference takes the value as if written
             // plain, so `"${var.rollout}"` can be a number and `"${var.on}"` a boolean.
             let whole = text.hasPrefix("${var.") && text.hasSuffix("}") && text.dropFirst(2).firstIndex(of: "}") == text.index(before: text.endIndex)
+            guard !budget.exceeded else { return nil }
+            let substituted = substitute(text, at: node.mark, style: style)
+            budget.remaining -= substituted.utf8.count
+            if budget.remaining < 0 {
+                budget.exceeded = true
+                sink.error(file, node.mark, "substituting variables in this document would produce more than \(Interpolation.maxBytes >> 20) MiB of text (aliases repeat what they point at); keep variables short, or use fewer references")
+                return nil
+            }
             var node = node
-            node.content = .scalar(substitute(text, at: node.mark, style: style), whole ? .plain : style)
+            node.content = .scalar(substituted, whole ? .plain : style)
             return node
         case .mapping(let pairs):
             var updated: [Node.Pair]?

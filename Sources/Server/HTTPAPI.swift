@@ -13,10 +13,20 @@ public struct APISecrets: Sendable {
     public var apiToken: String?
     /// HMAC key of push webhooks (GitHub's X-Hub-Signature-256).
     public var webhookSecret: String?
+    /// Reads (metrics, status, plan, history, OFREP) need the bearer token too;
+    /// only /healthz and /readyz stay open.
+    public var requireTokenForReads: Bool
 
-    public init(apiToken: String?, webhookSecret: String?) {
+    public init(apiToken: String?, webhookSecret: String?, requireTokenForReads: Bool = false) {
         self.apiToken = apiToken
         self.webhookSecret = webhookSecret
+        self.requireTokenForReads = requireTokenForReads
+    }
+
+    /// Whether `authorization` (a header's value) presents the API token.
+    func presentsToken(_ authorization: String?) -> Bool {
+        guard let token = apiToken, let presented = authorization, presented.hasPrefix("Bearer ") else { return false }
+        return HTTPAPI.constantTimeEqual(Array(presented.dropFirst(7).utf8), Array(token.utf8))
     }
 }
 
@@ -30,38 +40,48 @@ public enum HTTPAPI {
             let ready = await reconciler.status.condition(.ready)
             return text(ready.status ? 200 : 503, "\(ready.status ? "ready" : "not ready"): \(ready.reason)\n")
         }
-        router.get("/metrics") { _, _ in
-            text(200, await reconciler.metricsText(), type: "text/plain; version=0.0.4; charset=utf-8")
+        router.get("/metrics") { request, _ in
+            if let refusal = readRefusal(request, secrets) { return refusal }
+            return text(200, await reconciler.metricsText(), type: "text/plain; version=0.0.4; charset=utf-8")
         }
-        router.get("/api/v1/status") { _, _ in
+        router.get("/api/v1/status") { request, _ in
+            if let refusal = readRefusal(request, secrets) { return refusal }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             encoder.dateEncodingStrategy = .iso8601
             let data = (try? encoder.encode(await reconciler.status)) ?? Data()
             return bytes(200, Array(data), type: "application/json")
         }
-        router.get("/api/v1/plan") { _, _ in
+        router.get("/api/v1/plan") { request, _ in
+            if let refusal = readRefusal(request, secrets) { return refusal }
             guard let plan = await reconciler.plan else { return json(404, .object(["error": "no plan yet: the first reconcile has not finished"])) }
             return json(200, plan)
         }
         router.get("/api/v1/history") { request, _ in
+            if let refusal = readRefusal(request, secrets) { return refusal }
             let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 20
             return json(200, await reconciler.history(limit: max(1, min(limit, 1000))))
         }
         addTriggers(to: router, reconciler: reconciler, secrets: secrets)
-        addOFREP(to: router, reconciler: reconciler, ofrep: ofrep)
+        addOFREP(to: router, reconciler: reconciler, secrets: secrets, ofrep: ofrep)
         return router
+    }
+
+    /// The 401 a read gets without the token when reads require it; nil when it may read.
+    static func readRefusal(_ request: Request, _ secrets: APISecrets) -> Response? {
+        guard secrets.requireTokenForReads, !secrets.presentsToken(request.headers[.authorization]) else { return nil }
+        return json(401, .object(["error": "this server requires the bearer token for reads (--require-token-for-reads)"]))
     }
 
     /// POST /api/v1/sync (bearer token) and the git webhook (HMAC signature): each
     /// disabled unless its secret is configured.
     static func addTriggers(to router: Router<BasicRequestContext>, reconciler: Reconciler, secrets: APISecrets) {
+        let deliveries = Deliveries(capacity: 1000)
         router.post("/api/v1/sync") { request, _ in
-            guard let token = secrets.apiToken else {
+            guard secrets.apiToken != nil else {
                 return json(403, .object(["error": "POST /api/v1/sync is disabled: start watch with RECONCILE_API_TOKEN or --token-file"]))
             }
-            let presented = request.headers[.authorization] ?? ""
-            guard presented.hasPrefix("Bearer "), constantTimeEqual(Array(presented.dropFirst(7).utf8), Array(token.utf8)) else {
+            guard secrets.presentsToken(request.headers[.authorization]) else {
                 return json(401, .object(["error": "a valid bearer token is required"]))
             }
             await reconciler.trigger("api")
@@ -79,14 +99,19 @@ public enum HTTPAPI {
             guard constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
                 return json(401, .object(["error": "the X-Hub-Signature-256 signature does not match the body"]))
             }
+            // A redelivered event (same X-GitHub-Delivery id) triggers nothing more.
+            if let delivery = request.headers[HTTPField.Name("X-GitHub-Delivery")!], !deliveries.firstSeen(delivery) {
+                return json(200, .object(["accepted": false, "duplicate": true]))
+            }
             await reconciler.trigger("webhook")
             return json(202, .object(["accepted": true]))
         }
     }
 
     /// OpenFeature's remote evaluation protocol over the applied flags.
-    static func addOFREP(to router: Router<BasicRequestContext>, reconciler: Reconciler, ofrep: OFREPService) {
+    static func addOFREP(to router: Router<BasicRequestContext>, reconciler: Reconciler, secrets: APISecrets, ofrep: OFREPService) {
         router.post("/ofrep/v1/evaluate/flags/{key}") { request, context in
+            if let refusal = readRefusal(request, secrets) { return refusal }
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)
             let key = context.parameters.get("key") ?? ""
@@ -94,6 +119,7 @@ public enum HTTPAPI {
             return json(status, value)
         }
         router.post("/ofrep/v1/evaluate/flags") { request, _ in
+            if let refusal = readRefusal(request, secrets) { return refusal }
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)
             let (status, etag, value) = ofrep.evaluateAll(body: body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [],
@@ -128,14 +154,15 @@ public enum HTTPAPI {
 
 /// Runs the reconciler and the HTTP server together until SIGTERM or SIGINT.
 public enum WatchServer {
-    public static func run(settings: WatchSettings, interval: Double, host: String, port: Int, secrets: APISecrets, logger: Logger) async throws {
+    public static func run(settings: WatchSettings, interval: Double, host: String, port: Int, secrets: APISecrets, limits: ServerLimits = ServerLimits(), logger: Logger) async throws {
         let runner = CycleRunner(settings: settings, logger: logger)
         let reconciler = Reconciler(runner: runner, interval: interval, notifier: Notifier(urls: [], logger: logger), logger: logger)
         let router = HTTPAPI.router(reconciler: reconciler, secrets: secrets, ofrep: OFREPService())
         var quiet = logger
         quiet.logLevel = .warning
         let started = StartFlag()
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "reconcile"),
+        let app = Application(router: router, server: limits.server(),
+                              configuration: limits.configuration(host: host, port: port, logger: quiet),
                               services: [reconciler],
                               onServerRunning: { channel in
                                   started.set()
@@ -164,4 +191,27 @@ final class StartFlag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
+}
+
+/// Webhook delivery ids seen lately (bounded: the oldest is forgotten first), so a
+/// redelivered push triggers one reconcile, not two.
+final class Deliveries: Sendable {
+    private let state: Mutex<(seen: Set<String>, order: [String])>
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        state = Mutex(([], []))
+    }
+
+    /// True the first time `id` is seen (ids longer than 200 characters count by their first 200).
+    func firstSeen(_ id: String) -> Bool {
+        let key = String(id.prefix(200))
+        return state.withLock { state in
+            guard state.seen.insert(key).inserted else { return false }
+            state.order.append(key)
+            if state.order.count > capacity { state.seen.remove(state.order.removeFirst()) }
+            return true
+        }
+    }
 }

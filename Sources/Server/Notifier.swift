@@ -1,9 +1,8 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import Model
+import NIOCore
 
 /// Posts notifications as JSON (with a Slack-compatible `text`) to webhook URLs.
 /// Each delivery runs on its own task with a timeout and retries with backoff, so a
@@ -30,20 +29,21 @@ public struct Notifier: Sendable {
         if let revision = notification.revision { payload["revision"] = .string(revision) }
         let body = (try? JSONEncoder().encode(Value.object(payload))) ?? Data()
         for url in urls {
-            guard let target = URL(string: url) else { continue }
+            guard URL(string: url) != nil else { continue }
             let (attempts, timeout, logger) = (self.attempts, self.timeout, self.logger)
             Task.detached {
                 for attempt in 1...attempts {
-                    var request = URLRequest(url: target, timeoutInterval: timeout)
-                    request.httpMethod = "POST"
-                    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-                    request.httpBody = body
+                    var request = HTTPClientRequest(url: url)
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(bytes: body))
                     do {
-                        let (_, response) = try await URLSession.shared.data(for: request)
-                        if let http = response as? HTTPURLResponse, (200..<300).contains(http.statusCode) { return }
-                        logger.warning("notification answered \((response as? HTTPURLResponse)?.statusCode ?? 0)", metadata: ["url": "\(Self.redact(url))", "attempt": "\(attempt)"])
+                        let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                        _ = try? await response.body.collect(upTo: 64 << 10)
+                        if (200..<300).contains(Int(response.status.code)) { return }
+                        logger.warning("notification answered \(response.status.code)", metadata: ["url": "\(Self.redact(url))", "attempt": "\(attempt)"])
                     } catch {
-                        logger.warning("notification failed: \(error.localizedDescription)", metadata: ["url": "\(Self.redact(url))", "attempt": "\(attempt)"])
+                        logger.warning("notification failed: \(error)", metadata: ["url": "\(Self.redact(url))", "attempt": "\(attempt)"])
                     }
                     if attempt < attempts { try? await Task.sleep(nanoseconds: UInt64(pow(2, Double(attempt - 1)) * 500_000_000)) }
                 }

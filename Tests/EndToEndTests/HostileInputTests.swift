@@ -43,6 +43,22 @@ import TestSupport
         #expect(seconds < 10, "stopped early, not after expanding: \(seconds) s")
     }
 
+    @Test func aLongVariableUnderAliasesIsBoundedNotExpandedToGigabytes() throws {
+        // 9^4 copies of a 100 kB variable would be 656 MB of text; the node budget allows
+        // the aliases, the substitution budget stops the text.
+        let long = String(repeating: "x", count: 100_000)
+        let environment = Project.devEnvironment.replacingOccurrences(of: "variables: { catalog: main }", with: "variables: { catalog: main, long: \"\(long)\" }")
+        var tree = "a: &a [\"${var.long}\", \"${var.long}\", \"${var.long}\", \"${var.long}\", \"${var.long}\", \"${var.long}\", \"${var.long}\", \"${var.long}\", \"${var.long}\"]\n"
+        for (level, previous) in zip("bcd", "abc") {
+            tree += "\(level): &\(level) [*\(previous), *\(previous), *\(previous), *\(previous), *\(previous), *\(previous), *\(previous), *\(previous), *\(previous)]\n"
+        }
+        let manifest = "apiVersion: reconcile/v1\nkind: FeatureFlag\nmetadata: { name: long }\nspec:\n  variants: { \"on\": true }\n  defaultVariant: \"on\"\n  metadata:\n" + tree.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
+        let (result, seconds) = try validate(manifest, environment: environment)
+        #expect(result.code == 1, "\(result.output.prefix(2000))")
+        #expect(result.stderr.contains("manifests/hostile.yaml:") && result.stderr.contains("more than 16 MiB of text"), "\(result.stderr.prefix(2000))")
+        #expect(seconds < 20, "\(seconds) s")
+    }
+
     @Test func fractionalWeightsThatWouldOverflowDoNotValidate() throws {
         let environment = Project.devEnvironment.replacingOccurrences(of: "variables: { catalog: main }", with: "variables: { catalog: main, rollout: \"9223372036854775807\" }")
         let (result, _) = try validate("""

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How watch decides from typed failures, and refuses to run without its server.
 @Suite(.serialized) struct WatchStartupTests {
@@ -39,5 +42,85 @@ import TestSupport
         #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port)") && result.stderr.contains("in use"), "\(result.output)")
         #expect(!result.output.contains("reconciling"), "nothing is reconciled by a watch that cannot serve")
         #expect(Date().timeIntervalSince(started) < 20)
+    }
+
+    @Test func readsCanRequireTheTokenAndARedeliveredWebhookTriggersOnce() throws {
+        let project = try WatchTests().project()
+        let refused = try Shell.run(Paths.reconcile, ["watch", "--env", "dev", "--require-token-for-reads", "--listen", "127.0.0.1:0"], in: project.url)
+        #expect(refused.code == 1 && refused.stderr.contains("--require-token-for-reads needs a token"), "fails closed: \(refused.output)")
+        let leaky = try Shell.run(Paths.reconcile, ["watch", "--env", "dev", "--repo", "https://bot:ghp_s3cret@example.com/lake.git"], in: project.url)
+        #expect(leaky.code == 1 && leaky.stderr.contains("stored in the mirror's git config") && !leaky.output.contains("ghp_s3cret"), "\(leaky.output)")
+
+        let watcher = try Watcher(project, arguments: ["--env", "dev", "--require-token-for-reads"],
+                                  environment: ["RECONCILE_API_TOKEN": "t0ken", "RECONCILE_WEBHOOK_SECRET": "s3cret"], interval: "1h")
+        try watcher.wait(20, "ready") { try watcher.request("GET", "/readyz").status == 200 }
+        #expect(try watcher.request("GET", "/healthz").status == 200, "health stays open")
+        for path in ["/metrics", "/api/v1/status", "/api/v1/plan", "/api/v1/history"] {
+            #expect(try watcher.request("GET", path).status == 401, "\(path) needs the token")
+            #expect(try watcher.request("GET", path, headers: ["Authorization: Bearer wrong"]).status == 401)
+            #expect(try watcher.request("GET", path, headers: ["Authorization: Bearer t0ken"]).status != 401)
+        }
+        #expect(try watcher.request("POST", "/ofrep/v1/evaluate/flags", body: "{}").status == 401)
+
+        let runs = { () throws -> Int in
+            let text = try watcher.request("GET", "/metrics", headers: ["Authorization: Bearer t0ken"]).body
+            return text.split(separator: "\n").filter { $0.hasPrefix("reconcile_runs_total") }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.map { Int($0) }.reduce(0, +)
+        }
+        let before = try runs()
+        let body = "{\"ref\":\"refs/heads/main\"}"
+        let signature = try Shell.check("sh", ["-c", "printf '%s' \"$0\" | openssl dgst -sha256 -hmac s3cret | sed 's/.*= //'", body]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let headers = ["X-Hub-Signature-256: sha256=\(signature)", "X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958"]
+        #expect(try watcher.request("POST", "/hooks/git", body: body, headers: headers).status == 202)
+        try watcher.wait(10, "the webhook's cycle") { try runs() == before + 1 }
+        let again = try watcher.request("POST", "/hooks/git", body: body, headers: headers)
+        #expect(again.status == 200 && again.body.contains("duplicate"), "a redelivery is acknowledged and ignored")
+        usleep(1_500_000)
+        #expect(try runs() == before + 1, "one delivery, one reconcile")
+        #expect(watcher.stop() == 0)
+    }
+}
+
+extension WatchStartupTests {
+    /// Connections over the cap wait unread until a slot frees; then they are served.
+    @Test func connectionsOverTheCapWaitAndAreServedWhenOneCloses() throws {
+        let project = try WatchTests().project()
+        let watcher = try Watcher(project, arguments: ["--env", "dev", "--max-connections", "3"], interval: "1h")
+        try watcher.wait(20, "ready") { try watcher.request("GET", "/healthz").status == 200 }
+        usleep(500_000)  // the readiness probes' connections close
+        // Three idle connections hold every slot.
+        let holders = (0..<3).map { _ in Self.connect(port: watcher.port) }
+        #expect(holders.allSatisfy { $0 >= 0 })
+        usleep(300_000)
+        let waiting = Self.connect(port: watcher.port)
+        try #require(waiting >= 0)
+        defer { close(waiting) }
+        Self.send(waiting, "GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        #expect(Self.receive(waiting, seconds: 1).isEmpty, "a fourth connection is not served while three are open")
+        holders.forEach { close($0) }
+        #expect(Self.receive(waiting, seconds: 10).hasPrefix("HTTP/1.1 200"), "served once a slot frees")
+        #expect(watcher.stop() == 0)
+    }
+
+    static func connect(port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        return connected == 0 ? fd : -1
+    }
+
+    static func send(_ fd: Int32, _ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
+    }
+
+    /// What arrives within `seconds` (empty if nothing does).
+    static func receive(_ fd: Int32, seconds: Int) -> String {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = Glibc.read(fd, &buffer, buffer.count)
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
 }

@@ -47,3 +47,23 @@ import TestSupport
         #expect(throws: GitError.self) { try Repository(discoveringFrom: empty.url.path) }
     }
 }
+
+/// Git credentials travel only over https and are never stored in the mirror (#17).
+@Suite struct GitCredentialTests {
+    @Test func aTokenGoesOnlyOverHTTPSOrToThisHost() {
+        #expect(Mirror.mayCarryToken("https://git.example.com/team/lake.git"))
+        #expect(Mirror.mayCarryToken("http://127.0.0.1:8080/lake.git"))
+        #expect(!Mirror.mayCarryToken("http://git.example.com/team/lake.git"))
+        #expect(!Mirror.mayCarryToken("git://git.example.com/team/lake.git"))
+    }
+
+    @Test func credentialsInTheURLOrATokenOverPlainHTTPAreRefused() {
+        #expect(Mirror.credentialProblem(url: "https://bot:ghp_secret@github.com/team/lake.git", token: nil)?.contains("stored in the mirror's git config") == true)
+        #expect(Mirror.credentialProblem(url: "https://bot@github.com/team/lake.git", token: nil) != nil, "a user alone is refused too: a token may follow it")
+        #expect(Mirror.credentialProblem(url: "http://git.example.com/lake.git", token: "t")?.contains("only over https") == true)
+        #expect(Mirror.credentialProblem(url: "http://git.example.com/lake.git", token: nil) == nil, "a public repository over http needs no token")
+        #expect(Mirror.credentialProblem(url: "https://github.com/team/lake.git", token: "t") == nil)
+        #expect(Mirror.credentialProblem(url: "git://127.0.0.1/lake.git", token: "t") == nil)
+        #expect(Mirror.credentialProblem(url: "/srv/git/lake.git", token: "t") == nil)
+    }
+}
