@@ -17,9 +17,21 @@ public struct KindDescriptor: Sendable, Hashable {
     public var routingKey: String
     /// What grants on it are called (`table:main.s.t`); nil when it cannot be granted on.
     public var securable: Securable.Kind?
+
+    @usableFromInline
+    init(rank: Int, nameParts: Int?, inNamespace: Bool, plural: String, routingKey: String, securable: Securable.Kind?) {
+        self.rank = rank
+        self.nameParts = nameParts
+        self.inNamespace = inNamespace
+        self.plural = plural
+        self.routingKey = routingKey
+        self.securable = securable
+    }
 }
 
 extension ResourceKind {
+    /// Inlinable: sorting by `rank` runs millions of times in a large plan.
+    @inlinable
     public var descriptor: KindDescriptor {
         switch self {
         case .catalog:
@@ -39,8 +51,8 @@ extension ResourceKind {
         }
     }
 
-    public var rank: Int { descriptor.rank }
-    public var nameParts: Int? { descriptor.nameParts }
-    public var plural: String { descriptor.plural }
-    public var routingKey: String { descriptor.routingKey }
+    @inlinable public var rank: Int { descriptor.rank }
+    @inlinable public var nameParts: Int? { descriptor.nameParts }
+    @inlinable public var plural: String { descriptor.plural }
+    @inlinable public var routingKey: String { descriptor.routingKey }
 }
