@@ -50,8 +50,8 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A file holding the HMAC secret of POST /hooks/git (else RECONCILE_WEBHOOK_SECRET).")
     var webhookSecretFile: String?
 
-    @Option(name: .long, help: "The most HTTP connections served at once; more are closed on arrival (idle ones close after 30s).")
-    var maxConnections: Int = 256
+    @Option(name: .long, help: "The most HTTP connections served at once; more wait unread (a request head must arrive within 10s, a whole request within 30s; idle ones close after 30s).")
+    var maxConnections: Int = 4096
 
     @Flag(name: .long, help: "Require the API's bearer token for reads too (metrics, status, plan, history, OFREP); /healthz and /readyz stay open.")
     var requireTokenForReads: Bool = false

@@ -161,6 +161,7 @@ public enum WatchServer {
         var quiet = logger
         quiet.logLevel = .warning
         let started = StartFlag()
+        let limits = limits.fitted(logger: logger)
         let app = Application(router: router, server: limits.server(),
                               configuration: limits.configuration(host: host, port: port, logger: quiet),
                               services: [reconciler],
