@@ -79,7 +79,7 @@ struct ManifestDecoder {
     private func checkName(_ name: String, kind: ResourceKind, at node: Node) {
         guard let expected = kind.nameParts else {
             if !Identifier.isSlug(name) {
-                sink.error(file, node.mark, "\(kind.rawValue)/\(name): invalid name \"\(name)\"; \(Identifier.slugRule)")
+                sink.error(file, node.mark, "\(kind.rawValue)/\(Identifier.shown(name)): invalid name \"\(Identifier.shown(name))\"; \(Identifier.slugRule)")
             }
             return
         }
@@ -90,7 +90,7 @@ struct ManifestDecoder {
             return
         }
         for part in parts where !Identifier.isValid(part) {
-            sink.error(file, node.mark, "\(kind.rawValue)/\(name): invalid identifier \"\(part)\" in metadata.name; \(Identifier.rule)")
+            sink.error(file, node.mark, "\(kind.rawValue)/\(Identifier.shown(name)): invalid identifier \"\(Identifier.shown(part))\" in metadata.name; \(Identifier.rule)")
         }
     }
 

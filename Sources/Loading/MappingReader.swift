@@ -168,7 +168,12 @@ final class MappingReader {
 
 /// Identifier rules shared by names of catalogs, schemas, tables, columns and constraints.
 enum Identifier {
+    /// Unity Catalog's limit on an object name (and Linux's on a file name, which a
+    /// local lakehouse's directories are).
+    static let maxLength = 255
+
     static func isValid(_ name: String) -> Bool {
+        guard name.utf8.count <= maxLength else { return false }
         var bytes = name.utf8.makeIterator()
         guard let first = bytes.next(), first == UInt8(ascii: "_") || isLetter(first) else { return false }
         while let byte = bytes.next() {
@@ -181,15 +186,20 @@ enum Identifier {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
-    static let rule = "use letters, digits and underscores, starting with a letter or underscore"
+    static let rule = "use letters, digits and underscores, starting with a letter or underscore, at most 255 characters"
 
     /// Names of pipelines, flags and principals' grants manifests: `orders-silver`, `new.checkout_v2`.
     static func isSlug(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return false }
+        guard name.utf8.count <= maxLength, let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return false }
         return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
     }
 
-    static let slugRule = "use letters, digits, \"-\", \"_\" and \".\", starting with a letter or digit"
+    static let slugRule = "use letters, digits, \"-\", \"_\" and \".\", starting with a letter or digit, at most 255 characters"
+
+    /// A name as a message shows it: a long one is cut, with its length said.
+    static func shown(_ name: String) -> String {
+        name.count <= 64 ? name : String(name.prefix(40)) + "…(\(name.count) characters)"
+    }
 
     /// A full name of `parts` identifiers separated by dots.
     static func isFullName(_ name: String, parts: Int) -> Bool {

@@ -42,7 +42,7 @@ struct ModelDecoder {
                     continue
                 }
                 if !Identifier.isSlug(alias) {
-                    reader.error(pair.key, "invalid alias \"\(alias)\"; \(Identifier.slugRule)")
+                    reader.error(pair.key, "invalid alias \"\(Identifier.shown(alias))\"; \(Identifier.slugRule)")
                     continue
                 }
                 guard case .int(let number)? = pair.value.scalar else {

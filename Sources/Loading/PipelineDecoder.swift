@@ -50,7 +50,7 @@ struct PipelineDecoder {
     private func identifier(_ key: String) -> String? {
         guard let node = reader.field(key, required: true), let value = reader.stringValue(node, reader.path(key)) else { return nil }
         guard Identifier.isValid(value) else {
-            reader.error(node, "\(reader.path(key)): invalid identifier \"\(value)\"; \(Identifier.rule)")
+            reader.error(node, "\(reader.path(key)): invalid identifier \"\(Identifier.shown(value))\"; \(Identifier.rule)")
             return nil
         }
         return value

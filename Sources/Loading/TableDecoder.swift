@@ -78,7 +78,7 @@ struct TableDecoder {
         let nameNode = fields.field("name", required: true)
         let name = nameNode.flatMap { fields.stringValue($0, fields.path("name")) }
         if let name, let nameNode, !Identifier.isValid(name) {
-            fields.error(nameNode, "invalid column name \"\(name)\"; \(Identifier.rule)")
+            fields.error(nameNode, "invalid column name \"\(Identifier.shown(name))\"; \(Identifier.rule)")
         }
         let typeNode = fields.field("type", required: true)
         var type: DataType?
@@ -133,7 +133,7 @@ struct TableDecoder {
         var constraints: [String: String] = [:]
         for (name, entry) in reader.stringMap("constraints") {
             guard Identifier.isValid(name) else {
-                reader.error(entry.keyNode, "invalid constraint name \"\(name)\"; \(Identifier.rule)")
+                reader.error(entry.keyNode, "invalid constraint name \"\(Identifier.shown(name))\"; \(Identifier.rule)")
                 continue
             }
             let expression = entry.value.trimmingSpaces

@@ -100,7 +100,9 @@ private struct TypeParser {
             try expect("(", after: "after \(name) (its length, e.g. \(name)(64))")
             let length = try integer("the \(name) length")
             try expect(")", after: "to close \(name)(")
-            guard length > 0 else { throw DataTypeParseError(message: "\(name) length must be positive", offset: start) }
+            guard length > 0, length <= Int(Int32.max) else {
+                throw DataTypeParseError(message: "\(name) length must be from 1 to 2147483647 (Spark's bound), not \(length)", offset: start)
+            }
             return name == "varchar" ? .varchar(length) : .char(length)
         case "array":
             try expect("<", after: "after array")

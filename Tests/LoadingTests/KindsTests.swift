@@ -200,3 +200,20 @@ func firstError(_ manifest: String) -> String? {
         #expect(flag.metadata["note"] == .string("50 percent"))
     }
 }
+
+/// Names within Unity Catalog's limits, types within Spark's (#17).
+@Suite struct CatalogLimitsTests {
+    @Test func namesLongerThan255CharactersAreRefusedAndShownCut() {
+        let long = String(repeating: "a", count: 300)
+        #expect(!Identifier.isValid(long) && Identifier.isValid(String(repeating: "a", count: 255)))
+        #expect(!Identifier.isSlug(long) && Identifier.isSlug(String(repeating: "a", count: 255)))
+        let shown = Identifier.shown(long)
+        #expect(shown.count < 70 && shown.hasSuffix("…(300 characters)"))
+    }
+
+    @Test func varcharLengthsStayWithinSparksBound() {
+        #expect(throws: DataTypeParseError.self) { try DataType.parse("varchar(2147483648)") }
+        #expect(throws: DataTypeParseError.self) { try DataType.parse("char(0)") }
+        #expect((try? DataType.parse("varchar(2147483647)")) == .varchar(2_147_483_647))
+    }
+}
