@@ -98,6 +98,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
+        /// Entry points that take untrusted bytes, for the fuzzers and the corpus regression test.
+        .target(name: "FuzzTargets", dependencies: ["Loading", "Model", "Flags", "Server"]),
+
         // MARK: Commands
         /// The command line; the only user of ArgumentParser.
         .target(name: "Commands", dependencies: [
@@ -122,5 +125,7 @@ let package = Package(
         .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "Model", "TestSupport"]),
         .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        /// Every input under Tests/Fuzz/corpus, run through its fuzz target.
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "TestSupport"]),
     ]
 )

@@ -87,7 +87,7 @@ public struct JsonLogic: Sendable {
         case "missing_some":
             guard values.count == 2, let need = Self.number(values[0]), case .array(let keys) = values[1] else { return .null }
             guard case .array(let absent) = missing(keys, data) else { return .null }
-            return keys.count - absent.count >= Int(need) ? .array([]) : .array(absent)
+            return Double(keys.count - absent.count) >= need ? .array([]) : .array(absent)
         case "==": return .bool(values.count >= 2 && Self.looseEquals(values[0], values[1]))
         case "!=": return .bool(!(values.count >= 2 && Self.looseEquals(values[0], values[1])))
         case "===": return .bool(values.count >= 2 && Self.strictEquals(values[0], values[1]))
@@ -112,16 +112,23 @@ public struct JsonLogic: Sendable {
         }
     }
 
+    /// A position or length from any number: NaN is 0, the rest clamped to what a
+    /// string can hold (a request's context may carry 1e300).
+    static func index(_ number: Double) -> Int {
+        guard !number.isNaN else { return 0 }
+        return Int(max(-1e12, min(1e12, number.rounded(.towardZero))))
+    }
+
     /// `substr`: a start (negative: from the end) and an optional length (negative: up to that many from the end).
     private static func substring(_ values: [Value]) -> Value {
         guard let string = values.first.map(text), values.count >= 2, let start = number(values[1]) else { return .null }
         let characters = Array(string)
-        var from = Int(start)
+        var from = Self.index(start)
         if from < 0 { from = max(0, characters.count + from) }
         from = min(from, characters.count)
         var to = characters.count
         if values.count >= 3, let length = number(values[2]) {
-            to = length < 0 ? max(from, characters.count + Int(length)) : min(characters.count, from + Int(length))
+            to = length < 0 ? max(from, characters.count + Self.index(length)) : min(characters.count, from + Self.index(length))
         }
         return .string(String(characters[from..<max(from, to)]))
     }
@@ -243,7 +250,7 @@ public struct JsonLogic: Sendable {
         case .null: return "null"
         case .bool(let flag): return flag ? "true" : "false"
         case .int(let number): return String(number)
-        case .double(let number): return number.rounded() == number ? String(Int(number)) : String(number)
+        case .double(let number): return number.rounded() == number && abs(number) < 9e15 ? String(Int(number)) : String(number)
         case .string(let text): return text
         case .array(let items): return items.map(text).joined(separator: ",")
         case .object: return "[object Object]"

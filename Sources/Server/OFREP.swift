@@ -26,7 +26,7 @@ public final class OFREPService: Sendable {
     }
 
     /// The `context` of an OFREP request body.
-    static func context(_ body: [UInt8]) -> [String: Value]? {
+    public static func context(_ body: [UInt8]) -> [String: Value]? {
         guard !body.isEmpty else { return [:] }
         guard case .object(let request)? = try? JSONDecoder().decode(Value.self, from: Data(body)) else { return nil }
         guard let context = request["context"] else { return [:] }

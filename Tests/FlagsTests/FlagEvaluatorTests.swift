@@ -98,3 +98,17 @@ import TestSupport
         #expect((45...105).contains(share), "about 25% of 300: \(share)")
     }
 }
+
+/// Numbers a request's context carries never trap an evaluation (#17, found by the fuzz corpus).
+@Suite struct HostileContextTests {
+    @Test func hugeAndNonFiniteNumbersInTextAndPositionsEvaluate() {
+        let evaluator = FlagEvaluator(flags: ["echo": FlagSpec(variants: ["one": "one", "other": "other"], defaultVariant: "other",
+            targeting: .object(["if": .array([.object(["==": .array([.object(["substr": .array([.object(["cat": .array([.object(["var": "n"])])]),
+                .object(["var": "n"]), .object(["var": "n"])])]), "1"])]), "one", "other"])]))])
+        for n: Value in [.double(1e300), .double(-1e300), .double(.infinity), .double(.nan), .int(.max), .int(.min)] {
+            let result = evaluator.evaluate("echo", context: ["n": n])
+            #expect(result.value == "other", "\(n)")
+        }
+        #expect(JsonLogic.text(.double(1e300)) == "1e+300")
+    }
+}
