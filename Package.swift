@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "reconcile", targets: ["reconcile"]),
+        /// The fuzz targets as one library, for scripts/fuzz's libFuzzer harnesses.
+        .library(name: "ReconcileFuzzing", type: .dynamic, targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
