@@ -22,6 +22,25 @@ import Glibc
         #expect(watcher.stop() == 0)
     }
 
+    @Test func aRevisionOverTheParseBudgetsStallsAndTheNextGoodOneRecovers() throws {
+        let project = try WatchTests().project()
+        let daemon = try WatchTests.Daemon(serving: project)
+        let watcher = try Watcher(project, arguments: ["--env", "dev", "--repo", daemon.url])
+        try watcher.wait(20, "the first apply") { try watcher.status()["lastAppliedRevision"] as? String != nil }
+        let deep = String(repeating: "[", count: 8_707) + String(repeating: "]", count: 8_707)
+        try project.write("manifests/hostile.yaml", "apiVersion: reconcile/v1\nkind: FeatureFlag\nmetadata: { name: deep }\nspec:\n  metadata:\n    x: \(deep)\n")
+        try project.commit("8,707 nested brackets")
+        try daemon.push(project)
+        try watcher.wait(15, "Stalled") { try watcher.condition("Stalled")?["status"] as? Bool == true }
+        #expect(try watcher.condition("Stalled")?["reason"] as? String == "ValidationFailed")
+        #expect(try watcher.request("GET", "/healthz").status == 200, "alive and serving")
+        try project.repo.git("rm", "-q", "manifests/hostile.yaml")
+        let fixed = try project.commit("drop the hostile manifest")
+        try daemon.push(project)
+        try watcher.wait(15, "recovery") { try watcher.status()["lastAppliedRevision"] as? String == fixed }
+        #expect(watcher.stop() == 0)
+    }
+
     @Test func aPortInUseIsAnErrorNotASilentWatch() throws {
         let project = try WatchTests().project()
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -69,6 +69,17 @@ final class LoopbackServer: Sendable {
         #expect(failure?.message.contains("within the deadline") == true && failure?.message.contains("may or may not have taken effect") == true, "\(failure?.message ?? "")")
     }
 
+    @Test func a401WithABasicChallengeIsAClearErrorAtOnce() async throws {
+        let server = try LoopbackServer { connection in
+            LoopbackServer.write(connection, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n")
+            Thread.sleep(forTimeInterval: 30)  // and keep the connection open
+        }
+        let client = RESTClient(base: server.url, name: "Guarded", timeout: 300, attempts: 3) { () async throws(RESTClient.Failure) in ["Authorization": "Bearer t0ken-0123456789"] }
+        let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("GET", "/x") }
+        #expect(failure?.status == 401 && failure?.message.contains("rejected the credentials") == true, "\(failure?.message ?? "")")
+        #expect(client.requests == 1, "a 401 is not retried")
+    }
+
     @Test func anAnswerLargerThanTheLimitIsRefused() async throws {
         let server = try LoopbackServer { connection in
             let body = String(repeating: "x", count: 300_000)
