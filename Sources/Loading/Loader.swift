@@ -132,6 +132,8 @@ public enum Loader {
         }
         var matched = Set<Int>()
         var references: [Reference] = []
+        // Unity Catalog stores names in lowercase: two spellings are one object.
+        var folded: [ResourceID: ResourceID] = [:]
         for part in decodedParts {
             for diagnostic in part.diagnostics { sink.append(diagnostic) }
             references += part.references
@@ -140,6 +142,14 @@ public enum Loader {
                 if let first = seen[resource.id] {
                     sink.append(.error(at: resource.origin, "duplicate resource \(resource.id): it is also declared at \(first); each resource is declared once per environment"))
                     continue
+                }
+                if resource.id.kind.descriptor.inNamespace {
+                    let key = ResourceID(resource.id.kind, resource.id.name.lowercased())
+                    if let other = folded[key] {
+                        sink.append(.error(at: resource.origin, "\(resource.id) and \(other) (declared at \(seen[other]?.description ?? "?")) differ only in case; Unity Catalog stores names in lowercase, so they would be one object: use one spelling"))
+                        continue
+                    }
+                    folded[key] = resource.id
                 }
                 seen[resource.id] = resource.origin
                 resources.append(resource)

@@ -217,3 +217,20 @@ func firstError(_ manifest: String) -> String? {
         #expect((try? DataType.parse("varchar(2147483647)")) == .varchar(2_147_483_647))
     }
 }
+
+extension CatalogLimitsTests {
+    @Test func namesThatDifferOnlyInCaseAreOneObjectAndRefused() {
+        let state = render("""
+            apiVersion: reconcile/v1
+            kind: Schema
+            metadata: { name: main.Sales }
+            ---
+            apiVersion: reconcile/v1
+            kind: Schema
+            metadata: { name: main.sales }
+            """)
+        let errors = state.diagnostics.filter { $0.severity == .error }.map(\.message)
+        #expect(errors.contains { $0.contains("Schema/main.sales and Schema/main.Sales") && $0.contains("differ only in case") }, "\(errors)")
+        #expect(state.resources.filter { $0.id.kind == .schema }.count == 1)
+    }
+}
