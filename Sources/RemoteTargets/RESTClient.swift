@@ -71,6 +71,13 @@ public final class RESTClient: Sendable {
         var components = URLComponents(string: base + path)
         if !query.isEmpty { components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
         guard let url = components?.url?.absoluteString else { throw Failure(status: nil, code: nil, message: "\(base + path) is not a URL") }
+        // Encoded once, and never sent empty: a body that cannot be encoded stops the request.
+        var encoded: Data?
+        if let body {
+            do { encoded = try JSONEncoder().encode(body) } catch {
+                throw Failure(status: nil, code: nil, message: "the body of \(method) \(path) cannot be encoded as JSON (\(error)); nothing was sent")
+            }
+        }
         var lastFailure = Failure(status: nil, code: nil, message: "no attempt made")
         let idempotent = Self.idempotentMethods.contains(method.uppercased())
         for attempt in 1...attempts {
@@ -78,9 +85,9 @@ public final class RESTClient: Sendable {
             var request = HTTPClientRequest(url: url)
             request.method = HTTPMethod(rawValue: method.uppercased())
             for (key, value) in sent { request.headers.add(name: key, value: value) }
-            if let body {
+            if let encoded {
                 request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: (try? JSONEncoder().encode(body)) ?? Data()))
+                request.body = .bytes(ByteBuffer(bytes: encoded))
             }
             var retryAfter: Double?
             switch await perform(request) {

@@ -1,4 +1,5 @@
 import Model
+import Service
 
 /// The watch cycle's decisions, pure: what a revision calls for, what an apply's
 /// report means, whether drift is observed and healed, and what a failure means for
@@ -28,8 +29,8 @@ public enum WatchDecisions {
     public static func outcome(of report: ApplyReport?, seconds: Double) -> CycleResult.Outcome {
         guard let report else { return .synced }
         if report.stopped { return .stopped }
-        for (index, outcome) in report.outcomes.enumerated() {
-            if case .failed(let message) = outcome { return .applyFailed(message: "\(report.plan.changes[index].id): \(message)", seconds: seconds) }
+        if let failure = ApplyResult.failure(of: report) {
+            return .applyFailed(message: failure.diagnostics.first?.message ?? "apply failed", seconds: seconds)
         }
         return .applied(changes: report.appliedCount, seconds: seconds)
     }

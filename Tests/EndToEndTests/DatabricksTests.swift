@@ -23,7 +23,7 @@ final class FakeWorkspace: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)  // a loaded suite starts Python slowly
         while Date() < deadline {
             if let code = try? Shell.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(host)/api/2.1/unity-catalog/catalogs/x"]).stdout, code == "401" { return }
             usleep(100_000)

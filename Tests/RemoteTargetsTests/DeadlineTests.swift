@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import RemoteTargets
 #if canImport(Glibc)
@@ -70,14 +71,16 @@ final class LoopbackServer: Sendable {
     }
 
     @Test func a401WithABasicChallengeIsAClearErrorAtOnce() async throws {
+        let challenges = Mutex(0)
         let server = try LoopbackServer { connection in
+            challenges.withLock { $0 += 1 }
             LoopbackServer.write(connection, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n")
             Thread.sleep(forTimeInterval: 30)  // and keep the connection open
         }
         let client = RESTClient(base: server.url, name: "Guarded", timeout: 300, attempts: 3) { () async throws(RESTClient.Failure) in ["Authorization": "Bearer t0ken-0123456789"] }
         let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("GET", "/x") }
         #expect(failure?.status == 401 && failure?.message.contains("rejected the credentials") == true, "\(failure?.message ?? "")")
-        #expect(client.requests == 1, "a 401 is not retried")
+        #expect(challenges.withLock { $0 } == 1, "a 401 is not retried (the server answered \(challenges.withLock { $0 }) times)")
     }
 
     @Test func anAnswerLargerThanTheLimitIsRefused() async throws {
@@ -98,5 +101,14 @@ final class LoopbackServer: Sendable {
         let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("POST", "/x", body: .object([:])) }
         #expect(client.requests == 2, "never sent, so safe to send again: \(failure?.message ?? "")")
         #expect(failure?.message.contains("could not be reached") == true)
+    }
+}
+
+extension DeadlineTests {
+    @Test func aBodyThatCannotBeEncodedIsNeverSentEmpty() async throws {
+        let client = RESTClient(base: "http://127.0.0.1:9", name: "Nowhere", attempts: 1)
+        let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("POST", "/x", body: .object(["n": .double(.nan)])) }
+        #expect(failure?.message.contains("nothing was sent") == true, "\(failure?.message ?? "")")
+        #expect(client.requests == 0)
     }
 }
