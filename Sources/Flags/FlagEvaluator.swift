@@ -79,7 +79,13 @@ public struct FlagEvaluator: Sendable {
         var data = context
         data["$flagd"] = .object(["flagKey": .string(key), "timestamp": .int(Int(now.timeIntervalSince1970))])
         data["targetingKey"] = context["targetingKey"] ?? .null
-        let outcome = logic.apply(targeting, .object(data))
+        let outcome: Value
+        do {
+            outcome = try logic.evaluate(targeting, .object(data))
+        } catch {
+            return FlagEvaluation(key: key, value: nil, variant: nil, reason: "ERROR", errorCode: "GENERAL",
+                                  errorDetails: "targeting of \(key) could not be evaluated: \(error.message)", metadata: metadata)
+        }
         switch outcome {
         case .null: return result(flag.defaultVariant, "DEFAULT")
         case .string(let variant): return result(variant, "TARGETING_MATCH")

@@ -2,10 +2,28 @@ import Foundation
 import Model
 
 /// JsonLogic (jsonlogic.com) over `Value`s, with flagd's operators added by the
-/// caller. Evaluation is total: a malformed rule yields null, never a crash.
+/// caller. A malformed rule yields null, never a crash; a rule or context past
+/// the bounds below is a `Limit` error.
 public struct JsonLogic: Sendable {
     /// A custom operator: evaluated arguments and the data in, a value out.
     public typealias Operator = @Sendable (_ arguments: [Value], _ data: Value) -> Value
+
+    /// Why an evaluation stopped: every evaluation is bounded in rule depth, in
+    /// operations and in the depth of the values it builds, whoever wrote the rule
+    /// (a flag file on disk is not read through the manifest's YAML limits) and
+    /// whatever a request's context holds.
+    public struct Limit: Error, Sendable, Equatable {
+        public let message: String
+    }
+
+    /// Rules nest at most this deep: the manifest's YAML allows 100 levels in all,
+    /// so a rule `validate` accepts is always within it.
+    public static let maxDepth = 100
+    /// Operations one evaluation may take (a rule over a context's arrays is linear in
+    /// them; nested iterations over a large context are not).
+    public static let maxSteps = 1_000_000
+    /// How deep a value `reduce` may build (each item could nest the accumulator once more).
+    public static let maxValueDepth = 600
 
     public var operators: [String: Operator]
 
@@ -13,46 +31,68 @@ public struct JsonLogic: Sendable {
         self.operators = operators
     }
 
-    public func apply(_ rule: Value, _ data: Value) -> Value {
+    /// The rule's value for `data`, or the limit it ran into.
+    public func evaluate(_ rule: Value, _ data: Value) throws(Limit) -> Value {
+        let run = Run()
+        return try apply(rule, data, run, depth: 0)
+    }
+
+    /// One evaluation's count of operations.
+    final class Run {
+        var steps = 0
+    }
+
+    private func apply(_ rule: Value, _ data: Value, _ run: Run, depth: Int) throws(Limit) -> Value {
+        run.steps += 1
+        guard run.steps <= Self.maxSteps else {
+            throw Limit(message: "the rule took more than \(Self.maxSteps) operations for this context")
+        }
+        guard depth <= Self.maxDepth else { throw Limit(message: "the rule nests more than \(Self.maxDepth) levels deep") }
         switch rule {
-        case .array(let items): return .array(items.map { apply($0, data) })
+        case .array(let items):
+            var values: [Value] = []
+            values.reserveCapacity(items.count)
+            for item in items { values.append(try apply(item, data, run, depth: depth + 1)) }
+            return .array(values)
         case .object(let fields):
             guard fields.count == 1, let (name, raw) = fields.first else { return rule }
             let arguments: [Value]
             if case .array(let items) = raw { arguments = items } else { arguments = [raw] }
-            return evaluate(name, arguments, data)
+            return try evaluate(name, arguments, data, run, depth: depth + 1)
         default: return rule
         }
     }
 
     // MARK: Operators
 
-    private func evaluate(_ name: String, _ arguments: [Value], _ data: Value) -> Value {
-        if let result = lazily(name, arguments, data) { return result }
-        let values = arguments.map { apply($0, data) }
+    private func evaluate(_ name: String, _ arguments: [Value], _ data: Value, _ run: Run, depth: Int) throws(Limit) -> Value {
+        if let result = try lazily(name, arguments, data, run, depth: depth) { return result }
+        var values: [Value] = []
+        values.reserveCapacity(arguments.count)
+        for argument in arguments { values.append(try apply(argument, data, run, depth: depth)) }
         if let result = Self.arithmetic(name, values) { return result }
         return eagerly(name, values, data)
     }
 
     /// The operators that decide what to evaluate; nil for the others.
-    private func lazily(_ name: String, _ arguments: [Value], _ data: Value) -> Value? {
+    private func lazily(_ name: String, _ arguments: [Value], _ data: Value, _ run: Run, depth: Int) throws(Limit) -> Value? {
         switch name {
         case "if", "?:":
             var index = 0
             while index + 1 < arguments.count {
-                if Self.truthy(apply(arguments[index], data)) { return apply(arguments[index + 1], data) }
+                if Self.truthy(try apply(arguments[index], data, run, depth: depth)) { return try apply(arguments[index + 1], data, run, depth: depth) }
                 index += 2
             }
-            return index < arguments.count ? apply(arguments[index], data) : .null
+            return index < arguments.count ? try apply(arguments[index], data, run, depth: depth) : .null
         case "and", "or":
             var last: Value = .null
             for argument in arguments {
-                last = apply(argument, data)
+                last = try apply(argument, data, run, depth: depth)
                 if Self.truthy(last) == (name == "or") { return last }
             }
             return last
         case "map", "filter", "all", "some", "none", "reduce":
-            return iterate(name, arguments, data)
+            return try iterate(name, arguments, data, run, depth: depth)
         default:
             return nil
         }
@@ -194,23 +234,49 @@ public struct JsonLogic: Sendable {
         return .bool(holds(values[0], values[1]))
     }
 
-    private func iterate(_ name: String, _ arguments: [Value], _ data: Value) -> Value {
-        guard arguments.count >= 2, case .array(let items) = apply(arguments[0], data) else {
+    private func iterate(_ name: String, _ arguments: [Value], _ data: Value, _ run: Run, depth: Int) throws(Limit) -> Value {
+        guard arguments.count >= 2, case .array(let items) = try apply(arguments[0], data, run, depth: depth) else {
             return name == "all" ? .bool(false) : name == "none" ? .bool(true) : name == "some" ? .bool(false) : .array([])
         }
         let body = arguments[1]
         switch name {
-        case "map": return .array(items.map { apply(body, $0) })
-        case "filter": return .array(items.filter { Self.truthy(apply(body, $0)) })
-        case "all": return .bool(!items.isEmpty && items.allSatisfy { Self.truthy(apply(body, $0)) })
-        case "some": return .bool(items.contains { Self.truthy(apply(body, $0)) })
-        case "none": return .bool(!items.contains { Self.truthy(apply(body, $0)) })
+        case "map":
+            var values: [Value] = []
+            values.reserveCapacity(items.count)
+            for item in items { values.append(try apply(body, item, run, depth: depth)) }
+            return .array(values)
+        case "filter":
+            var kept: [Value] = []
+            for item in items where Self.truthy(try apply(body, item, run, depth: depth)) { kept.append(item) }
+            return .array(kept)
+        case "all", "some", "none":
+            // all: no item fails (and there is one); some: an item holds; none: no item holds.
+            let seeking = name != "all"
+            for item in items where Self.truthy(try apply(body, item, run, depth: depth)) == seeking {
+                return .bool(name == "some")
+            }
+            return .bool(name == "all" ? !items.isEmpty : name == "none")
         default:
-            var accumulator = arguments.count > 2 ? apply(arguments[2], data) : .null
+            var accumulator = arguments.count > 2 ? try apply(arguments[2], data, run, depth: depth) : .null
             for item in items {
-                accumulator = apply(body, .object(["current": item, "accumulator": accumulator]))
+                accumulator = try apply(body, .object(["current": item, "accumulator": accumulator]), run, depth: depth)
+                // The body may wrap the accumulator once more per item: a context's long
+                // array would build a value too deep to compare, encode or even free.
+                if Self.nests(accumulator, deeperThan: Self.maxValueDepth) {
+                    throw Limit(message: "reduce built a value nested more than \(Self.maxValueDepth) levels deep")
+                }
             }
             return accumulator
+        }
+    }
+
+    /// Whether `value` nests more than `limit` levels (it looks no deeper than that).
+    static func nests(_ value: Value, deeperThan limit: Int) -> Bool {
+        guard limit >= 0 else { return true }
+        switch value {
+        case .array(let items): return items.contains { nests($0, deeperThan: limit - 1) }
+        case .object(let fields): return fields.values.contains { nests($0, deeperThan: limit - 1) }
+        default: return false
         }
     }
 

@@ -112,3 +112,52 @@ import TestSupport
         #expect(JsonLogic.text(.double(1e300)) == "1e+300")
     }
 }
+
+/// Every evaluation is bounded (#17): a flag file on disk is not read through the
+/// manifest's YAML limits, and a request's context is whatever a client sends.
+@Suite struct EvaluationLimitTests {
+    static func evaluator(targeting: Value) -> FlagEvaluator {
+        FlagEvaluator(document: ["flags": .object(["f": .object([
+            "state": "ENABLED", "variants": .object(["on": true, "off": false]), "defaultVariant": "off", "targeting": targeting,
+        ])])])
+    }
+
+    @Test func aRuleNestedPastTheLimitIsAnErrorNotACrash() throws {
+        // 400 nested `!`, as JSON allows (its decoder stops at 512) and a hand-edited file could hold.
+        var rule: Value = .object(["var": "x"])
+        for _ in 0..<400 { rule = .object(["!": .array([rule])]) }
+        let result = Self.evaluator(targeting: .object(["if": .array([rule, "on", "off"])])).evaluate("f", context: ["x": true])
+        #expect(result.reason == "ERROR")
+        #expect(result.errorCode == "GENERAL")
+        #expect(result.errorDetails?.contains("nests more than \(JsonLogic.maxDepth) levels") == true, "\(result)")
+    }
+
+    @Test func aRuleJustWithinTheLimitEvaluates() throws {
+        var rule: Value = .object(["var": "x"])
+        for _ in 0..<40 { rule = .object(["!": .array([.object(["!": .array([rule])])])]) }
+        let result = Self.evaluator(targeting: .object(["if": .array([rule, "on", "off"])])).evaluate("f", context: ["x": true])
+        #expect(result.errorCode == nil)
+        #expect(result.variant == "on")
+    }
+
+    @Test func reduceCannotBuildAValueTooDeepToFree() {
+        // Each item wraps the accumulator in one more array: 5,000 items from the request.
+        let wrap: Value = .object(["reduce": .array([.object(["var": "items"]), .array([.object(["var": "accumulator"])]), .array([])])])
+        let rule: Value = .object(["if": .array([.object(["==": .array([wrap, .array([])])]), "on", "off"])])
+        let items = Value.array(Array(repeating: 1, count: 5_000))
+        let result = Self.evaluator(targeting: rule).evaluate("f", context: ["items": items])
+        #expect(result.errorCode == "GENERAL")
+        #expect(result.errorDetails?.contains("nested more than \(JsonLogic.maxValueDepth) levels") == true, "\(result)")
+    }
+
+    @Test func nestedIterationStopsAtTheOperationBudget() {
+        // 3,000 × 3,000 items: nine million operations, past the budget, stopped in well under a minute.
+        let items = Value.array((0..<3_000).map { .int($0) })
+        let rule: Value = .object(["map": .array([items, .object(["map": .array([items, .object(["var": ""])])])])])
+        let started = Date()
+        #expect(throws: JsonLogic.Limit(message: "the rule took more than \(JsonLogic.maxSteps) operations for this context")) {
+            try JsonLogic().evaluate(rule, .null)
+        }
+        #expect(Date().timeIntervalSince(started) < 30)
+    }
+}
