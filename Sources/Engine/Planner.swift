@@ -47,6 +47,7 @@ public enum Planner {
             }
             let wasProtected = input.inventory.entries[resource.id]?.protected ?? false
             if var change = compare(observed: current, desired: resource, inPlace: input.inPlace) {
+                notices += featuresEnabled(by: change)
                 change.fields += protectionFields(resource, wasProtected: wasProtected)
                 forward.append(change)
             } else if input.inventory.contains(resource.id) && wasProtected != resource.isProtected {
@@ -155,6 +156,15 @@ public enum Planner {
             break
         }
         return ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
+    }
+
+    /// The Delta table features an in-place table change turns on (each raises the reader version).
+    static func featuresEnabled(by change: Change) -> [Notice] {
+        guard change.id.kind == .table, change.action == .update else { return [] }
+        let enabling: [(String, Notice.TableFeature)] = [(DeltaProperties.columnMapping, .columnMapping), (DeltaProperties.typeWidening, .typeWidening)]
+        return enabling.compactMap { property, feature in
+            change.fields.contains { $0.path == FieldChange.pointer(["properties", property]) && $0.op == .add } ? Notice(change.id, .tableFeatureEnabled(feature)) : nil
+        }
     }
 
     /// A field for a change of protection, so the plan shows it and the inventory records it.

@@ -10,7 +10,7 @@ public enum Preservation {
         var kept: [Change] = []
         for change in plan.changes {
             guard change.isDestructive else { kept.append(change); continue }
-            if change.id.kind == .table, change.action == .replace, let reduced = keepingColumns(change) {
+            if change.id.kind == .table, let reduced = keepingColumns(change) {
                 let dropped = change.fields.filter { $0.op == .remove && $0.segments.first == "columns" }.map { $0.segments[1] }
                 for column in dropped {
                     plan.notices.append(Notice(change.id, .columnKept(column)))
@@ -59,7 +59,12 @@ public enum Preservation {
     static func keepingColumns(_ change: Change) -> Change?? {
         guard case .table(var desired)? = change.desired?.spec, case .table(let observed)? = change.observed?.spec else { return nil }
         let drops = change.fields.filter { $0.op == .remove && $0.segments.first == "columns" && $0.segments.count == 2 }
-        let others = change.fields.filter { field in !drops.contains(field) }
+        let renames = change.fields.contains { $0.segments.count == 3 && $0.segments[0] == "columns" && $0.segments[2] == "name" }
+        // Column mapping turned on only for the drops is not needed once they are kept.
+        let mappingForDrops = FieldChange.pointer(["properties", DeltaProperties.columnMapping])
+        let others = change.fields.filter { field in
+            !drops.contains(field) && (renames || field.path != mappingForDrops || change.desired?.table?.properties[DeltaProperties.columnMapping] != nil)
+        }
         guard !drops.isEmpty, others.allSatisfy({ $0.destructiveReason == nil }) else { return nil }
         for field in drops {
             if let column = observed.column(named: field.segments[1]) { desired.columns.append(column) }

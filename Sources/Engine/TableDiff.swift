@@ -2,8 +2,8 @@ import Model
 
 /// How a Delta table must change to match its manifest, and whether Delta can do it
 /// in place. Changes Delta cannot make in place (narrowing or incompatible type
-/// change, partition change, dropping a column without column mapping) force a
-/// replace, which is destructive.
+/// change, partition change; a rename or drop where the target has no column
+/// mapping) force a replace, which is destructive.
 struct TableDiff {
     var fields: [FieldChange] = []
 
@@ -29,14 +29,23 @@ struct TableDiff {
             fields += ValueDiff.diff(observed.location.map(Value.string), desired.location.map(Value.string), at: ["location"])
                 .map { var change = $0; change.destructiveReason = reason; change.forcesReplace = true; return change }
         }
-        fields += ValueDiff.diff(.strings(observed.properties), .strings(desired.properties), at: ["properties"])
+        // What evolution turned on (column mapping, type widening) stays on; a manifest silent about it does not differ.
+        let observedProperties = observed.properties.filter { !DeltaProperties.setByEvolution.contains($0.key) || desired.properties[$0.key] != nil }
+        fields += ValueDiff.diff(.strings(observedProperties), .strings(desired.properties), at: ["properties"])
         fields += ValueDiff.diff(.strings(observed.constraints), .strings(desired.constraints), at: ["constraints"])
     }
 
     private mutating func diffColumns(observed: TableSpec, desired: TableSpec, hasData: Bool, inPlace: InPlaceChanges) {
+        var renamedAway: Set<String> = []
+        var mapsColumns = false
+        var widensStorage = false
         for column in desired.columns {
             let path = ["columns", column.name]
-            guard let old = observed.column(named: column.name) else {
+            // A column found by name, or by the name it is renamedFrom when that one is gone from the manifest.
+            let found = observed.column(named: column.name) ?? column.renamedFrom.flatMap { source in
+                desired.column(named: source) == nil ? observed.column(named: source) : nil
+            }
+            guard let old = found else {
                 var change = FieldChange(op: .add, path: FieldChange.pointer(path), before: nil, after: column.canonical)
                 if !column.nullable && hasData {
                     change.destructiveReason = .requiredColumnAdded(column: column.name)
@@ -46,6 +55,8 @@ struct TableDiff {
                 continue
             }
             if old.name != column.name {
+                renamedAway.insert(old.name.lowercased())
+                mapsColumns = mapsColumns || inPlace.columnRename
                 let reason: DestructiveReason? = inPlace.columnRename ? nil : .columnRenamed(from: old.name, to: column.name)
                 fields.append(FieldChange(op: .change, path: FieldChange.pointer(path + ["name"]), before: .string(old.name), after: .string(column.name),
                                           destructiveReason: reason, forcesReplace: reason != nil))
@@ -55,6 +66,8 @@ struct TableDiff {
                 if !inPlace.changesType(from: old.type, to: column.type) {
                     change.destructiveReason = .typeChanges(column: column.name, from: old.type, to: column.type)
                     change.forcesReplace = true
+                } else if old.type.widensStorage(to: column.type) {
+                    widensStorage = true
                 }
                 fields.append(change)
             }
@@ -70,10 +83,20 @@ struct TableDiff {
                 fields += ValueDiff.diff(old.comment.map(Value.string), column.comment.map(Value.string), at: path + ["comment"])
             }
         }
-        for old in observed.columns where desired.column(named: old.name) == nil {
-            // Its data goes either way; with column mapping the table stays.
+        for old in observed.columns where desired.column(named: old.name) == nil && !renamedAway.contains(old.name.lowercased()) {
+            // Its data goes either way; with column mapping the table and its other columns stay.
+            mapsColumns = mapsColumns || inPlace.columnDrop
             fields.append(FieldChange(op: .remove, path: FieldChange.pointer(["columns", old.name]), before: old.canonical, after: nil,
                                       destructiveReason: .columnDropped(column: old.name), forcesReplace: !inPlace.columnDrop))
         }
+        // The target turns on what the change needs first; the plan shows the property (and a notice, the reader version).
+        if mapsColumns { enable(DeltaProperties.columnMapping, "name", observed: observed, desired: desired) }
+        if widensStorage { enable(DeltaProperties.typeWidening, "true", observed: observed, desired: desired) }
+    }
+
+    /// The property that turns a table feature on, unless the table or its manifest has it already.
+    private mutating func enable(_ property: String, _ value: String, observed: TableSpec, desired: TableSpec) {
+        guard observed.properties[property] == nil, desired.properties[property] == nil else { return }
+        fields.append(FieldChange(op: .add, path: FieldChange.pointer(["properties", property]), before: nil, after: .string(value)))
     }
 }

@@ -72,6 +72,8 @@ public enum ManifestSchema {
                 "type": string("A Spark SQL type: bigint, decimal(18,2), array<string>, map<string,int>, struct<a:int,b:string>…"),
                 "nullable": boolean,
                 "comment": string(),
+                "renamedFrom": .object(["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                                        "description": "The column's previous name: the rename keeps its data (Delta column mapping)."]),
             ])]),
             "partitionedBy": strings,
             "clusterBy": .object(["type": "array", "maxItems": 4, "items": string("A column to cluster by (liquid clustering); not with partitionedBy.")]),

@@ -20,6 +20,7 @@ struct TableDecoder {
             seen[column.name.lowercased()] = node
             columns.append(column)
         }
+        checkRenames(columns, nodes: seen)
         if let columnNodes, columnNodes.isEmpty, let node = reader.node["columns"] {
             reader.error(node, "spec.columns is empty; a Delta table needs at least one column")
         }
@@ -70,6 +71,20 @@ struct TableDecoder {
         return names
     }
 
+    /// A column is renamed from a name no other column still has, and no two from the same.
+    private func checkRenames(_ columns: [Column], nodes: [String: Node]) {
+        var sources: [String: String] = [:]
+        for column in columns {
+            guard let old = column.renamedFrom, let node = nodes[column.name.lowercased()] else { continue }
+            if let kept = columns.first(where: { $0.name.lowercased() == old.lowercased() }) {
+                reader.error(node, "column \"\(column.name)\" is renamedFrom \"\(old)\", but \"\(kept.name)\" is still declared; a rename leaves one column, so remove one of them")
+            } else if let other = sources[old.lowercased()] {
+                reader.error(node, "columns \"\(other)\" and \"\(column.name)\" are both renamedFrom \"\(old)\"; one column can be renamed to one name")
+            }
+            sources[old.lowercased()] = column.name
+        }
+    }
+
     private func decodeColumn(_ node: Node, index: Int) -> Column? {
         guard let fields = MappingReader(node, file: reader.file, fieldPath: "spec.columns[\(index)]", subject: reader.subject, sink: reader.sink) else {
             return nil
@@ -99,8 +114,17 @@ struct TableDecoder {
         }
         let nullable = fields.bool("nullable") ?? true
         let comment = fields.string("comment")
+        let renamedNode = fields.field("renamedFrom")
+        let renamedFrom = renamedNode.flatMap { fields.stringValue($0, fields.path("renamedFrom")) }
+        if let renamedFrom, let renamedNode {
+            if !Identifier.isValid(renamedFrom) {
+                fields.error(renamedNode, "invalid column name \"\(Identifier.shown(renamedFrom))\" in renamedFrom; \(Identifier.rule)")
+            } else if renamedFrom.lowercased() == name?.lowercased() {
+                fields.error(renamedNode, "renamedFrom names the column itself; remove it, or name the column's previous name")
+            }
+        }
         guard let name, let type else { return nil }
-        return Column(name: name, type: type, nullable: nullable, comment: comment)
+        return Column(name: name, type: type, nullable: nullable, comment: comment, renamedFrom: renamedFrom)
     }
 
     private func decodeProperties() -> [String: String] {
@@ -117,6 +141,14 @@ struct TableDecoder {
                 }
                 if DeltaProperties.needsTableFeatures.contains(key) {
                     reader.error(entry.keyNode, "property \"\(key)\" needs Delta table features (reader 3, writer 7) that the local target does not write yet")
+                    continue
+                }
+                if key == DeltaProperties.columnMapping, entry.value != "name" {
+                    reader.error(entry.node, "property \"\(key)\" can only be \"name\" here (column mapping cannot be turned off, and id mode is for tables converted from Iceberg), not \"\(entry.value)\"")
+                    continue
+                }
+                if key == DeltaProperties.typeWidening, entry.value.lowercased() == "false" {
+                    reader.error(entry.node, "property \"\(key)\" cannot be \"false\": a table's type changes stay in its history; remove the property instead")
                     continue
                 }
                 if DeltaProperties.booleans.contains(key), !["true", "false"].contains(entry.value.lowercased()) {

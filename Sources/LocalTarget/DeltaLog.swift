@@ -9,8 +9,12 @@ struct DeltaSnapshot: Sendable {
     var version: Int
     var minReaderVersion: Int
     var minWriterVersion: Int
+    /// Reader features, when the reader version is 3.
+    var readerFeatures: Set<String> = []
     /// Writer features, when the writer version is 7.
     var writerFeatures: Set<String> = []
+    /// The schema as the log holds it, field metadata and all.
+    var schemaString = ""
     /// Liquid clustering columns, from the `delta.clustering` domain.
     var clusteringColumns: [String] = []
     var tableID: String
@@ -183,6 +187,7 @@ struct DeltaLog {
             snapshot.minReaderVersion = proto["minReaderVersion"] as? Int ?? 1
             snapshot.minWriterVersion = proto["minWriterVersion"] as? Int ?? 2
             snapshot.writerFeatures = Set(proto["writerFeatures"] as? [String] ?? [])
+            snapshot.readerFeatures = Set(proto["readerFeatures"] as? [String] ?? [])
         }
         if let domain = action["domainMetadata"] as? [String: Any], domain["domain"] as? String == DeltaProtocol.clusteringDomain {
             if domain["removed"] as? Bool == true {
@@ -206,6 +211,7 @@ struct DeltaLog {
             } catch {
                 throw TargetError(id, "\(place): \(error.message)")
             }
+            snapshot.schemaString = schemaString
             snapshot.tableID = metadata["id"] as? String ?? ""
             snapshot.name = metadata["name"] as? String
             snapshot.description = metadata["description"] as? String

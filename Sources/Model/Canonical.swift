@@ -25,6 +25,7 @@ extension Column {
     public var canonical: Value {
         var fields: [String: Value] = ["type": .string(type.description), "nullable": .bool(nullable)]
         if let comment { fields["comment"] = .string(comment) }
+        if let renamedFrom { fields["renamedFrom"] = .string(renamedFrom) }
         return .object(fields)
     }
 }

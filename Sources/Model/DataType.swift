@@ -84,6 +84,20 @@ extension DataType {
     /// no loss: the same type, or a widening (int → bigint, float → double, a decimal
     /// with more integer and fraction digits, varchar(n) → varchar(m ≥ n) or string,
     /// new nullable struct fields at the end, looser nullability inside).
+    /// Whether widening to `other` changes how values are stored (int → bigint,
+    /// float → double, a decimal's precision), which Delta records with its
+    /// typeWidening feature; a longer varchar or a new struct field does not.
+    public func widensStorage(to other: DataType) -> Bool {
+        switch (self, other) {
+        case let (.array(e1, _), .array(e2, _)): return e1.widensStorage(to: e2)
+        case let (.map(k1, v1, _), .map(k2, v2, _)): return k1.widensStorage(to: k2) || v1.widensStorage(to: v2)
+        case let (.struct(f1), .struct(f2)):
+            return f1.contains { old in f2.first { $0.name.lowercased() == old.name.lowercased() }.map { old.type.widensStorage(to: $0.type) } ?? false }
+        case (.varchar, _), (.char, _), (.string, _): return false
+        default: return self != other
+        }
+    }
+
     public func widens(to other: DataType) -> Bool {
         if self == other { return true }
         switch (self, other) {

@@ -61,6 +61,17 @@ public struct Notice: Sendable, Hashable {
         case changeKept(Action, [DestructiveReason])
         /// A principal holds privileges granted outside a non-exclusive manifest.
         case foreignGrant(principal: String, privileges: [String], securable: String)
+        /// The change turns on a Delta table feature that raises the table's reader
+        /// version: older readers can no longer read it.
+        case tableFeatureEnabled(TableFeature)
+    }
+
+    /// Delta table features a table's evolution turns on.
+    public enum TableFeature: String, Sendable, Hashable {
+        /// Renames and drops keep the data (name mode): reader 2, writer 5.
+        case columnMapping
+        /// Column types widen without rewriting data: reader 3, writer 7.
+        case typeWidening
     }
 
     public var id: ResourceID

@@ -38,12 +38,16 @@ public struct Column: Sendable, Hashable {
     public var type: DataType
     public var nullable: Bool
     public var comment: String?
+    /// The name the column had before (`renamedFrom:` in the manifest): a planning
+    /// hint, so a rename keeps the column's data. Never observed.
+    public var renamedFrom: String?
 
-    public init(name: String, type: DataType, nullable: Bool = true, comment: String? = nil) {
+    public init(name: String, type: DataType, nullable: Bool = true, comment: String? = nil, renamedFrom: String? = nil) {
         self.name = name
         self.type = type
         self.nullable = nullable
         self.comment = comment
+        self.renamedFrom = renamedFrom
     }
 }
 
@@ -64,9 +68,18 @@ public enum DeltaProperties {
 
     /// Keys that need table features (reader 3 / writer 7) this target does not write yet.
     public static let needsTableFeatures: Set<String> = [
-        "delta.enableDeletionVectors", "delta.columnMapping.mode", "delta.enableRowTracking",
-        "delta.enableTypeWidening", "delta.minReaderVersion", "delta.minWriterVersion",
+        "delta.enableDeletionVectors", "delta.enableRowTracking", "delta.minReaderVersion", "delta.minWriterVersion",
     ]
+
+    /// Properties the table's own evolution sets (a rename or drop enables column
+    /// mapping, a widening enables type widening): a table that has them while its
+    /// manifest is silent about them does not differ from it. None can be turned off.
+    public static let setByEvolution: Set<String> = [
+        "delta.columnMapping.mode", "delta.columnMapping.maxColumnId", "delta.enableTypeWidening",
+    ]
+
+    public static let columnMapping = "delta.columnMapping.mode"
+    public static let typeWidening = "delta.enableTypeWidening"
 
     /// Property keys, values of which are booleans.
     public static let booleans: Set<String> = [
@@ -74,5 +87,6 @@ public enum DeltaProperties {
         "delta.checkpoint.writeStatsAsJson", "delta.checkpoint.writeStatsAsStruct",
         "delta.compatibility.symlinkFormatManifest.enabled", "delta.enableChangeDataFeed",
         "delta.enableExpiredLogCleanup", "delta.randomizeFilePrefixes", "delta.tuneFileSizesForRewrites",
+        "delta.enableTypeWidening",
     ]
 }

@@ -142,9 +142,10 @@ public struct InPlaceChanges: Sendable, Hashable {
         self.columnDrop = columnDrop
     }
 
-    /// Delta without column mapping: columns are added, widened, commented and made
-    /// nullable in place; a rename, a drop, a narrowing or a partition change replaces.
-    public static let delta = InPlaceChanges(typeChanges: .widening, columnRename: false, columnDrop: false)
+    /// Delta: columns are added, widened (with type widening where storage changes),
+    /// commented and made nullable in place, and renamed and dropped in place with
+    /// column mapping; a narrowing or a partition change replaces.
+    public static let delta = InPlaceChanges(typeChanges: .widening, columnRename: true, columnDrop: true)
 
     /// Whether a column of type `from` can become `to` in place.
     public func changesType(from: DataType, to: DataType) -> Bool {

@@ -117,6 +117,21 @@ public enum DatabricksSQL {
 
     static func alterTable(_ name: String, _ spec: TableSpec, _ fields: [FieldChange]) -> [String] {
         var statements: [String] = []
+        // Column mapping and type widening are turned on before the renames, drops and type changes that need them.
+        var enabling: [String: String] = [:]
+        for field in fields where field.op == .add && field.segments.count == 2 && field.segments[0] == "properties"
+            && DeltaProperties.setByEvolution.contains(field.segments[1]) {
+            enabling[field.segments[1]] = spec.properties[field.segments[1]] ?? field.after?.stringValue
+        }
+        if !enabling.isEmpty { statements.append("ALTER TABLE \(name) SET TBLPROPERTIES \(properties(enabling))") }
+        for field in fields where field.segments.count == 3 && field.segments[0] == "columns" && field.segments[2] == "name" {
+            guard let old = field.before?.stringValue, let new = field.after?.stringValue else { continue }
+            statements.append("ALTER TABLE \(name) RENAME COLUMN \(identifier(old)) TO \(identifier(new))")
+        }
+        let dropped = fields.filter { $0.op == .remove && $0.segments.count == 2 && $0.segments[0] == "columns" }.map { $0.segments[1] }
+        if !dropped.isEmpty {
+            statements.append("ALTER TABLE \(name) DROP COLUMNS (" + dropped.map(identifier).joined(separator: ", ") + ")")
+        }
         let added = fields.filter { $0.op == .add && $0.segments.count == 2 && $0.segments[0] == "columns" }
             .compactMap { spec.column(named: $0.segments[1]) }
         if !added.isEmpty {
@@ -140,6 +155,7 @@ public enum DatabricksSQL {
                 default: break
                 }
             case ("properties", 2):
+                if enabling[segments[1]] != nil { continue }
                 if field.op == .remove { unsetProperties.append(segments[1]) } else { setProperties[segments[1]] = spec.properties[segments[1]] }
             case ("constraints", 2):
                 if field.op != .add { statements.append("ALTER TABLE \(name) DROP CONSTRAINT IF EXISTS \(identifier(segments[1]))") }

@@ -78,6 +78,10 @@ public enum PlanText {
             return "model version \(version) stays: deleting it would lose it; pass --allow-destructive to delete it"
         case .changeKept(let action, let why):
             return "stays as it is (\(action.rawValue) not made): \(reasons(why).joined(separator: "; ")); pass --allow-destructive to make it"
+        case .tableFeatureEnabled(.columnMapping):
+            return "enables Delta column mapping (name mode) so columns are renamed and dropped in place, keeping the data; this raises the table's reader version to 2 (writer 5), and readers without column mapping can no longer read it"
+        case .tableFeatureEnabled(.typeWidening):
+            return "enables Delta type widening so column types widen in place, keeping the data; this raises the table's reader version to 3 (writer 7), and readers without the typeWidening feature (delta-rs 1.6 among them) can no longer read it"
         case .foreignGrant(let principal, let privileges, let securable):
             return "\(principal) holds \(privileges.joined(separator: ", ")) on \(securable), granted outside this manifest; left alone (set exclusive: true to manage every principal)"
         }

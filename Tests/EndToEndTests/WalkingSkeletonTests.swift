@@ -89,8 +89,9 @@ import TestSupport
         #expect(field(table, "amount")?["nullable"] as? Bool == true)
         #expect(table["configuration"] as? [String: String] == [
             "delta.appendOnly": "false", "delta.logRetentionDuration": "interval 60 days",
-            "delta.constraints.known_status": "status IS NOT NULL",
-        ])
+            "delta.constraints.known_status": "status IS NOT NULL", "delta.enableTypeWidening": "true",
+        ], "decimal(18,2) to decimal(20,2) widens storage: type widening is on")
+        #expect((field(table, "amount")?["metadata"] as? [String: Any])?["delta.typeChanges"] != nil)
         #expect(try project.reconcile("plan", "--env", "dev").code == 0)
     }
 

@@ -66,11 +66,58 @@ import Rendering
         #expect(result.fields.first?.after == .string("bigint"))
     }
 
-    @Test func droppingAColumnIsADestructiveReplace() throws {
-        let result = try #require(change(Fixture.orders, Array(Fixture.orders.prefix(2))))
+    static let mappingField = FieldChange(op: .add, path: "/properties/delta.columnMapping.mode", before: nil, after: .string("name"))
+
+    @Test func droppingAColumnKeepsTheTableByTurningOnColumnMapping() throws {
+        let result = try #require(change(Fixture.orders, Array(Fixture.orders.prefix(2)), hasData: true))
+        #expect(result.action == .update, "the table and its other columns stay")
+        #expect(result.fields.map(\.op) == [.remove, .add])
+        #expect(result.fields.last == Self.mappingField)
+        #expect(result.destructiveReasons == [.columnDropped(column: "order_date")], "the column's data still goes")
+        #expect(Planner.featuresEnabled(by: result).map(\.subject) == [.tableFeatureEnabled(.columnMapping)])
+        #expect(PlanText.notice(Planner.featuresEnabled(by: result)[0]).contains("raises the table's reader version to 2"))
+    }
+
+    @Test func withoutColumnMappingADropIsADestructiveReplace() throws {
+        let noMapping = InPlaceChanges(typeChanges: .widening, columnRename: false, columnDrop: false)
+        let result = try #require(Planner.compare(observed: Fixture.table(name, Fixture.orders, hasData: true),
+                                                  desired: Fixture.table(name, Array(Fixture.orders.prefix(2))), inPlace: noMapping))
         #expect(result.action == .replace)
         #expect(result.fields.map(\.op) == [.remove])
-        #expect(result.destructiveReasons.first == .columnDropped(column: "order_date"))
+    }
+
+    @Test func renamedFromRenamesInPlaceWithoutLoss() throws {
+        var renamed = Fixture.orders
+        renamed[1] = Column(name: "total", type: renamed[1].type, nullable: renamed[1].nullable, renamedFrom: renamed[1].name)
+        let result = try #require(change(Fixture.orders, renamed, hasData: true))
+        #expect(result.action == .update)
+        #expect(!result.isDestructive)
+        #expect(result.fields == [FieldChange(op: .change, path: "/columns/total/name", before: .string(Fixture.orders[1].name), after: .string("total")),
+                                  Self.mappingField])
+        // Once applied, the table has the new name and column mapping: the manifest (still saying renamedFrom) matches it.
+        var applied = Fixture.table(name, renamed.map { var column = $0; column.renamedFrom = nil; return column }, hasData: true)
+        applied.spec = .table(TableSpec(columns: applied.table!.columns, properties: ["delta.columnMapping.mode": "name", "delta.columnMapping.maxColumnId": "3"]))
+        #expect(Planner.compare(observed: applied, desired: Fixture.table(name, renamed)) == nil)
+    }
+
+    @Test func aRenameWithoutRenamedFromIsADropAndAnAdd() throws {
+        var renamed = Fixture.orders
+        renamed[1].name = "total"
+        let result = try #require(change(Fixture.orders, renamed, hasData: true))
+        #expect(result.destructiveReasons == [.columnDropped(column: Fixture.orders[1].name)])
+    }
+
+    @Test func wideningStorageTurnsOnTypeWideningButALongerVarcharDoesNot() throws {
+        var old = Fixture.orders
+        old[0].type = .integer
+        let widened = try #require(change(old, Fixture.orders))
+        #expect(widened.fields.last == FieldChange(op: .add, path: "/properties/delta.enableTypeWidening", before: nil, after: .string("true")))
+        #expect(Planner.featuresEnabled(by: widened).map(\.subject) == [.tableFeatureEnabled(.typeWidening)])
+        var short = Fixture.orders, long = Fixture.orders
+        short[2].type = .varchar(10)
+        long[2].type = .varchar(20)
+        let lengthened = try #require(change(short, long))
+        #expect(lengthened.fields.map(\.path) == ["/columns/\(Fixture.orders[2].name)/type"])
     }
 
     @Test func changingPartitionsIsADestructiveReplace() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Model
 import Engine
+import SparkTypes
 import TestSupport
 @testable import LocalTarget
 
@@ -165,7 +166,8 @@ import TestSupport
         let id = ResourceID(.table, "a.b.t")
         let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("t"), id: id)
         let metadata = { (columns: [Column], comment: String) -> [String: Any] in
-            ["metaData": LocalLakehouse.metadata(id: "id-1", name: "t", spec: TableSpec(comment: comment, columns: columns), createdTime: 1)]
+            ["metaData": LocalLakehouse.metadata(id: "id-1", name: "t", spec: TableSpec(comment: comment, columns: columns),
+                                                schema: SparkSchema.json(columns: columns), evolution: [:], createdTime: 1)]
         }
         try log.commit(version: 0, actions: [["protocol": ["minReaderVersion": 1, "minWriterVersion": 2]], metadata(columns, "v0")])
         try log.commit(version: 1, actions: [metadata(columns, "v1")])

@@ -72,6 +72,17 @@ import Engine
         try assertSnapshot(try DatabricksSQL.statements(for: change), "alter-table.sql")
     }
 
+    /// A rename and a drop in place: column mapping is turned on first, as Databricks requires.
+    @Test func renameAndDropWithColumnMapping() throws {
+        var new = orders
+        new.columns[1] = Column(name: "amount", type: .decimal(precision: 18, scale: 2), renamedFrom: "order")
+        new.columns.remove(at: 3)
+        let change = change(.update, from: orders, to: new)
+        #expect(change.action == .update)
+        #expect(change.destructiveReasons == [.columnDropped(column: "attrs")])
+        try assertSnapshot(try DatabricksSQL.statements(for: change), "rename-and-drop.sql")
+    }
+
     @Test func replaceAndDrop() throws {
         var new = orders
         new.partitionedBy = []

@@ -29,8 +29,14 @@ final class LoopbackServer: Sendable {
                 let connection = accept(socketFD, nil, nil)
                 guard connection >= 0 else { return }
                 Thread.detachNewThread {
-                    var buffer = [UInt8](repeating: 0, count: 65536)
-                    _ = read(connection, &buffer, buffer.count)  // the request (small)
+                    // The request head, whole: a close with unread bytes would reset the
+                    // connection, and the client would see that instead of the answer.
+                    var buffer = [UInt8](repeating: 0, count: 65536), head: [UInt8] = []
+                    while !head.suffix(4).elementsEqual([13, 10, 13, 10]) {
+                        let count = read(connection, &buffer, buffer.count)
+                        guard count > 0 else { break }
+                        head += buffer[0..<count]
+                    }
                     respond(connection)
                     close(connection)
                 }

@@ -137,6 +137,7 @@ public enum Paths {
 
     public static let support = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     public static let deltaInspect = support.appendingPathComponent("delta_inspect.py").path
+    public static let deltaRows = support.appendingPathComponent("delta_rows.py").path
     public static let flagdEval = support.appendingPathComponent("flagd_eval.py").path
     public static let schemaCheck = support.appendingPathComponent("schema_check.py").path
 }

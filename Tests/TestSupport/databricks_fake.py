@@ -142,6 +142,17 @@ def run(sql):
                 table["properties"]["clusteringColumns"] = json.dumps([[unquote_ident(c)] for c in keys.strip("()").split(",")])
         elif action.startswith("ADD COLUMNS ("):
             table["columns"] += [column(c) for c in split_top(action[len("ADD COLUMNS ("):-1])]
+        elif action.startswith("RENAME COLUMN ") or action.startswith("DROP COLUMNS ("):
+            # As Databricks: only a table with column mapping renames or drops a column in place.
+            if table["properties"].get("delta.columnMapping.mode") not in ("name", "id"):
+                return "DELTA_UNSUPPORTED_RENAME_COLUMN: enable column mapping (delta.columnMapping.mode = name) first"
+            if action.startswith("RENAME COLUMN "):
+                c = re.match(r"RENAME COLUMN (`[^`]+`) TO (`[^`]+`)$", action)
+                field = next(f for f in table["columns"] if f["name"] == unquote_ident(c.group(1)))
+                field["name"] = unquote_ident(c.group(2))
+            else:
+                gone = {unquote_ident(c) for c in split_top(action[len("DROP COLUMNS ("):-1])}
+                table["columns"] = [f for f in table["columns"] if f["name"] not in gone]
         elif action.startswith("ADD CONSTRAINT "):
             c = re.match(r"ADD CONSTRAINT (`[^`]+`) CHECK \((.*)\)$", action, re.S)
             if "fail_here" in c.group(2):
@@ -165,6 +176,10 @@ def run(sql):
             elif what == "SET NOT NULL":
                 field["nullable"] = False
             elif what.startswith("TYPE "):
+                # As Databricks: a widening that changes storage needs type widening on.
+                if field["type"] in ("byte", "short", "integer", "float") or str(field["type"]).startswith("decimal"):
+                    if table["properties"].get("delta.enableTypeWidening") != "true":
+                        return "DELTA_UNSUPPORTED_ALTER_TABLE_CHANGE_COL_OP: enable type widening (delta.enableTypeWidening = true) first"
                 field["type"] = TYPES.get(what[5:], what[5:].lower())
         else:
             return "UNSUPPORTED_ALTER " + action[:40]

@@ -1,3 +1,5 @@
+ALTER TABLE `main`.`sales`.`order-lines` SET TBLPROPERTIES ('delta.enableTypeWidening' = 'true');
+
 ALTER TABLE `main`.`sales`.`order-lines` ADD COLUMNS (`email` STRING COMMENT 'a\'b');
 
 COMMENT ON TABLE `main`.`sales`.`order-lines` IS NULL;
