@@ -53,8 +53,9 @@ public enum Applier {
                 storeError = error
                 break
             }
+            var applied = AppliedChange.done
             do {
-                if !change.isMetadataOnly { try await target.apply(change) }
+                if !change.isMetadataOnly { applied = try await target.apply(change) }
             } catch {
                 outcomes[index] = .failed(error.message)
                 try? store.changeFailed(id, position: index, error: error.message)
@@ -63,7 +64,7 @@ public enum Applier {
             }
             outcomes[index] = .applied
             do {
-                try store.changeApplied(id, position: index, environment: plan.environment, inventory: change.id, entry: Inventory.entry(after: change))
+                try store.changeApplied(id, position: index, environment: plan.environment, inventory: change.id, entry: Inventory.entry(after: change), applied: applied)
             } catch {
                 storeError = error
                 break

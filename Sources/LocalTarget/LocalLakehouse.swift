@@ -145,7 +145,7 @@ public struct LocalLakehouse: Target {
 
     // MARK: Apply
 
-    public func apply(_ change: Change) throws(TargetError) {
+    @discardableResult public func apply(_ change: Change) throws(TargetError) -> AppliedChange {
         try ensureRoot()
         let id = change.id
         for path in writtenPaths(change) { try refuseSymbolicLinks(to: path, id: id) }
@@ -168,11 +168,13 @@ public struct LocalLakehouse: Target {
             try moveToTrash(id)
         case (.table, .create):
             try createTable(id, change.desired!.table!)
+            return AppliedChange(tableVersion: 0)
         case (.table, .update), (.table, .replace):
-            try updateTable(change)
+            return AppliedChange(tableVersion: try updateTable(change))
         case (_, .replace):
             throw TargetError(id, "the local target cannot replace a \(id.kind.rawValue)")
         }
+        return .done
     }
 
     /// The paths under the root a change writes (or moves away).
@@ -288,7 +290,8 @@ public struct LocalLakehouse: Target {
         try log.commit(version: 0, actions: actions)
     }
 
-    private func updateTable(_ change: Change) throws(TargetError) {
+    /// Commits the table's next version; returns it.
+    private func updateTable(_ change: Change) throws(TargetError) -> Int {
         let id = change.id
         let spec = change.desired!.table!
         let log = DeltaLog(tableDirectory: directory(id), id: id)
@@ -322,6 +325,7 @@ public struct LocalLakehouse: Target {
         actions.append(["metaData": Self.metadata(id: snapshot.tableID, name: name, spec: spec, schema: schema, evolution: evolution,
                                                   createdTime: snapshot.createdTime ?? now)])
         try log.commit(version: snapshot.version + 1, actions: actions)
+        return snapshot.version + 1
     }
 
     /// The schema the change leaves, and the properties its evolution sets: column

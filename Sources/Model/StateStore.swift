@@ -44,13 +44,17 @@ public struct ChangeRecord: Sendable, Hashable {
     public var action: Action
     public var status: Status
     public var error: String?
+    /// The Delta version the change left its table at (local tables), so history says
+    /// which table version an apply produced.
+    public var tableVersion: Int?
 
-    public init(position: Int, resource: ResourceID, action: Action, status: Status, error: String? = nil) {
+    public init(position: Int, resource: ResourceID, action: Action, status: Status, error: String? = nil, tableVersion: Int? = nil) {
         self.position = position
         self.resource = resource
         self.action = action
         self.status = status
         self.error = error
+        self.tableVersion = tableVersion
     }
 }
 
@@ -157,7 +161,7 @@ public protocol StateStore: AnyObject {
                     changes: [(ResourceID, Action)]) throws(TargetError) -> Int
     func changeStarted(_ apply: Int, position: Int) throws(TargetError)
     /// Marks a change applied and records its effect on the inventory, together.
-    func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?) throws(TargetError)
+    func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?, applied: AppliedChange) throws(TargetError)
     func changeFailed(_ apply: Int, position: Int, error: String) throws(TargetError)
     func finishApply(_ apply: Int, outcome: ApplyRecord.Outcome) throws(TargetError)
 

@@ -97,7 +97,7 @@ public protocol Target: Sendable {
     /// namespaces) that exists; a local target may return everything it holds.
     func observe(scope: Set<ResourceID>) async throws(TargetError) -> [Resource]
     /// Carries out one change. On error nothing of this change may remain half done.
-    func apply(_ change: Change) async throws(TargetError)
+    @discardableResult func apply(_ change: Change) async throws(TargetError) -> AppliedChange
     /// Called once before the first change of an apply: take locks, so that a busy
     /// target fails before anything is changed.
     func beginApply(_ plan: Plan) async throws(TargetError)
@@ -118,6 +118,16 @@ extension Target {
     public func discardLeftovers(of ids: [ResourceID]) {}
     public func beginApply(_ plan: Plan) async throws(TargetError) {}
     public func endApply() async throws(TargetError) {}
+}
+
+/// What a target says about a change it made.
+public struct AppliedChange: Sendable, Hashable {
+    /// The table's Delta version after the change, where the target knows it.
+    public var tableVersion: Int?
+
+    public init(tableVersion: Int? = nil) { self.tableVersion = tableVersion }
+
+    public static let done = AppliedChange()
 }
 
 /// What a target can change on a table without replacing it: its answer, which the

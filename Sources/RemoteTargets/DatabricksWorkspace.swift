@@ -151,7 +151,13 @@ public final class DatabricksWorkspace: Target {
 
     // MARK: Apply
 
-    public func apply(_ change: Change) async throws(TargetError) {
+    /// Remote tables' versions are not read back after a change: the version is left unknown.
+    @discardableResult public func apply(_ change: Change) async throws(TargetError) -> AppliedChange {
+        try await make(change)
+        return .done
+    }
+
+    private func make(_ change: Change) async throws(TargetError) {
         switch change.id.kind {
         case .grants: try await applyGrants(change)
         case .pipeline: try await applyPipeline(change)

@@ -54,7 +54,13 @@ public final class MLflowRegistry: Target {
 
     // MARK: Apply
 
-    public func apply(_ change: Change) async throws(TargetError) {
+    /// Remote tables' versions are not read back after a change: the version is left unknown.
+    @discardableResult public func apply(_ change: Change) async throws(TargetError) -> AppliedChange {
+        try await make(change)
+        return .done
+    }
+
+    private func make(_ change: Change) async throws(TargetError) {
         let name = change.id.name
         switch change.action {
         case .delete:

@@ -18,6 +18,11 @@ public enum HistoryRenderer {
             var line = "  #\(record.id)  \(record.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(record.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(record.revision.prefix(7))  \(LockInfo.format(record.startedAt))  \(record.actor)"
             line += "  \(applied)/\(record.changes.count) changes"
             out += line + "\n"
+            let versions = record.changes.compactMap { change in change.tableVersion.map { "\(change.resource.name)@v\($0)" } }
+            if !versions.isEmpty {
+                let shown = versions.prefix(5).joined(separator: ", ") + (versions.count > 5 ? " and \(versions.count - 5) more" : "")
+                out += "        tables: \(shown)\n"
+            }
             if let failed = record.changes.first(where: { $0.status == .failed }) {
                 out += "        failed: \(failed.action.rawValue) \(failed.resource): \(failed.error ?? "")\n"
             }
@@ -41,6 +46,7 @@ public enum HistoryRenderer {
                         var entry: [String: Value] = ["resource": .string(change.resource.description), "action": .string(change.action.rawValue),
                                                       "status": .string(change.status.rawValue)]
                         if let error = change.error { entry["error"] = .string(error) }
+                        if let version = change.tableVersion { entry["tableVersion"] = .int(version) }
                         return .object(entry)
                     }),
                 ]

@@ -21,7 +21,7 @@ public final class SQLiteStateStore: StateStore {
     CREATE INDEX IF NOT EXISTS applies_by_environment ON applies (environment, id);
     CREATE TABLE IF NOT EXISTS apply_changes (
         apply_id INTEGER NOT NULL, position INTEGER NOT NULL, resource TEXT NOT NULL, action TEXT NOT NULL,
-        status TEXT NOT NULL, error TEXT, resolved INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (apply_id, position));
+        status TEXT NOT NULL, error TEXT, resolved INTEGER NOT NULL DEFAULT 0, table_version INTEGER, PRIMARY KEY (apply_id, position));
     CREATE TABLE IF NOT EXISTS inventory (
         environment TEXT NOT NULL, resource TEXT NOT NULL, protected INTEGER NOT NULL DEFAULT 0, principals TEXT,
         PRIMARY KEY (environment, resource));
@@ -56,6 +56,10 @@ public final class SQLiteStateStore: StateStore {
             let changeColumns = try database.query("PRAGMA table_info(apply_changes)").compactMap { $0[1].string }
             if !changeColumns.contains("resolved") {
                 try database.execute("ALTER TABLE apply_changes ADD COLUMN resolved INTEGER NOT NULL DEFAULT 0")
+            }
+            // Stores made before applies recorded the table versions they produced.
+            if !changeColumns.contains("table_version") {
+                try database.execute("ALTER TABLE apply_changes ADD COLUMN table_version INTEGER")
             }
             let holdColumns = try database.query("PRAGMA table_info(holds)").compactMap { $0[1].string }
             if !holdColumns.contains("followed") {
@@ -235,9 +239,13 @@ public final class SQLiteStateStore: StateStore {
         try write { () throws(SQLiteError) in try setStatus(apply, position, .started) }
     }
 
-    public func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?) throws(TargetError) {
+    public func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?, applied: AppliedChange) throws(TargetError) {
         try write { () throws(SQLiteError) in
             try setStatus(apply, position, .applied)
+            if let version = applied.tableVersion {
+                try database.query("UPDATE apply_changes SET table_version = ? WHERE apply_id = ? AND position = ?",
+                                   [.int(Int64(version)), .int(Int64(apply)), .int(Int64(position))])
+            }
             try database.query("DELETE FROM inventory WHERE environment = ? AND resource = ?", [.text(environment), .text(id.description)])
             if let entry {
                 try database.query("INSERT INTO inventory VALUES (?, ?, ?, ?)", [
@@ -270,12 +278,13 @@ public final class SQLiteStateStore: StateStore {
                 """, [.text(environment), .int(Int64(limit))])
             return try applies.map { (row: [SQLValue]) throws(SQLiteError) -> ApplyRecord in
                 let id = row[0].int ?? 0
-                let changes = try database.query("SELECT position, resource, action, status, error FROM apply_changes WHERE apply_id = ? ORDER BY position", [.int(Int64(id))])
+                let changes = try database.query("SELECT position, resource, action, status, error, table_version FROM apply_changes WHERE apply_id = ? ORDER BY position", [.int(Int64(id))])
                     .compactMap { change -> ChangeRecord? in
                         guard let resource = change[1].string.flatMap(ResourceID.init(parsing:)),
                               let action = change[2].string.flatMap(Action.init(rawValue:)),
                               let status = change[3].string.flatMap(ChangeRecord.Status.init(rawValue:)) else { return nil }
-                        return ChangeRecord(position: change[0].int ?? 0, resource: resource, action: action, status: status, error: change[4].string)
+                        return ChangeRecord(position: change[0].int ?? 0, resource: resource, action: action, status: status, error: change[4].string,
+                                            tableVersion: change[5].int)
                     }
                 return ApplyRecord(
                     id: id, environment: environment, revision: row[1].string ?? "", planDigest: row[2].string ?? "",

@@ -53,12 +53,12 @@ public final class RoutedTarget: Target {
         for part in parts { part.target.discardLeftovers(of: ids.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema }) }
     }
 
-    public func apply(_ change: Change) async throws(TargetError) {
+    @discardableResult public func apply(_ change: Change) async throws(TargetError) -> AppliedChange {
         let spec = environment.target(for: change.id.kind)
         if let supported = spec.supportedKinds, !supported.contains(change.id.kind) {
             throw TargetError(change.id, "a \(spec.typeName) target does not manage \(change.id.kind.plural) yet; route them to another target with spec.targets.\(change.id.kind.routingKey)")
         }
-        try await target(for: change.id.kind).apply(change)
+        return try await target(for: change.id.kind).apply(change)
     }
 
     public func beginApply(_ plan: Plan) async throws(TargetError) {

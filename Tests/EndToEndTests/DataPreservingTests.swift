@@ -69,6 +69,12 @@ import TestSupport
             let rows = try #require(found as? [[String: Any]], "\(reader): \(String(describing: found))")
             #expect(rows.map { row in row.mapValues { $0 is NSNull ? nil : "\($0)" } } == expected, "\(reader) reads the renamed column's data")
         }
+        // History remembers the table version each apply produced: created at 0, delta-rs appended 1, the rename made 2.
+        let history = try project.reconcile("history", "--env", "dev", "--output", "json")
+        let applies = try #require((try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["applies"] as? [[String: Any]])
+        let versions = applies.map { apply in (apply["changes"] as? [[String: Any]] ?? []).filter { $0["resource"] as? String == "Table/main.silver.people" }.compactMap { $0["tableVersion"] as? Int } }
+        #expect(versions.prefix(2) == [[2], [0]], "\(history.stdout)")
+        #expect(try project.reconcile("history", "--env", "dev").stdout.contains("tables: main.silver.people@v2"))
         let mapped = try Self.protocolOf(project)
         #expect(mapped["minReaderVersion"] as? Int == 2)
         #expect(mapped["minWriterVersion"] as? Int == 5)

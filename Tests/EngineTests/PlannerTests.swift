@@ -120,9 +120,10 @@ import Rendering
 
         var summary: String { "recording" }
         func observe(scope: Set<ResourceID>) throws(TargetError) -> [Resource] { [] }
-        func apply(_ change: Change) throws(TargetError) {
+        func apply(_ change: Change) throws(TargetError) -> AppliedChange {
             if change.id == failOn { throw TargetError(change.id, "boom") }
             state.withLock { $0.applied.append(change.id) }
+            return AppliedChange(tableVersion: change.id.kind == .table ? 7 : nil)
         }
         func beginApply(_ plan: Plan) throws(TargetError) { state.withLock { $0.began += 1 } }
         func endApply() throws(TargetError) { state.withLock { $0.ended += 1 } }

@@ -17,9 +17,9 @@ import TestSupport
         let table = ResourceID(.table, "main.s.t"), grants = ResourceID(.grants, "table:main.s.t")
         let id = try store.startApply("dev", revision: "abc", planDigest: "d1", actor: "ana", kind: .apply, changes: [(table, .create), (grants, .create), (ResourceID(.catalog, "x"), .delete)])
         try store.changeStarted(id, position: 0)
-        try store.changeApplied(id, position: 0, environment: "dev", inventory: table, entry: .init(protected: true))
+        try store.changeApplied(id, position: 0, environment: "dev", inventory: table, entry: .init(protected: true), applied: AppliedChange(tableVersion: 4))
         try store.changeStarted(id, position: 1)
-        try store.changeApplied(id, position: 1, environment: "dev", inventory: grants, entry: .init(principals: ["a", "b"]))
+        try store.changeApplied(id, position: 1, environment: "dev", inventory: grants, entry: .init(principals: ["a", "b"]), applied: .done)
         try store.changeStarted(id, position: 2)
 
         // A second connection (the next process) sees exactly what was committed.
@@ -27,6 +27,7 @@ import TestSupport
         let running = try #require(try reader.history("dev", limit: 5).first)
         #expect(running.outcome == .running)
         #expect(running.changes.map(\.status) == [.applied, .applied, .started])
+        #expect(running.changes.map(\.tableVersion) == [4, nil, nil], "the table version the apply produced is remembered")
         #expect(try reader.inventory("dev").entries == [table: .init(protected: true), grants: .init(principals: ["a", "b"])])
 
         try reader.finishApply(id, outcome: .interrupted)

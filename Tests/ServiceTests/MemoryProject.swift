@@ -34,7 +34,7 @@ final class MemoryTarget: Target {
         }
     }
 
-    func apply(_ change: Change) throws(TargetError) {
+    func apply(_ change: Change) throws(TargetError) -> AppliedChange {
         if change.id == failing { throw TargetError(change.id, "refused by the test") }
         switch change.action {
         case .create, .update, .replace:
@@ -45,6 +45,7 @@ final class MemoryTarget: Target {
         case .delete:
             resources[change.id] = nil
         }
+        return .done
     }
 }
 

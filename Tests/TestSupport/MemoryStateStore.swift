@@ -50,8 +50,9 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
         records[apply - 1].changes[position].status = .started
     }
 
-    public func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?) throws(TargetError) {
+    public func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?, applied: AppliedChange) throws(TargetError) {
         records[apply - 1].changes[position].status = .applied
+        records[apply - 1].changes[position].tableVersion = applied.tableVersion
         var inventory = inventories[environment] ?? Inventory(environment: environment)
         inventory.entries[id] = entry
         inventories[environment] = inventory
