@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         /// SQLite, for the local catalog database.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        /// snappy, zstd and zlib, for Parquet pages.
+        .systemLibrary(name: "CCompression", pkgConfig: "libzstd", providers: [.apt(["libsnappy-dev", "libzstd-dev", "zlib1g-dev"])]),
 
         // MARK: Edges that wrap C
         /// Repositories, revisions, trees and blobs read straight from the object database.
@@ -40,6 +42,9 @@ let package = Package(
         .target(name: "YAMLSource", dependencies: ["CYAML"]),
         /// A small SQLite connection: statements, rows, transactions, bounded lock waits.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        /// A small Parquet reader (Thrift compact footer, PLAIN/RLE/dictionary, snappy/gzip/zstd,
+        /// nested columns) for Delta checkpoints and data checks.
+        .target(name: "Parquet", dependencies: ["CCompression", "Model"]),
 
         /// Process-level helpers for the edges: work spread over the cores, and the
         /// test-only fault injection (kill at the Nth durable step).
@@ -62,7 +67,7 @@ let package = Package(
         /// Decode and validate manifests, render them for an environment.
         .target(name: "Loading", dependencies: ["Model", "YAMLSource", "GitStore", "Runtime"]),
         /// The embedded local lakehouse: Delta tables on the file system.
-        .target(name: "LocalTarget", dependencies: ["Model", "SQLite", "Runtime", "SparkTypes"]),
+        .target(name: "LocalTarget", dependencies: ["Model", "SQLite", "Runtime", "SparkTypes", "Parquet"]),
         /// Remote targets over REST (AsyncHTTPClient: pooled connections, deadlines,
         /// bounded bodies): the MLflow model registry and Databricks.
         .target(name: "RemoteTargets", dependencies: [
@@ -125,8 +130,9 @@ let package = Package(
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Model", "Engine", "Loading", "TestSupport"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),
         .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "Model", "TestSupport"]),
-        .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "SparkTypes", "TestSupport"]),
+        .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "SparkTypes", "Parquet", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Model", "TestSupport"]),
         /// Every input under Tests/Fuzz/corpus, run through its fuzz target.
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "TestSupport"]),
     ]
