@@ -72,8 +72,8 @@ struct DeltaLog {
         names.allSatisfy { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }
     }
 
-    /// Replays every commit from version 0. A checkpoint, a gap or bad JSON is an
-    /// error naming the table and the file.
+    /// Replays the log from its newest checkpoint (or version 0). A gap, a checkpoint
+    /// that cannot be read or bad JSON is an error naming the table and the file.
     func snapshot() throws(TargetError) -> DeltaSnapshot {
         guard let snapshot = try observedSnapshot() else {
             throw TargetError(id, "\(logDirectory.path) holds no commits; remove the empty directory or restore its log")
@@ -91,27 +91,37 @@ struct DeltaLog {
 
     /// `observedSnapshot()` by path: observing 10,000 tables builds no URLs.
     static func observedSnapshot(logPath: String, id: ResourceID, cache: SnapshotCache = .shared) throws(TargetError) -> DeltaSnapshot? {
-        guard let versions = try commitVersions(logPath: logPath, id: id), let latest = versions.last else { return nil }
+        guard let log = try replayable(logPath: logPath, id: id) else { return nil }
 
         // The latest commit file's inode, size and modification time tell a table that
         // moved on from one deleted and created again at the same path (an inode alone
         // can be reused once the old file is gone).
         var info = stat()
-        let identity: SnapshotCache.Identity? = stat(logPath + "/" + fileName(latest), &info) == 0
-            ? SnapshotCache.Identity(version: latest, inode: UInt64(info.st_ino), size: Int(info.st_size),
+        let newest = log.commits.last.map(fileName) ?? log.checkpoint?.files.last ?? ""
+        let identity: SnapshotCache.Identity? = stat(logPath + "/" + newest, &info) == 0
+            ? SnapshotCache.Identity(version: log.latest, inode: UInt64(info.st_ino), size: Int(info.st_size),
                                      modified: Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec))
             : nil
         var snapshot = DeltaSnapshot(version: -1, minReaderVersion: 0, minWriterVersion: 0, tableID: "", columns: [],
                                      partitionColumns: [], configuration: [:], liveFiles: [])
         var sawMetadata = false
+        var commits = log.commits
         if let identity, let cached = cache.snapshot(at: logPath) {
             if cached.identity == identity { return cached.snapshot }
-            if cached.identity.version < latest, cached.snapshot.version == cached.identity.version {
+            // A table that moved on replays only its new commits, when they are all there.
+            let after = log.allCommits.filter { $0 > cached.snapshot.version }
+            if cached.identity.version < log.latest, cached.snapshot.version == cached.identity.version,
+               after.first == cached.snapshot.version + 1, after.count == log.latest - cached.snapshot.version {
                 snapshot = cached.snapshot
                 sawMetadata = true
+                commits = after
             }
         }
-        for version in versions where version > snapshot.version {
+        if snapshot.version < 0, let checkpoint = log.checkpoint {
+            try DeltaCheckpoint.replay(checkpoint.files, logPath: logPath, into: &snapshot, sawMetadata: &sawMetadata, id: id)
+            snapshot.version = checkpoint.version
+        }
+        for version in commits where version > snapshot.version {
             try replayCommit(logPath + "/" + Self.fileName(version), into: &snapshot, sawMetadata: &sawMetadata, id: id)
             snapshot.version = version
         }
@@ -122,32 +132,47 @@ struct DeltaLog {
         return snapshot
     }
 
-    /// The log's commit versions, 0 to the latest without a gap; nil for a table whose
-    /// first commit is not written yet. A checkpoint (another engine wrote the table)
-    /// or an empty log is an error.
-    static func commitVersions(logPath: String, id: ResourceID) throws(TargetError) -> [Int]? {
+    /// What replaying the log takes: the newest readable checkpoint (the one
+    /// `_last_checkpoint` names when it is there) and the commits after it, without
+    /// a gap. Nil for a table whose first commit is not written yet.
+    struct Replayable {
+        var checkpoint: (version: Int, files: [String])?
+        /// The commits to replay after the checkpoint (all of them without one).
+        var commits: [Int]
+        /// Every commit file in the log.
+        var allCommits: [Int]
+        var latest: Int
+    }
+
+    static func replayable(logPath: String, id: ResourceID) throws(TargetError) -> Replayable? {
         guard let entries = Files.entries(in: logPath) else {
             throw TargetError(id, "cannot list \(logPath): \(String(cString: strerror(errno)))")
         }
-        let names = entries.map(\.name)
-        if let checkpoint = names.first(where: { $0.contains(".checkpoint") || $0 == "_last_checkpoint" }) {
-            throw TargetError(id, "\(logPath)/\(checkpoint): the log has a checkpoint, which this version cannot read yet; the table was written by another engine")
+        let listing = LogListing(entries.map(\.name))
+        var checkpoint = listing.newestCheckpoint
+        if let hinted = DeltaCheckpoint.hinted(logPath: logPath), listing.checkpoints[hinted] != nil, hinted > (checkpoint ?? -1) {
+            checkpoint = hinted
         }
-        var versions: [Int] = []
-        for entry in entries where entry.name.hasSuffix(".json") {
-            let stem = entry.name.dropLast(5)
-            guard stem.count == 20, let version = Int(stem) else { continue }
-            versions.append(version)
-        }
-        versions.sort()
-        guard !versions.isEmpty else {
-            if holdsNoCommitYet(names) { return nil }
+        if listing.commits.isEmpty && checkpoint == nil {
+            if let (version, name) = listing.uuidCheckpoints.max(by: { $0.key < $1.key }) {
+                throw TargetError(id, "\(logPath)/\(name): a v2 checkpoint (version \(version)), which this version recognises but does not read yet; the table was written by an engine with the v2Checkpoint feature")
+            }
+            if holdsNoCommitYet(listing.names) { return nil }
             throw TargetError(id, "\(logPath) holds no commits; remove the empty directory or restore its log")
         }
-        for (expected, version) in versions.enumerated() where version != expected {
-            throw TargetError(id, "\(logPath)/\(Self.fileName(expected)) is missing: the log has a gap before version \(version), so the table cannot be read; restore the missing commit")
+        let start = checkpoint.map { $0 + 1 } ?? 0
+        let needed = listing.commits.filter { $0 >= start }
+        if checkpoint == nil, let first = listing.commits.first, first != 0 {
+            if let (version, name) = listing.uuidCheckpoints.filter({ $0.key >= first - 1 }).min(by: { $0.key < $1.key }) {
+                throw TargetError(id, "\(logPath)/\(name): the commits before version \(first) were cleaned up after a v2 checkpoint (version \(version)), which this version recognises but does not read yet")
+            }
+            throw TargetError(id, "\(logPath)/\(Self.fileName(0)) is missing and no checkpoint covers the commits before version \(first), so the table cannot be read; restore the log or write a checkpoint with the engine that cleaned it")
         }
-        return versions
+        for (offset, version) in needed.enumerated() where version != start + offset {
+            throw TargetError(id, "\(logPath)/\(Self.fileName(start + offset)) is missing: the log has a gap before version \(version), so the table cannot be read; restore the missing commit")
+        }
+        let latest = max(needed.last ?? -1, checkpoint ?? -1)
+        return Replayable(checkpoint: checkpoint.map { ($0, listing.checkpoints[$0]!) }, commits: needed, allCommits: listing.commits, latest: latest)
     }
 
     /// Replays one commit file's actions into `snapshot`.
@@ -182,7 +207,7 @@ struct DeltaLog {
         }
     }
 
-    private static func replay(_ action: [String: Any], into snapshot: inout DeltaSnapshot, sawMetadata: inout Bool, at place: String, id: ResourceID) throws(TargetError) {
+    static func replay(_ action: [String: Any], into snapshot: inout DeltaSnapshot, sawMetadata: inout Bool, at place: String, id: ResourceID) throws(TargetError) {
         if let proto = action["protocol"] as? [String: Any] {
             snapshot.minReaderVersion = proto["minReaderVersion"] as? Int ?? 1
             snapshot.minWriterVersion = proto["minWriterVersion"] as? Int ?? 2
@@ -263,125 +288,3 @@ struct DeltaLog {
     }
 }
 
-/// Small file-system helpers shared by the target.
-enum Files {
-    struct Entry {
-        var name: String
-        var isDirectory: Bool
-        /// False when the file system does not say (DT_UNKNOWN): stat to know.
-        var typeKnown: Bool
-    }
-
-    /// The entries of a directory (without `.` and `..`) with their type, by readdir(3):
-    /// a watch cycle lists every table's log, and Foundation's listing costs several
-    /// times more.
-    static func entries(in path: String) -> [Entry]? {
-        guard let directory = opendir(path) else { return nil }
-        defer { closedir(directory) }
-        var entries: [Entry] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            guard name != "." && name != ".." else { continue }
-            let type = entry.pointee.d_type
-            entries.append(Entry(name: name, isDirectory: type == UInt8(DT_DIR), typeKnown: type != UInt8(DT_UNKNOWN)))
-        }
-        return entries
-    }
-
-    static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return nsError.localizedDescription
-    }
-
-    /// Writes `data` to `url` and fsyncs it before returning.
-    static func writeDurably(_ data: Data, to url: URL, id: ResourceID?) throws(TargetError) {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw TargetError(id, "cannot write \(url.path): \(describe(errno))") }
-        defer { close(fd) }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else {
-            let code = written < 0 ? errno : ENOSPC  // a short write: the device filled up
-            unlink(url.path)
-            throw TargetError(id, "cannot write \(url.path): \(describe(code))")
-        }
-        guard fsync(fd) == 0 else { throw TargetError(id, "cannot flush \(url.path): \(describe(errno))") }
-        FaultInjection.step("wrote \(url.lastPathComponent)")
-    }
-
-    /// An errno in words a person acts on: a full disk and a read-only file system
-    /// are named as such.
-    static func describe(_ code: Int32) -> String {
-        switch code {
-        case ENOSPC: return "disk full (no space left on device)"
-        case EDQUOT: return "disk quota exceeded"
-        case EROFS: return "read-only file system"
-        default: return String(cString: strerror(code))
-        }
-    }
-
-    /// Our temporary files (`.<name>.<UUID>.tmp`) left in `directory` by a writer
-    /// killed before it renamed or linked them: removed, since no one will finish them
-    /// (callers hold the environment's lock).
-    static func removeLeftovers(in directory: URL) {
-        guard let names = entries(in: directory.path)?.map(\.name) else { return }
-        for name in names where isOurTemporary(name) {
-            unlink(directory.appendingPathComponent(name).path)
-        }
-    }
-
-    static func isOurTemporary(_ name: String) -> Bool {
-        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
-        let parts = name.dropFirst().dropLast(4).split(separator: ".")
-        guard let uuid = parts.last, parts.count >= 2 else { return false }
-        return UUID(uuidString: String(uuid)) != nil
-    }
-
-    /// Replaces `url` atomically: write aside, fsync, rename.
-    static func replaceAtomically(_ data: Data, at url: URL, id: ResourceID?) throws(TargetError) {
-        removeLeftovers(in: url.deletingLastPathComponent())
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        try writeDurably(data, to: temporary, id: id)
-        guard rename(temporary.path, url.path) == 0 else {
-            let message = describe(errno)
-            unlink(temporary.path)
-            throw TargetError(id, "cannot replace \(url.path): \(message)")
-        }
-        syncDirectory(url.deletingLastPathComponent())
-        FaultInjection.step("replaced \(url.lastPathComponent)")
-    }
-
-    static func syncDirectory(_ url: URL) {
-        let fd = open(url.path, O_RDONLY)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
-    }
-}
-
-/// Snapshots of the tables observed in this process, by log directory: a watch cycle
-/// (or a plan after an apply) reads only commits it has not seen.
-final class SnapshotCache: Sendable {
-    static let shared = SnapshotCache()
-
-    struct Identity: Equatable, Sendable {
-        var version: Int
-        var inode: UInt64
-        var size: Int
-        var modified: Int
-    }
-
-    private let entries = Mutex<[String: (snapshot: DeltaSnapshot, identity: Identity)]>([:])
-
-    func snapshot(at path: String) -> (snapshot: DeltaSnapshot, identity: Identity)? {
-        entries.withLock { $0[path] }
-    }
-
-    func store(_ snapshot: DeltaSnapshot, identity: Identity, at path: String) {
-        entries.withLock { $0[path] = (snapshot, identity) }
-    }
-}

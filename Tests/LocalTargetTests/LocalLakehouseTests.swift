@@ -148,15 +148,36 @@ import TestSupport
         withExtendedLifetime(dir) {}
     }
 
-    @Test func aCheckpointIsRefusedClearly() async throws {
+    @Test func aWriterFeatureReconcileDoesNotWriteStopsTheChangeBeforeAnyWrite() async throws {
+        let (dir, lakehouse) = try await brokenTable { log in
+            // Another engine turned on in-commit timestamps: every commit must carry one.
+            let upgrade = #"{"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":[],"writerFeatures":["appendOnly","inCommitTimestamp","invariants"]}}"#
+            try (upgrade + "\n").write(to: log.appendingPathComponent(DeltaLog.fileName(2)), atomically: true, encoding: .utf8)
+        }
+        var spec = TableSpec(columns: columns)
+        spec.comment = "v2"
+        let plan = Planner.plan(.init(environment: "dev", revision: "r", target: lakehouse.summary, desired: desired(spec),
+                                      observed: try lakehouse.observe(), inventory: try store.inventory("dev"), prune: true))
+        let change = try #require(plan.changes.first { $0.id.kind == .table })
+        #expect {
+            try lakehouse.apply(change)
+        } throws: { error in
+            (error as! TargetError).message.contains("the table uses the Delta writer feature inCommitTimestamp, which reconcile does not write; nothing was written")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("lake/main/s/t/_delta_log/\(DeltaLog.fileName(3))").path))
+    }
+
+    @Test func anUnreadableCheckpointIsNamed() async throws {
         let (dir, lakehouse) = try await brokenTable { log in
             try Data().write(to: log.appendingPathComponent("00000000000000000001.checkpoint.parquet"))
         }
+        // A process that has not seen the table (this one cached it while making it) reads the checkpoint.
         #expect {
-            try lakehouse.observe()
+            try DeltaLog.observedSnapshot(logPath: dir.url.appendingPathComponent("lake/main/s/t/_delta_log").path, id: ResourceID(.table, "main.s.t"), cache: SnapshotCache())
         } throws: { error in
-            (error as! TargetError).message.contains("checkpoint")
+            (error as! TargetError).message.contains("00000000000000000001.checkpoint.parquet: the checkpoint cannot be read: not a Parquet file")
         }
+        _ = lakehouse
         withExtendedLifetime(dir) {}
     }
 

@@ -1,0 +1,127 @@
+import Foundation
+import Synchronization
+import Model
+import Runtime
+
+/// Small file-system helpers shared by the target.
+enum Files {
+    struct Entry {
+        var name: String
+        var isDirectory: Bool
+        /// False when the file system does not say (DT_UNKNOWN): stat to know.
+        var typeKnown: Bool
+    }
+
+    /// The entries of a directory (without `.` and `..`) with their type, by readdir(3):
+    /// a watch cycle lists every table's log, and Foundation's listing costs several
+    /// times more.
+    static func entries(in path: String) -> [Entry]? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var entries: [Entry] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            guard name != "." && name != ".." else { continue }
+            let type = entry.pointee.d_type
+            entries.append(Entry(name: name, isDirectory: type == UInt8(DT_DIR), typeKnown: type != UInt8(DT_UNKNOWN)))
+        }
+        return entries
+    }
+
+    static func reason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return nsError.localizedDescription
+    }
+
+    /// Writes `data` to `url` and fsyncs it before returning.
+    static func writeDurably(_ data: Data, to url: URL, id: ResourceID?) throws(TargetError) {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw TargetError(id, "cannot write \(url.path): \(describe(errno))") }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else {
+            let code = written < 0 ? errno : ENOSPC  // a short write: the device filled up
+            unlink(url.path)
+            throw TargetError(id, "cannot write \(url.path): \(describe(code))")
+        }
+        guard fsync(fd) == 0 else { throw TargetError(id, "cannot flush \(url.path): \(describe(errno))") }
+        FaultInjection.step("wrote \(url.lastPathComponent)")
+    }
+
+    /// An errno in words a person acts on: a full disk and a read-only file system
+    /// are named as such.
+    static func describe(_ code: Int32) -> String {
+        switch code {
+        case ENOSPC: return "disk full (no space left on device)"
+        case EDQUOT: return "disk quota exceeded"
+        case EROFS: return "read-only file system"
+        default: return String(cString: strerror(code))
+        }
+    }
+
+    /// Our temporary files (`.<name>.<UUID>.tmp`) left in `directory` by a writer
+    /// killed before it renamed or linked them: removed, since no one will finish them
+    /// (callers hold the environment's lock).
+    static func removeLeftovers(in directory: URL) {
+        guard let names = entries(in: directory.path)?.map(\.name) else { return }
+        for name in names where isOurTemporary(name) {
+            unlink(directory.appendingPathComponent(name).path)
+        }
+    }
+
+    static func isOurTemporary(_ name: String) -> Bool {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+        let parts = name.dropFirst().dropLast(4).split(separator: ".")
+        guard let uuid = parts.last, parts.count >= 2 else { return false }
+        return UUID(uuidString: String(uuid)) != nil
+    }
+
+    /// Replaces `url` atomically: write aside, fsync, rename.
+    static func replaceAtomically(_ data: Data, at url: URL, id: ResourceID?) throws(TargetError) {
+        removeLeftovers(in: url.deletingLastPathComponent())
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        try writeDurably(data, to: temporary, id: id)
+        guard rename(temporary.path, url.path) == 0 else {
+            let message = describe(errno)
+            unlink(temporary.path)
+            throw TargetError(id, "cannot replace \(url.path): \(message)")
+        }
+        syncDirectory(url.deletingLastPathComponent())
+        FaultInjection.step("replaced \(url.lastPathComponent)")
+    }
+
+    static func syncDirectory(_ url: URL) {
+        let fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}
+
+/// Snapshots of the tables observed in this process, by log directory: a watch cycle
+/// (or a plan after an apply) reads only commits it has not seen.
+final class SnapshotCache: Sendable {
+    static let shared = SnapshotCache()
+
+    struct Identity: Equatable, Sendable {
+        var version: Int
+        var inode: UInt64
+        var size: Int
+        var modified: Int
+    }
+
+    private let entries = Mutex<[String: (snapshot: DeltaSnapshot, identity: Identity)]>([:])
+
+    func snapshot(at path: String) -> (snapshot: DeltaSnapshot, identity: Identity)? {
+        entries.withLock { $0[path] }
+    }
+
+    func store(_ snapshot: DeltaSnapshot, identity: Identity, at path: String) {
+        entries.withLock { $0[path] = (snapshot, identity) }
+    }
+}
