@@ -39,7 +39,10 @@ struct PolicyFlags: ParsableArguments {
     @Flag(name: .long, help: "Allow deleting everything this environment created when no manifests are found.")
     var allowEmpty: Bool = false
 
-    var options: PolicyCheck.Options { PolicyCheck.Options(allowDestructive: allowDestructive, allowEmpty: allowEmpty) }
+    @Flag(name: .long, help: "Allow NOT NULL and CHECK changes whose existing rows could not be checked (never ones the rows fail).")
+    var allowUnverified: Bool = false
+
+    var options: PolicyCheck.Options { PolicyCheck.Options(allowDestructive: allowDestructive, allowEmpty: allowEmpty, allowUnverified: allowUnverified) }
 }
 
 extension OutputFormat: ExpressibleByArgument {}

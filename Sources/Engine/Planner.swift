@@ -118,8 +118,27 @@ public enum Planner {
         case (.grants, false): reason = "the declared privileges differ from those granted"
         case (_, false): reason = "the manifest differs from what exists"
         }
-        return Change(id: desired.id, action: replace ? .replace : .update, observed: observed, desired: desired,
-                      fields: fields, reasons: [reason], destructiveReasons: destructive)
+        var change = Change(id: desired.id, action: replace ? .replace : .update, observed: observed, desired: desired,
+                            fields: fields, reasons: [reason], destructiveReasons: destructive)
+        if !replace, observed.observation?.hasData == true { change.dataChecks = dataChecks(fields, desired: desired) }
+        return change
+    }
+
+    /// What an in-place change to a table with rows requires of them: a column made
+    /// NOT NULL has no nulls, a CHECK constraint added or changed holds for every row.
+    static func dataChecks(_ fields: [FieldChange], desired: Resource) -> [CheckedData] {
+        guard case .table(let spec) = desired.spec else { return [] }
+        var checks: [CheckedData] = []
+        for field in fields {
+            let segments = field.segments
+            if segments.count == 3, segments[0] == "columns", segments[2] == "nullable", field.after == .bool(false) {
+                checks.append(CheckedData(.notNull(column: segments[1])))
+            }
+            if segments.count == 2, segments[0] == "constraints", field.op != .remove, let expression = spec.constraints[segments[1]] {
+                checks.append(CheckedData(.constraint(name: segments[1], expression: expression)))
+            }
+        }
+        return checks
     }
 
     /// Field by field, what differs, by kind (the observed resource has the desired

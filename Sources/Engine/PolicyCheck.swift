@@ -5,10 +5,13 @@ public enum PolicyCheck {
     public struct Options: Sendable {
         public var allowDestructive: Bool
         public var allowEmpty: Bool
+        /// Apply changes whose data checks could not be decided (never ones that fail).
+        public var allowUnverified: Bool
 
-        public init(allowDestructive: Bool = false, allowEmpty: Bool = false) {
+        public init(allowDestructive: Bool = false, allowEmpty: Bool = false, allowUnverified: Bool = false) {
             self.allowDestructive = allowDestructive
             self.allowEmpty = allowEmpty
+            self.allowUnverified = allowUnverified
         }
     }
 
@@ -24,6 +27,13 @@ public enum PolicyCheck {
                 plan.changes[index].refusal = .deletesEveryOfKind(change.id.kind)
             } else if change.isDestructive && policy.destructive == .deny && !options.allowDestructive {
                 plan.changes[index].refusal = .destructiveDenied
+            } else if let blocking = change.dataChecks.first(where: { !$0.permits(allowingUnverified: options.allowUnverified) }) {
+                // Unchecked or violated, whatever the overrides; undecided unless --allow-unverified.
+                if case .unverifiable? = blocking.evidence?.verdict {
+                    plan.changes[index].refusal = .dataUnverified(blocking)
+                } else {
+                    plan.changes[index].refusal = .dataViolates(blocking)
+                }
             }
         }
         return plan

@@ -72,12 +72,8 @@ struct TableDiff {
                 fields.append(change)
             }
             if old.nullable != column.nullable {
-                var change = FieldChange(op: .change, path: FieldChange.pointer(path + ["nullable"]), before: .bool(old.nullable), after: .bool(column.nullable))
-                if !column.nullable && hasData {
-                    change.destructiveReason = .becomesRequired(column: column.name)
-                    change.forcesReplace = true
-                }
-                fields.append(change)
+                // In place: the rows are checked for nulls before it is applied (Planner.dataChecks).
+                fields.append(FieldChange(op: .change, path: FieldChange.pointer(path + ["nullable"]), before: .bool(old.nullable), after: .bool(column.nullable)))
             }
             if old.comment != column.comment {
                 fields += ValueDiff.diff(old.comment.map(Value.string), column.comment.map(Value.string), at: path + ["comment"])

@@ -26,6 +26,15 @@ struct DeltaSnapshot: Sendable {
     var createdTime: Int?
     /// Paths of the data files live at this version.
     var liveFiles: Set<String>
+    /// What the log says of each live file: its statistics and partition values.
+    var fileFacts: [String: FileFacts] = [:]
+
+    struct FileFacts: Sendable {
+        /// The `stats` JSON string, when the writer recorded it.
+        var stats: String?
+        /// Partition values as the log holds them (strings; nil for null).
+        var partitionValues: [String: String?]
+    }
 
     /// The table as a manifest would declare it: constraints split out of the configuration.
     var spec: TableSpec {
@@ -247,9 +256,12 @@ struct DeltaLog {
         }
         if let add = action["add"] as? [String: Any], let path = add["path"] as? String {
             snapshot.liveFiles.insert(path)
+            let values = (add["partitionValues"] as? [String: Any] ?? [:]).mapValues { $0 as? String }
+            snapshot.fileFacts[path] = DeltaSnapshot.FileFacts(stats: add["stats"] as? String, partitionValues: values)
         }
         if let remove = action["remove"] as? [String: Any], let path = remove["path"] as? String {
             snapshot.liveFiles.remove(path)
+            snapshot.fileFacts[path] = nil
         }
     }
 

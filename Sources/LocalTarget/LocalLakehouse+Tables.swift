@@ -6,6 +6,17 @@ import Runtime
 extension LocalLakehouse {
     // MARK: Tables
 
+    /// The table's rows, checked for each of `checks` (statistics first, then the data files).
+    public func verify(_ checks: [DataCheck], of table: Resource) throws(TargetError) -> [DataEvidence] {
+        let directory = directory(table.id)
+        let snapshot = try DeltaLog(tableDirectory: directory, id: table.id).snapshot()
+        if let planned = table.observation?.version, planned != snapshot.version {
+            return checks.map { _ in DataEvidence(.unverifiable("the table moved from version \(planned) to \(snapshot.version) while it was checked; run plan again")) }
+        }
+        var checker = try DataChecker(tableDirectory: directory, snapshot: snapshot, id: table.id)
+        return checks.map { checker.evidence($0) }
+    }
+
     /// Writer features a metadata-only commit honours: the ones reconcile writes, and
     /// the ones that constrain only data files (which reconcile never writes).
     static let writableFeatures: Set<String> = [

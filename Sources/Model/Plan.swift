@@ -60,6 +60,9 @@ public struct Change: Sendable, Hashable {
     public var destructiveReasons: [DestructiveReason]
     /// Set by policy: why this change may not be applied.
     public var refusal: Refusal?
+    /// What the change requires of the table's existing rows (NOT NULL, CHECK), with
+    /// the evidence once the target was asked; unchecked, the change is refused.
+    public var dataChecks: [CheckedData] = []
 
     public init(
         id: ResourceID, action: Action, observed: Resource?, desired: Resource?,

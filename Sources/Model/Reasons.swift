@@ -48,6 +48,11 @@ public enum Refusal: Sendable, Hashable {
     case deletesEveryOfKind(ResourceKind)
     /// The environment's policy is `destructive: deny` and no override was given.
     case destructiveDenied
+    /// The table's rows do not satisfy what the change requires (or it was never checked).
+    case dataViolates(CheckedData)
+    /// What the change requires of the rows could not be decided, and
+    /// `--allow-unverified` was not given.
+    case dataUnverified(CheckedData)
 }
 
 /// Something a plan reports about a resource without changing it.

@@ -105,6 +105,8 @@ public protocol Target: Sendable {
     func endApply() async throws(TargetError)
     /// What it changes on a table without replacing it.
     var inPlace: InPlaceChanges { get }
+    /// What `table`'s existing rows say about each of `checks`, in order.
+    func verify(_ checks: [DataCheck], of table: Resource) async throws(TargetError) -> [DataEvidence]
     /// Requests made to remote services so far, by target (empty for local ones).
     var requestCounts: [String: Int] { get }
     /// Removes what an apply killed part-way may have left aside (temporary files)
@@ -114,6 +116,9 @@ public protocol Target: Sendable {
 
 extension Target {
     public var requestCounts: [String: Int] { [:] }
+    public func verify(_ checks: [DataCheck], of table: Resource) async throws(TargetError) -> [DataEvidence] {
+        checks.map { _ in DataEvidence(.unverifiable("this target cannot read the table's rows")) }
+    }
     public var inPlace: InPlaceChanges { .delta }
     public func discardLeftovers(of ids: [ResourceID]) {}
     public func beginApply(_ plan: Plan) async throws(TargetError) {}

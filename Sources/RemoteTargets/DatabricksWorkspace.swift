@@ -151,6 +151,12 @@ public final class DatabricksWorkspace: Target {
 
     // MARK: Apply
 
+    /// ALTER TABLE … SET NOT NULL and ADD CONSTRAINT verify the existing rows themselves,
+    /// atomically with the change: a violation fails the statement and changes nothing.
+    public func verify(_ checks: [DataCheck], of table: Resource) async throws(TargetError) -> [DataEvidence] {
+        checks.map { _ in DataEvidence(.checkedByTarget) }
+    }
+
     /// Remote tables' versions are not read back after a change: the version is left unknown.
     @discardableResult public func apply(_ change: Change) async throws(TargetError) -> AppliedChange {
         try await make(change)

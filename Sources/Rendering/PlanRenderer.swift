@@ -39,6 +39,9 @@ public enum PlanRenderer {
             for reason in PlanText.reasons(change.destructiveReasons) {
                 out += "      " + style.paint("! \(reason)", .red) + "\n"
             }
+            for checked in change.dataChecks where checked.permits(allowingUnverified: true) {
+                out += "      " + style.paint("checked: \(PlanText.evidence(checked))", .cyan) + "\n"
+            }
             if let refusal = change.refusal {
                 out += "      " + style.paint("✗ refused: \(PlanText.refusal(refusal, of: change))", .red) + "\n"
             }
@@ -115,6 +118,25 @@ public enum PlanRenderer {
             "after": change.desired?.spec.canonical ?? .null,
             "refused": change.refusal.map { .string(PlanText.refusal($0, of: change)) } ?? .null,
         ]
+        if !change.dataChecks.isEmpty {
+            object["dataChecks"] = .array(change.dataChecks.map { checked in
+                var entry: [String: Value] = ["check": .string(PlanText.subject(checked.check)), "evidence": .string(PlanText.evidence(checked))]
+                if let evidence = checked.evidence {
+                    switch evidence.verdict {
+                    case .holds: entry["verdict"] = "holds"
+                    case .violated: entry["verdict"] = "violated"
+                    case .unverifiable: entry["verdict"] = "unverifiable"
+                    case .checkedByTarget: entry["verdict"] = "checkedByTarget"
+                    }
+                    entry["failingRows"] = .int(evidence.failingRows)
+                    entry["failingFiles"] = .int(evidence.failingFiles)
+                    entry["files"] = .int(evidence.files)
+                } else {
+                    entry["verdict"] = "unchecked"
+                }
+                return .object(entry)
+            })
+        }
         if let origin = change.desired?.origin { object["source"] = .string(origin.description) }
         return .object(object)
     }
@@ -135,6 +157,7 @@ public enum PlanRenderer {
         out += "| | Resource | Action | Notes |\n|---|---|---|---|\n"
         for change in plan.changes {
             var notes = PlanText.reasons(change.destructiveReasons).map { "⚠️ " + escape($0) }
+            notes += change.dataChecks.filter { $0.permits(allowingUnverified: true) }.map { "✔︎ checked: " + escape(PlanText.evidence($0)) }
             if let refusal = change.refusal { notes.append("⛔ refused: " + escape(PlanText.refusal(refusal, of: change))) }
             out += "| `\(FieldText.actionSymbol(change.action))` | `\(change.id)` | \(change.action.rawValue) | \(notes.joined(separator: "<br>")) |\n"
         }

@@ -59,6 +59,43 @@ public enum PlanText {
             return "no \(kind.rawValue) manifests were found, so this would delete every \(kind.rawValue) this environment created; check the revision and the manifests/ directory, or pass --allow-empty"
         case .destructiveDenied:
             return "the environment's policy is \"destructive: deny\"; pass --allow-destructive to apply it"
+        case .dataViolates(let checked) where checked.evidence == nil:
+            return "the table's rows were not checked for \(subject(checked.check)); run plan or apply again"
+        case .dataViolates(let checked):
+            return evidence(checked) + "; fix those rows (or the manifest), then plan again"
+        case .dataUnverified(let checked):
+            return evidence(checked) + "; pass --allow-unverified to apply it without the check"
+        }
+    }
+
+    /// What a data check is about, in words.
+    public static func subject(_ check: DataCheck) -> String {
+        switch check {
+        case .notNull(let column): return "NOT NULL on column \(column)"
+        case .constraint(let name, let expression): return "CHECK \(name) (\(expression))"
+        }
+    }
+
+    /// What checking the rows found: the evidence a plan shows.
+    public static func evidence(_ checked: CheckedData) -> String {
+        guard let evidence = checked.evidence else { return "\(subject(checked.check)): the rows were not checked" }
+        let files = "\(evidence.files) file\(evidence.files == 1 ? "" : "s")"
+        let how = evidence.fromStatistics == evidence.files ? "from their statistics"
+            : evidence.fromStatistics == 0 ? "by reading them" : "\(evidence.fromStatistics) from statistics, \(evidence.files - evidence.fromStatistics) read"
+        let failing = "\(evidence.failingFiles) file\(evidence.failingFiles == 1 ? "" : "s")"
+        switch (checked.check, evidence.verdict) {
+        case (.notNull(let column), .holds):
+            return "column \(column) has no nulls in \(files) (\(how))"
+        case (.notNull(let column), .violated):
+            return "column \(column) has \(evidence.failingRows) null\(evidence.failingRows == 1 ? "" : "s") in \(failing)"
+        case (.constraint, .holds):
+            return "every row in \(files) satisfies \(subject(checked.check)) (\(how))"
+        case (.constraint, .violated):
+            return "\(evidence.failingRows) row\(evidence.failingRows == 1 ? "" : "s") in \(failing) \(evidence.failingRows == 1 ? "does" : "do") not satisfy \(subject(checked.check))"
+        case (_, .unverifiable(let reason)):
+            return "\(subject(checked.check)) could not be checked: \(reason)"
+        case (_, .checkedByTarget):
+            return "\(subject(checked.check)): the target checks the existing rows as it applies the change"
         }
     }
 

@@ -109,10 +109,28 @@ public final class EnvironmentRun {
     public func plan(_ state: DesiredState? = nil, policy: PolicyCheck.Options) async throws(ReconcileError) -> Plan {
         let state: DesiredState = if let state { state } else { try desired() }
         let (observed, inventory) = try await observe(state)
-        let plan = Planner.plan(.init(
+        var plan = Planner.plan(.init(
             environment: name, revision: state.revision, target: target.summary,
             desired: state.resources, observed: observed, inventory: inventory, prune: environment.policy.prune, inPlace: target.inPlace))
+        await checkData(&plan)
         return PolicyCheck.evaluate(plan, policy: environment.policy, desired: state.resources, inventory: inventory, options: policy)
+    }
+
+    /// Asks the target what each table's rows say about the NOT NULL and CHECK changes
+    /// planned on it. A table whose rows cannot be read gets that reason as its evidence
+    /// (and is refused unless --allow-unverified), never a pass.
+    func checkData(_ plan: inout Plan) async {
+        for index in plan.changes.indices where !plan.changes[index].dataChecks.isEmpty {
+            guard let table = plan.changes[index].observed else { continue }
+            let checks = plan.changes[index].dataChecks.map(\.check)
+            var evidence: [DataEvidence]
+            do throws(TargetError) {
+                evidence = try await target.verify(checks, of: table)
+            } catch {
+                evidence = checks.map { _ in DataEvidence(.unverifiable("the rows could not be read: \(error.message)")) }
+            }
+            for (slot, found) in zip(plan.changes[index].dataChecks.indices, evidence) { plan.changes[index].dataChecks[slot].evidence = found }
+        }
     }
 
     /// The drift: the target against the desired state of the revision last applied

@@ -53,6 +53,10 @@ public final class RoutedTarget: Target {
         for part in parts { part.target.discardLeftovers(of: ids.filter { holds(part.spec, $0.kind) || $0.kind == .catalog || $0.kind == .schema }) }
     }
 
+    public func verify(_ checks: [DataCheck], of table: Resource) async throws(TargetError) -> [DataEvidence] {
+        try await target(for: .table).verify(checks, of: table)
+    }
+
     @discardableResult public func apply(_ change: Change) async throws(TargetError) -> AppliedChange {
         let spec = environment.target(for: change.id.kind)
         if let supported = spec.supportedKinds, !supported.contains(change.id.kind) {

@@ -134,7 +134,29 @@ import Rendering
         var tightened = Fixture.orders
         tightened[1].nullable = false
         #expect(try #require(change(Fixture.orders, tightened, hasData: false)).action == .update)
-        #expect(try #require(change(Fixture.orders, tightened, hasData: true)).action == .replace)
+        // With rows, in place once the rows are checked: unchecked, policy refuses it.
+        let checked = try #require(change(Fixture.orders, tightened, hasData: true))
+        #expect(checked.action == .update)
+        #expect(checked.dataChecks == [CheckedData(.notNull(column: "amount"))])
+        let plan = PolicyCheck.evaluate(Plan(environment: "dev", revision: "r", target: "t", changes: [checked]), policy: Policy(),
+                                        desired: [], inventory: Inventory(environment: "dev"), options: .init(allowDestructive: true, allowUnverified: true))
+        #expect(plan.changes[0].refusal == .dataViolates(CheckedData(.notNull(column: "amount"))), "never checked: refused whatever the overrides")
+        #expect(PlanText.refusal(plan.changes[0].refusal!, of: checked) == "the table's rows were not checked for NOT NULL on column amount; run plan or apply again")
+    }
+
+    @Test func evidenceDecidesDataChecks() throws {
+        var checked = CheckedData(.constraint(name: "positive", expression: "amount > 0"))
+        #expect(!checked.permits(allowingUnverified: true))
+        checked.evidence = DataEvidence(.holds, files: 4, fromStatistics: 3)
+        #expect(checked.permits(allowingUnverified: false))
+        #expect(PlanText.evidence(checked) == "every row in 4 files satisfies CHECK positive (amount > 0) (3 from statistics, 1 read)")
+        checked.evidence = DataEvidence(.violated, failingRows: 3, failingFiles: 2, files: 4)
+        #expect(!checked.permits(allowingUnverified: true))
+        #expect(PlanText.evidence(checked) == "3 rows in 2 files do not satisfy CHECK positive (amount > 0)")
+        checked.evidence = DataEvidence(.unverifiable("why"))
+        #expect(checked.permits(allowingUnverified: true) && !checked.permits(allowingUnverified: false))
+        checked.evidence = DataEvidence(.checkedByTarget)
+        #expect(checked.permits(allowingUnverified: false))
     }
 
     @Test func propertiesConstraintsAndCommentsAreInPlace() throws {
