@@ -60,6 +60,7 @@ import TestSupport
         let rows = try project.rows(Self.path)
         #expect((rows.deltaRS as? [[String: Any]])?.count == 25, "\(String(describing: rows.deltaRS))")
         #expect((rows.duckDB as? [[String: Any]])?.count == 25)
+        #expect((rows.sail as? [[String: Any]])?.count == 25, "\(String(describing: rows.sail))")
         #expect(try project.reconcile("plan", "--env", "dev").code == 0)
     }
 

@@ -65,7 +65,7 @@ import TestSupport
         try project.apply()
         let renamed = try project.rows(Self.path)
         let expected: [[String: String?]] = [["id": "1", "mail": "a@x"], ["id": "2", "mail": "b@x"], ["id": "3", "mail": nil]]
-        for (reader, found) in [("delta-rs", renamed.deltaRS), ("DuckDB", renamed.duckDB)] {
+        for (reader, found) in [("delta-rs", renamed.deltaRS), ("DuckDB", renamed.duckDB), ("Sail", renamed.sail)] {
             let rows = try #require(found as? [[String: Any]], "\(reader): \(String(describing: found))")
             #expect(rows.map { row in row.mapValues { $0 is NSNull ? nil : "\($0)" } } == expected, "\(reader) reads the renamed column's data")
         }
@@ -88,8 +88,10 @@ import TestSupport
         #expect(widenPlan.stdout.contains("raises the table's reader version to 3"), "\(widenPlan.stdout)")
         try project.apply()
         let widened = try project.rows(Self.path)
-        let duck = try #require(widened.duckDB as? [[String: Any]], "\(String(describing: widened.duckDB))")
-        #expect(duck.map { row in row.mapValues { $0 is NSNull ? nil : "\($0)" } } == expected)
+        for (reader, found) in [("DuckDB", widened.duckDB), ("Sail", widened.sail)] {
+            let rows = try #require(found as? [[String: Any]], "\(reader): \(String(describing: found))")
+            #expect(rows.map { row in row.mapValues { $0 is NSNull ? nil : "\($0)" } } == expected, "\(reader) reads the widened table")
+        }
         #expect(widened.duckDBTypes["id"] == "BIGINT")
         // delta-rs 1.6 does not read type widening yet; it says so rather than misread.
         #expect("\(String(describing: widened.deltaRS))".contains("TypeWidening"), "\(String(describing: widened.deltaRS))")

@@ -103,14 +103,14 @@ final class Project: @unchecked Sendable {
         return Dictionary(uniqueKeysWithValues: found.map { (String($0.key.dropFirst(url.path.count + 1)), $0.value) })
     }
 
-    /// The rows delta-rs (through DataFusion) and DuckDB's delta extension read from a
-    /// table: (delta-rs rows or its error, DuckDB rows or its error, DuckDB's column types).
-    func rows(_ table: String) throws -> (deltaRS: Any?, duckDB: Any?, duckDBTypes: [String: String]) {
+    /// The rows delta-rs (through DataFusion), DuckDB's delta extension and Sail (Spark
+    /// Connect) read from a table: each reader's rows or its error, and DuckDB's column types.
+    func rows(_ table: String) throws -> (deltaRS: Any?, duckDB: Any?, duckDBTypes: [String: String], sail: Any?) {
         let result = try Shell.run(Paths.python, [Paths.deltaRows, url.appendingPathComponent(table).path])
         guard let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
             throw TestFailure("delta_rows.py gave no JSON: \(result.output)")
         }
-        return (object["deltars"], object["duckdb"], object["duckdbTypes"] as? [String: String] ?? [:])
+        return (object["deltars"], object["duckdb"], object["duckdbTypes"] as? [String: String] ?? [:], object["sail"])
     }
 
     func deltaRS(_ table: String) throws -> [String: Any] {

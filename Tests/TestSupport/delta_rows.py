@@ -2,11 +2,12 @@
 """Reads a Delta table's rows with two independent readers and prints them as JSON.
 
 Usage: delta_rows.py TABLE_DIR
-Prints {"deltars": [...], "duckdb": [...], "duckdbTypes": {...}}: the rows each reader
-returns (sorted, values as JSON; decimals and dates as strings), read by delta-rs
-through DataFusion (which honours column mapping) and by DuckDB's delta extension
-(delta-kernel-rs), loaded from its PyPI package, offline. A reader that refuses the
-table gives {"error": "..."} in place of its rows.
+Prints {"deltars": [...], "duckdb": [...], "duckdbTypes": {...}, "sail": [...]}: the
+rows each reader returns (sorted, values as JSON; decimals and dates as strings),
+read by delta-rs through DataFusion (which honours column mapping), by DuckDB's delta
+extension (delta-kernel-rs), loaded from its PyPI package, offline, and by Sail, a
+Spark Connect server, through PySpark's Spark API. A reader that refuses the table
+gives {"error": "..."} in place of its rows.
 """
 import json
 import os
@@ -37,6 +38,17 @@ def duckdb_rows(path):
     return found, types
 
 
+def sail_rows(path):
+    from pysail.spark import SparkConnectServer
+    from pyspark.sql import SparkSession
+    server = SparkConnectServer(ip="127.0.0.1", port=0)
+    server.start(background=True)
+    _, port = server.listening_address
+    spark = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
+    frame = spark.read.format("delta").load(os.path.abspath(path))
+    return rows(row.asDict() for row in frame.collect())
+
+
 def main():
     path = sys.argv[1]
     result = {}
@@ -48,8 +60,15 @@ def main():
         result["duckdb"], result["duckdbTypes"] = duckdb_rows(path)
     except Exception as error:
         result["duckdb"] = {"error": f"{type(error).__name__}: {error}"}
+    try:
+        result["sail"] = sail_rows(path)
+    except Exception as error:
+        result["sail"] = {"error": f"{type(error).__name__}: {error}"}
     json.dump(result, sys.stdout, sort_keys=True, default=str)
     sys.stdout.write("\n")
+    sys.stdout.flush()
+    # The Spark Connect client's threads can keep the interpreter alive: leave at once.
+    os._exit(0)
 
 
 if __name__ == "__main__":
