@@ -106,7 +106,7 @@ let package = Package(
         ]),
 
         /// Entry points that take untrusted bytes, for the fuzzers and the corpus regression test.
-        .target(name: "FuzzTargets", dependencies: ["Loading", "Model", "Flags", "Server"]),
+        .target(name: "FuzzTargets", dependencies: ["Loading", "Model", "Flags", "Server", "Parquet", "LocalTarget"]),
 
         // MARK: Commands
         /// The command line; the only user of ArgumentParser.

@@ -1,6 +1,8 @@
 import Flags
 import Foundation
+import LocalTarget
 import Loading
+import Parquet
 import Model
 import Server
 
@@ -10,8 +12,20 @@ import Server
 public enum FuzzTargets {
     /// The entry points by name, as `scripts/fuzz` and `Tests/Fuzz/corpus/<name>/` call them.
     public static let all: [String: @Sendable ([UInt8]) -> Void] = [
-        "manifest": manifest, "type": columnType, "jsonlogic": jsonLogic, "ofrep": ofrep,
+        "manifest": manifest, "type": columnType, "jsonlogic": jsonLogic, "ofrep": ofrep, "parquet": parquet, "check": check,
     ]
+
+    /// A Parquet file (a checkpoint another engine wrote, a data file a check reads): footer, pages, assembly.
+    @Sendable public static func parquet(_ bytes: [UInt8]) {
+        guard let file = try? ParquetFile(bytes: bytes) else { return }
+        _ = try? file.rows()
+    }
+
+    /// A CHECK constraint's expression, parsed and evaluated against a row.
+    @Sendable public static func check(_ bytes: [UInt8]) {
+        guard let text = String(validating: bytes, as: UTF8.self) else { return }
+        _ = CheckConstraint.evaluate(text, row: ["amount": 5, "status": "open", "note": .null, "day": "2024-03-01"])
+    }
 
     static let environment = """
         apiVersion: reconcile/v1

@@ -192,3 +192,19 @@ struct CheckParser {
         throw CheckExpression.Unsupported(reason: "\(text) is not a number")
     }
 }
+
+/// A CHECK constraint's expression, checked against one row: for tools and fuzzing.
+public enum CheckConstraint {
+    /// True, false or nil (NULL) for `row`; the reason when the checker does not evaluate the expression.
+    public static func evaluate(_ expression: String, row: [String: Value]) -> Result<Bool?, UnsupportedExpression> {
+        do throws(CheckExpression.Unsupported) {
+            return .success(try CheckParser.parse(expression).holds(Dictionary(row.map { ($0.key.lowercased(), $0.value) }) { first, _ in first }))
+        } catch {
+            return .failure(UnsupportedExpression(reason: error.reason))
+        }
+    }
+
+    public struct UnsupportedExpression: Error, Sendable {
+        public let reason: String
+    }
+}
