@@ -127,6 +127,33 @@ final class FakeWorkspace: @unchecked Sendable {
         #expect(try run(project, "drift", "--env", "dev").code == 0)
     }
 
+    /// A rename, a drop and a widening on Databricks (#13): column mapping and type
+    /// widening are turned on first (the workspace refuses them otherwise), then the
+    /// statements run, and the workspace's table matches the manifest.
+    @Test func renameDropAndWidenInPlaceConverge() throws {
+        let dir = try TemporaryDirectory()
+        let workspace = try FakeWorkspace(in: dir.url)
+        let project = try project(workspace)
+        #expect(try run(project, "apply", "--env", "dev").code == 0)
+        try project.write("manifests/all.yaml", Self.manifests
+            .replacingOccurrences(of: "{ name: amount, type: \"decimal(18,2)\" }", with: "{ name: total, type: \"decimal(20,2)\", renamedFrom: amount }")
+            .replacingOccurrences(of: "positive: \"amount >= 0\"", with: "positive: \"total >= 0\"")
+            .replacingOccurrences(of: "    - { name: day, type: date }\n", with: "    - { name: day, type: date }\n    - { name: note, type: string }\n"))
+        try project.commit("rename amount, widen it")
+        #expect(try run(project, "apply", "--env", "dev").code == 0)
+        try project.write("manifests/all.yaml", try project.read("manifests/all.yaml").replacingOccurrences(of: "    - { name: note, type: string }\n", with: ""))
+        try project.commit("drop note")
+        let apply = try run(project, "apply", "--env", "dev")
+        #expect(apply.code == 0, "\(apply.output)")
+        let statements = workspace.requests.filter { $0["path"] as? String == "/api/2.0/sql/statements" }.compactMap { ($0["body"] as? [String: Any])?["statement"] as? String }
+        let mapping = statements.firstIndex { $0.contains("'delta.columnMapping.mode' = 'name'") }
+        let rename = statements.firstIndex { $0.hasSuffix("RENAME COLUMN `amount` TO `total`") }
+        #expect(mapping != nil && rename != nil && mapping! < rename!, "\(statements)")
+        #expect(statements.contains { $0.contains("'delta.enableTypeWidening' = 'true'") })
+        #expect(statements.contains { $0.hasSuffix("DROP COLUMNS (`note`)") })
+        #expect(try run(project, "plan", "--env", "dev").code == 0, "converged")
+    }
+
     @Test func aDriftCycleOverFiveHundredTablesTakesAFewDozenRequests() throws {
         let dir = try TemporaryDirectory()
         var manifests = ["apiVersion: reconcile/v1\nkind: Catalog\nmetadata: { name: main }\n"]
