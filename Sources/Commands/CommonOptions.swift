@@ -3,6 +3,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Rendering
+import Synchronization
 
 /// Options every command about one environment takes.
 struct CommonOptions: ParsableArguments {
@@ -54,7 +55,12 @@ enum Console {
     static var stdoutStyle: TerminalStyle { TerminalStyle(enabled: colorAllowed && isatty(1) == 1) }
     static var stderrStyle: TerminalStyle { TerminalStyle(enabled: colorAllowed && isatty(2) == 1) }
 
+    /// Whether anything went to standard output yet: a failure then adds no second document.
+    static var wroteOutput: Bool { written.withLock { $0 } }
+    private static let written = Mutex(false)
+
     static func out(_ text: String) {
+        written.withLock { $0 = true }
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 

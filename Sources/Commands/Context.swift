@@ -34,11 +34,24 @@ func runReporting(_ options: CommonOptions, _ body: (Context) async throws(Recon
         let code = try await body(built)
         if code != 0 { throw ExitCode(code) }
     } catch let failure as ReconcileError {
-        if let context {
-            context.report(failure)
-        } else {
-            Console.err(DiagnosticRenderer(style: Console.stderrStyle) { _, _ in nil }.render(failure.diagnostics))
-        }
+        report(failure, context: context, output: options.output)
         throw ExitCode.failure
+    }
+}
+
+/// A failure on standard error as a compiler prints it, and, for `--output json` or
+/// `markdown`, on standard output too, so a bot reading stdout gets the errors.
+func report(_ failure: ReconcileError, context: Context?, output: OutputFormat, title: String = "reconcile: errors") {
+    if let context {
+        context.report(failure)
+    } else {
+        Console.err(DiagnosticRenderer(style: Console.stderrStyle) { _, _ in nil }.render(failure.diagnostics))
+    }
+    // One document on standard output: a plan already printed there shows its refusals itself.
+    guard !Console.wroteOutput else { return }
+    switch output {
+    case .human: break
+    case .json: Console.out(JSONText.encode(DiagnosticRenderer.json(failure.diagnostics)))
+    case .markdown: Console.out(DiagnosticRenderer.markdown(failure.diagnostics, title: title))
     }
 }

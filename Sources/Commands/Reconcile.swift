@@ -1,4 +1,6 @@
 import Workspace
+import Model
+import Rendering
 import ArgumentParser
 import Foundation
 
@@ -16,9 +18,27 @@ public struct Reconcile: AsyncParsableCommand {
 
     public init() {}
 
+    /// Without a subcommand or `--dry-run`: help, and exit 1.
+    public func run() async throws {
+        FileHandle.standardError.write(Data((Self.helpMessage() + "\n").utf8))
+        throw ExitCode.failure
+    }
+
     /// Runs the command line, mapping every error to exit code 1 (usage errors too,
     /// which ArgumentParser would report as 64), so CI sees 0, 1 or 2 only.
     public static func runMain() async -> Never {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, first.hasPrefix("-"), !["-h", "--help", "--version", "--generate-completion-script"].contains(first) {
+            // Options before any subcommand: the root's own form, `reconcile --dry-run …`.
+            await DryRunCommand.runMain(arguments)
+        }
+        if let first = arguments.first, !first.hasPrefix("-"), first != "help",
+           !configuration.subcommands.contains(where: { $0.configuration.commandName == first }) {
+            let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+            let suggestion = Suggest.closest(to: first, in: names).map { "; did you mean \($0)?" } ?? ""
+            FileHandle.standardError.write(Data("error: '\(first)' is not a command\(suggestion)\nUsage: reconcile <subcommand>; see 'reconcile --help'\n".utf8))
+            Foundation.exit(1)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -100,3 +100,39 @@ public struct TerminalStyle: Sendable {
         enabled ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
     }
 }
+
+extension DiagnosticRenderer {
+    /// Diagnostics as JSON (`docs/diagnostics.schema.json`), for bots and editors: every
+    /// diagnostic, each with its position when it has one, and the counts.
+    public static func json(_ diagnostics: [Diagnostic]) -> Value {
+        .object([
+            "formatVersion": .int(PlanRenderer.formatVersion),
+            "errors": .int(diagnostics.filter { $0.severity == .error }.count),
+            "warnings": .int(diagnostics.filter { $0.severity == .warning }.count),
+            "diagnostics": .array(diagnostics.map { diagnostic in
+                var entry: [String: Value] = ["severity": .string(diagnostic.severity.rawValue), "message": .string(diagnostic.message)]
+                if let location = diagnostic.location {
+                    entry["file"] = .string(location.path)
+                    entry["line"] = .int(location.line)
+                    entry["column"] = .int(location.column)
+                }
+                return .object(entry)
+            }),
+        ])
+    }
+}
+
+extension DiagnosticRenderer {
+    /// Diagnostics as a markdown section, for a pull-request comment that would
+    /// otherwise be empty: each with its position, the first `maxShown` in full.
+    public static func markdown(_ diagnostics: [Diagnostic], title: String) -> String {
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        var out = "### \(title)\n\n> [!CAUTION]\n> \(errors) error\(errors == 1 ? "" : "s"); nothing was planned or changed.\n\n"
+        for diagnostic in diagnostics.prefix(maxShown) {
+            let place = diagnostic.location.map { "`\(escaped($0.description))`: " } ?? ""
+            out += "- **\(diagnostic.severity.rawValue)** \(place)\(PlanRenderer.escape(escaped(diagnostic.message)))\n"
+        }
+        if diagnostics.count > maxShown { out += "- … and \(diagnostics.count - maxShown) more\n" }
+        return out
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `reconcile --dry-run`, the line CI runs on every pull request (#14), and errors a
+/// bot can read: every environment planned in one run, exit 0/2/1, JSON diagnostics
+/// that validate against docs/diagnostics.schema.json.
+@Suite struct DryRunTests {
+    static let schema = Paths.packageRoot.appendingPathComponent("docs/diagnostics.schema.json").path
+
+    /// Validates `document` against the published diagnostics schema with jsonschema.
+    func validatesAgainstTheSchema(_ document: String) throws -> Bool {
+        let check = """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1]))
+        jsonschema.validate(json.load(open(sys.argv[2])), schema, format_checker=jsonschema.FormatChecker())
+        """
+        let dir = try TemporaryDirectory()
+        let file = dir.url.appendingPathComponent("document.json")
+        try document.write(to: file, atomically: true, encoding: .utf8)
+        let result = try Shell.run(Paths.python, ["-c", check, Self.schema, file.path])
+        #expect(result.code == 0, "\(result.output)")
+        return result.code == 0
+    }
+
+    @Test func everyEnvironmentIsPlannedInOneRunWithCIExitCodes() throws {
+        let repo = try GitFixture()
+        for directory in ["manifests", "environments", "pipelines"] {
+            try FileManager.default.copyItem(at: Paths.packageRoot.appendingPathComponent(directory), to: repo.url.appendingPathComponent(directory))
+        }
+        try repo.commit("the example")
+        let environments = try FileManager.default.contentsOfDirectory(atPath: repo.url.appendingPathComponent("environments").path)
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+        let first = try Shell.run(Paths.reconcile, ["--dry-run"], in: repo.url)
+        #expect(first.code == 2, "nothing applied yet: \(first.output)")
+        for name in environments { #expect(first.stdout.contains("== \(name) =="), "\(name) is planned") }
+
+        let json = try Shell.run(Paths.reconcile, ["--dry-run", "--output", "json"], in: repo.url)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((document["environments"] as? [String: Any]).map { Set($0.keys) } == Set(environments))
+        #expect(document["exitCode"] as? Int == 2)
+
+        for name in environments { #expect(try Shell.run(Paths.reconcile, ["apply", "--env", name, "--allow-destructive"], in: repo.url).code == 0) }
+        let converged = try Shell.run(Paths.reconcile, ["--dry-run"], in: repo.url)
+        #expect(converged.code == 0, "\(converged.output)")
+
+        let one = try Shell.run(Paths.reconcile, ["--dry-run", "--env", environments[0], "--output", "markdown"], in: repo.url)
+        #expect(one.code == 0)
+        #expect(one.stdout.contains("### reconcile plan for `\(environments[0])`"))
+        #expect(!one.stdout.contains("for `\(environments.last!)`") || environments.count == 1)
+    }
+
+    @Test func anErrorInOneEnvironmentIsExitOneWithPositionedJSON() throws {
+        let project = try Project()
+        try project.write("manifests/silver/orders.yaml", Project.orders.replacingOccurrences(of: "type: bigint", with: "type: int64"))
+        try project.commit("a bad type")
+        let result = try project.reconcile("--dry-run", "--output", "json")
+        #expect(result.code == 1, "\(result.output)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "one JSON document: \(result.stdout)")
+        let dev = try #require((document["environments"] as? [String: Any])?["dev"] as? [String: Any])
+        let diagnostic = try #require((dev["diagnostics"] as? [[String: Any]])?.first)
+        #expect(diagnostic["file"] as? String == "manifests/silver/orders.yaml")
+        #expect(diagnostic["line"] as? Int == 8)
+        #expect((diagnostic["message"] as? String)?.contains("int64") == true)
+        let data = try JSONSerialization.data(withJSONObject: dev)
+        #expect(try validatesAgainstTheSchema(String(decoding: data, as: UTF8.self)))
+        #expect(result.stderr.contains("manifests/silver/orders.yaml:8:"), "people read standard error: \(result.stderr)")
+    }
+
+    @Test func validateAndPlanPrintJSONDiagnosticsOnStandardOutput() throws {
+        let project = try Project()
+        try project.write("manifests/silver/orders.yaml", Project.orders.replacingOccurrences(of: "type: bigint", with: "type: int64"))
+        try project.commit("a bad type")
+        for command in [["validate"], ["plan", "--env", "dev"]] {
+            let result = try project.reconcile(command + ["--output", "json"])
+            #expect(result.code == 1)
+            #expect(try validatesAgainstTheSchema(result.stdout), "\(command): \(result.stdout)")
+            let markdown = try project.reconcile(command + ["--output", "markdown"])
+            #expect(markdown.stdout.contains("> 1 error; nothing was planned or changed."), "\(command): a PR comment is never empty: \(markdown.stdout)")
+        }
+    }
+
+    @Test func aBareOrMistypedCommandLineIsHelpAndExitOne() throws {
+        let project = try Project()
+        let bare = try project.reconcile()
+        #expect(bare.code == 1)
+        #expect(bare.stderr.contains("USAGE: reconcile"))
+        let typo = try project.reconcile("plna", "--env", "dev")
+        #expect(typo.code == 1)
+        #expect(typo.stderr.contains("'plna' is not a command; did you mean plan?"), "\(typo.stderr)")
+        let options = try project.reconcile("--env", "dev")
+        #expect(options.code == 1)
+        #expect(options.stderr.contains("reconcile needs a subcommand (see reconcile --help), or --dry-run to plan every environment"))
+    }
+}
