@@ -46,7 +46,10 @@ public enum Planner {
                 }
             }
             let wasProtected = input.inventory.entries[resource.id]?.protected ?? false
-            if var change = compare(observed: current, desired: resource, inPlace: input.inPlace) {
+            if !input.inventory.contains(resource.id) {
+                forward.append(adoption(observed: current, desired: resource, inPlace: input.inPlace))
+                notices += forward.last.map(featuresEnabled(by:)) ?? []
+            } else if var change = compare(observed: current, desired: resource, inPlace: input.inPlace) {
                 notices += featuresEnabled(by: change)
                 change.fields += protectionFields(resource, wasProtected: wasProtected)
                 forward.append(change)
@@ -175,6 +178,19 @@ public enum Planner {
             break
         }
         return ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
+    }
+
+    /// A declared resource that exists but is not in the inventory: adopted, with the
+    /// differences made in place. One that only a replace would match is refused.
+    static func adoption(observed: Resource, desired: Resource, inPlace: InPlaceChanges) -> Change {
+        var change = compare(observed: observed, desired: desired, inPlace: inPlace)
+            ?? Change(id: desired.id, action: .update, observed: observed, desired: desired, fields: [])
+        change.adopts = true
+        change.fields += protectionFields(desired, wasProtected: false)
+        change.reasons = ["\(desired.id) exists but this environment did not create it: applying adopts it (records it in the inventory)"]
+            + (change.fields.isEmpty ? [] : ["and makes the differences below"])
+        if change.action == .replace { change.refusal = .adoptionReplaces }
+        return change
     }
 
     /// The Delta table features an in-place table change turns on (each raises the reader version).

@@ -20,6 +20,8 @@ public enum PolicyCheck {
         let emptied = emptiedKinds(plan, desired: desired, inventory: inventory)
         for index in plan.changes.indices {
             let change = plan.changes[index]
+            // Adoption never replaces, whatever the overrides.
+            if change.refusal == .adoptionReplaces { continue }
             let protected = change.desired?.isProtected == true || inventory.entries[change.id]?.protected == true
             if protected && (change.action == .delete || change.action == .replace) {
                 plan.changes[index].refusal = .protected(declared: change.desired?.isProtected == true)

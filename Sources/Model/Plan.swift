@@ -63,6 +63,10 @@ public struct Change: Sendable, Hashable {
     /// What the change requires of the table's existing rows (NOT NULL, CHECK), with
     /// the evidence once the target was asked; unchecked, the change is refused.
     public var dataChecks: [CheckedData] = []
+    /// The resource exists but this environment did not create it: applying records it
+    /// in the inventory (and makes the fields' differences, never a replace), so from
+    /// then on it is pruned like what the environment created.
+    public var adopts = false
 
     public init(
         id: ResourceID, action: Action, observed: Resource?, desired: Resource?,
@@ -87,7 +91,7 @@ public struct Change: Sendable, Hashable {
 
     /// True when only bookkeeping changes, so the target has nothing to do.
     public var isMetadataOnly: Bool {
-        action == .update && !fields.isEmpty && fields.allSatisfy { $0.path.hasPrefix(Change.metadataPrefix) }
+        action == .update && (adopts || !fields.isEmpty) && fields.allSatisfy { $0.path.hasPrefix(Change.metadataPrefix) }
     }
 }
 
@@ -127,7 +131,9 @@ public struct Plan: Sendable, Hashable {
     }
     public var refusals: [Change] { changes.filter { $0.refusal != nil } }
 
-    public func count(_ action: Action) -> Int { changes.filter { $0.action == action }.count }
+    /// Changes of `action`, adoptions aside (they are counted by `adoptions`).
+    public func count(_ action: Action) -> Int { changes.filter { $0.action == action && !$0.adopts }.count }
+    public var adoptions: Int { changes.filter(\.adopts).count }
 }
 
 /// The outcome of applying a plan, change by change.

@@ -53,6 +53,8 @@ public enum Refusal: Sendable, Hashable {
     /// What the change requires of the rows could not be decided, and
     /// `--allow-unverified` was not given.
     case dataUnverified(CheckedData)
+    /// Adopting a resource this environment did not create would replace it.
+    case adoptionReplaces
 }
 
 /// Something a plan reports about a resource without changing it.

@@ -28,7 +28,9 @@ public enum PlanRenderer {
         }
         for change in plan.changes {
             let color: TerminalStyle.Color = [.create: .green, .update: .yellow, .replace: .magenta, .delete: .red][change.action]!
-            var header = "  " + style.paint(FieldText.actionSymbol(change.action), color) + " " + style.paint(change.id.description, .bold)
+            var header = change.adopts
+                ? "  " + style.paint("<=", .cyan) + " " + style.paint(change.id.description, .bold) + style.paint("  (adopt: exists, not created by this environment)", .cyan)
+                : "  " + style.paint(FieldText.actionSymbol(change.action), color) + " " + style.paint(change.id.description, .bold)
             if change.isDestructive { header += style.paint("  (destructive)", .red) }
             out += header + "\n"
             for field in change.fields {
@@ -51,7 +53,8 @@ public enum PlanRenderer {
     }
 
     static func summary(_ plan: Plan) -> String {
-        var text = "Plan: \(plan.count(.create)) to create, \(plan.count(.update)) to update, \(plan.count(.replace)) to replace, \(plan.count(.delete)) to delete; \(plan.unchanged.count) unchanged."
+        let adopt = plan.adoptions > 0 ? ", \(plan.adoptions) to adopt" : ""
+        var text = "Plan: \(plan.count(.create)) to create, \(plan.count(.update)) to update, \(plan.count(.replace)) to replace, \(plan.count(.delete)) to delete\(adopt); \(plan.unchanged.count) unchanged."
         let refused = plan.refusals.count
         if refused > 0 { text += " \(refused) refused by policy." }
         return text
@@ -87,7 +90,7 @@ public enum PlanRenderer {
             "summary": .object([
                 "create": .int(plan.count(.create)), "update": .int(plan.count(.update)),
                 "replace": .int(plan.count(.replace)), "delete": .int(plan.count(.delete)),
-                "unchanged": .int(plan.unchanged.count), "refused": .int(plan.refusals.count),
+                "unchanged": .int(plan.unchanged.count), "refused": .int(plan.refusals.count), "adopt": .int(plan.adoptions),
             ]),
             "changes": .array(plan.changes.map(json)),
             "unchanged": .array(plan.unchanged.map { .string($0.description) }),
@@ -105,6 +108,7 @@ public enum PlanRenderer {
             "name": .string(change.id.name),
             "action": .string(change.action.rawValue),
             "destructive": .bool(change.isDestructive),
+            "adopt": .bool(change.adopts),
             "destructiveReasons": .array(PlanText.reasons(change.destructiveReasons).map(Value.string)),
             "reasons": .array(change.reasons.map(Value.string)),
             "fields": .array(change.fields.map { field in
@@ -159,7 +163,8 @@ public enum PlanRenderer {
             var notes = PlanText.reasons(change.destructiveReasons).map { "⚠️ " + escape($0) }
             notes += change.dataChecks.filter { $0.permits(allowingUnverified: true) }.map { "✔︎ checked: " + escape(PlanText.evidence($0)) }
             if let refusal = change.refusal { notes.append("⛔ refused: " + escape(PlanText.refusal(refusal, of: change))) }
-            out += "| `\(FieldText.actionSymbol(change.action))` | `\(change.id)` | \(change.action.rawValue) | \(notes.joined(separator: "<br>")) |\n"
+            let (symbol, action) = change.adopts ? ("<=", "adopt") : (FieldText.actionSymbol(change.action), change.action.rawValue)
+            out += "| `\(symbol)` | `\(change.id)` | \(action) | \(notes.joined(separator: "<br>")) |\n"
         }
         for change in plan.changes where !change.fields.isEmpty {
             out += "\n<details><summary><code>\(change.id)</code></summary>\n\n```diff\n"

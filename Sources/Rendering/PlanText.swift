@@ -65,6 +65,8 @@ public enum PlanText {
             return evidence(checked) + "; fix those rows (or the manifest), then plan again"
         case .dataUnverified(let checked):
             return evidence(checked) + "; pass --allow-unverified to apply it without the check"
+        case .adoptionReplaces:
+            return "\(change.id) exists but this environment did not create it, and matching the manifest would replace it, dropping what it holds; adoption never replaces: make the manifest match it (reconcile import writes one) or change it yourself first"
         }
     }
 

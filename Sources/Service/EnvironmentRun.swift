@@ -138,7 +138,12 @@ public final class EnvironmentRun {
     public func drift(policy: PolicyCheck.Options) async throws(ReconcileError) -> DriftReport {
         let last = try lastApplied()
         let state = try desired(at: last?.revision)
-        let plan = try await plan(state, policy: policy)
+        var plan = try await plan(state, policy: policy)
+        // A resource that matches its manifest but is not adopted yet is not drift:
+        // recording it is the next apply's bookkeeping.
+        let matching = plan.changes.filter { $0.adopts && $0.fields.isEmpty }.map(\.id)
+        plan.changes.removeAll { $0.adopts && $0.fields.isEmpty }
+        plan.unchanged = (plan.unchanged + matching).sorted()
         return DriftReport(environment: name, revision: state.revision, appliedAt: last?.finishedAt, plan: plan)
     }
 

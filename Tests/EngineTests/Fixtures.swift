@@ -24,9 +24,11 @@ enum Fixture {
         Column(name: "order_date", type: .date),
     ]
 
-    static func input(desired: [Resource], observed: [Resource], inventory: Set<ResourceID> = [], prune: Bool = true) -> Planner.Input {
+    /// A planner input; without `inventory`, the environment owns everything observed
+    /// (it built the target), so nothing is adopted.
+    static func input(desired: [Resource], observed: [Resource], inventory: Set<ResourceID>? = nil, prune: Bool = true) -> Planner.Input {
         Planner.Input(environment: "dev", revision: "abc1234", target: "local test", desired: desired, observed: observed,
-                      inventory: Inventory(environment: "dev", resources: inventory), prune: prune)
+                      inventory: Inventory(environment: "dev", resources: inventory ?? Set(observed.map(\.id))), prune: prune)
     }
 }
 

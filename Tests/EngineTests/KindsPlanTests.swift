@@ -37,7 +37,7 @@ import Rendering
 
     @Test func deletingGrantsRevokesOnlyWhatThisEnvironmentGranted() throws {
         let observed = grants(table, ["analysts": ["SELECT"], "someone": ["MODIFY"]])
-        var inventory = Inventory(environment: "dev")
+        var inventory = Inventory(environment: "dev", resources: [ResourceID(.table, "main.s.t")])
         inventory.entries[observed.id] = Inventory.Entry(principals: ["analysts"])
         var input = Fixture.input(desired: [Fixture.table("main.s.t", Fixture.orders)], observed: [observed, Fixture.table("main.s.t", Fixture.orders)])
         input.inventory = inventory

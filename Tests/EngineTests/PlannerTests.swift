@@ -29,10 +29,33 @@ import Rendering
         let observed = [Fixture.catalog("main"), Fixture.schema("main.s"),
                         Fixture.table("main.s.ours", Fixture.orders), Fixture.table("main.s.theirs", Fixture.orders)]
         let plan = Planner.plan(Fixture.input(desired: [Fixture.catalog("main"), Fixture.schema("main.s")], observed: observed,
-                                              inventory: [ResourceID(.table, "main.s.ours")]))
+                                              inventory: [ResourceID(.catalog, "main"), ResourceID(.schema, "main.s"), ResourceID(.table, "main.s.ours")]))
         #expect(plan.changes.map(\.id.description) == ["Table/main.s.ours"])
         #expect(plan.unmanaged == [ResourceID(.table, "main.s.theirs")])
         #expect(plan.unchanged.count == 2)
+    }
+
+    @Test func anExistingResourceTheEnvironmentDidNotCreateIsAdoptedNeverReplaced() async {
+        let existing = Fixture.table("main.s.t", Fixture.orders, hasData: true)
+        let identical = Planner.plan(Fixture.input(desired: [Fixture.table("main.s.t", Fixture.orders)], observed: [existing], inventory: []))
+        let adopt = try! #require(identical.changes.first)
+        #expect(adopt.adopts && adopt.action == .update && adopt.fields.isEmpty && adopt.isMetadataOnly, "recorded, the target untouched")
+        #expect(identical.adoptions == 1 && identical.count(.update) == 0)
+        #expect(PlanRenderer.render(identical, as: .human).contains("<= Table/main.s.t  (adopt: exists, not created by this environment)"))
+        #expect(PlanRenderer.render(identical, as: .human).contains("Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to adopt; 0 unchanged."))
+
+        var commented = Fixture.orders
+        commented[0].comment = "key"
+        let differing = Planner.plan(Fixture.input(desired: [Fixture.table("main.s.t", commented)], observed: [existing], inventory: []))
+        #expect(differing.changes.first?.adopts == true && differing.changes.first?.fields.count == 1 && !differing.changes[0].isMetadataOnly)
+
+        var narrowed = Fixture.orders
+        narrowed[1].type = .integer
+        let replacing = Planner.plan(Fixture.input(desired: [Fixture.table("main.s.t", narrowed)], observed: [existing], inventory: []))
+        let checked = PolicyCheck.evaluate(replacing, policy: Policy(destructive: .allow), desired: [], inventory: Inventory(environment: "dev"),
+                                           options: .init(allowDestructive: true, allowEmpty: true, allowUnverified: true))
+        #expect(checked.changes.first?.refusal == .adoptionReplaces, "no override lets an adoption replace")
+        #expect(PlanText.refusal(of: checked.changes[0]).contains("adoption never replaces"))
     }
 
     @Test func withoutPruneDeletionsAreOnlyReported() async {

@@ -96,7 +96,7 @@ import Engine
         }
         let namespaces = [Fixture.catalog("main"), Resource(id: ResourceID(.schema, "main.s"), spec: .schema(NamespaceSpec()))]
         var input = Fixture.input(desired: namespaces + [pipeline(consumes: [])], observed: namespaces + [table, pipeline(consumes: ["main.s.t"])],
-                                  inventory: [table.id, ResourceID(.pipeline, "p")])
+                                  inventory: Set(namespaces.map(\.id) + [table.id, ResourceID(.pipeline, "p")]))
         let plan = Planner.plan(input)
         #expect(plan.changes.map(\.id) == [ResourceID(.pipeline, "p"), table.id], "the consumer's update first, then the delete")
         #expect(plan.changes.last?.action == .delete)

@@ -27,7 +27,9 @@ import Engine
             Fixture.table("main.silver.foreign", Fixture.orders, hasData: false),
         ]
         let input = Fixture.input(desired: desired, observed: observed,
-                                  inventory: [ResourceID(.table, "main.silver.retired"), ResourceID(.table, "main.silver.payments")])
+                                  // main.silver.orders exists but was not created here: it is adopted.
+                                  inventory: [ResourceID(.catalog, "main"), ResourceID(.schema, "main.silver"),
+                                              ResourceID(.table, "main.silver.retired"), ResourceID(.table, "main.silver.payments")])
         return PolicyCheck.evaluate(Planner.plan(input), policy: Policy(destructive: .deny), desired: desired, inventory: input.inventory, options: .init())
     }
 
@@ -42,7 +44,7 @@ import Engine
 
     @Test func human() throws {
         let text = PlanRenderer.render(samplePlan(), as: .human)
-        #expect(text.contains("  ~ Table/main.silver.orders\n"))
+        #expect(text.contains("  <= Table/main.silver.orders  (adopt: exists, not created by this environment)\n"))
         #expect(text.contains("      + column email string\n"))
         #expect(text.contains("  -/+ Table/main.silver.payments  (destructive)"))
         #expect(text.contains("✗ refused:"))
