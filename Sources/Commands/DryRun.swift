@@ -47,7 +47,7 @@ struct DryRun {
                 case .markdown: Console.out(PlanRenderer.render(plan, as: .markdown) + "\n")
                 }
                 if let refused { context.report(refused) }
-                code = refused != nil ? 1 : plan.hasChanges ? 2 : 0
+                code = refused != nil ? 1 : plan.changesTarget ? 2 : 0
             } catch {
                 context.report(error)
                 switch output {

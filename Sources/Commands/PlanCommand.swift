@@ -41,7 +41,7 @@ func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Op
     showNotice(context.pinNotice(run.environment, store: store), output: options.output)
     Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle, run: run.report))
     if let refused = Service.refusals(of: plan, verb: "plan") { throw refused }
-    return plan.hasChanges ? 2 : 0
+    return plan.changesTarget ? 2 : 0
 }
 
 /// A notice shown above a plan or drift report (on standard error for JSON, which

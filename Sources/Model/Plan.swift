@@ -134,6 +134,9 @@ public struct Plan: Sendable, Hashable {
     /// Changes of `action`, adoptions aside (they are counted by `adoptions`).
     public func count(_ action: Action) -> Int { changes.filter { $0.action == action && !$0.adopts }.count }
     public var adoptions: Int { changes.filter(\.adopts).count }
+    /// Whether applying changes anything in the targets: adopting what already matches
+    /// only records it, so a plan of such adoptions alone exits 0.
+    public var changesTarget: Bool { changes.contains { !($0.adopts && $0.fields.isEmpty) } }
 }
 
 /// The outcome of applying a plan, change by change.

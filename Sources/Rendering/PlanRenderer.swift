@@ -49,6 +49,9 @@ public enum PlanRenderer {
             }
         }
         out += "\n" + summary(plan) + "\n"
+        if !plan.changesTarget {
+            out += "Nothing changes in the target: applying records the adopted resources in the inventory.\n"
+        }
         return out + notes(plan, run: run)
     }
 
