@@ -157,6 +157,9 @@ final class MappingReader {
                 error(pair.key, "\(fieldPath.isEmpty ? "" : fieldPath + ": ")keys must be strings")
                 continue
             }
+            // The tail of an unquoted `decimal(18,2)` split at its comma inside { }: the
+            // value's own error already says to quote it.
+            if key.first?.isNumber == true, key.hasSuffix(")") || key.hasSuffix(">"), pair.value.scalarText?.isEmpty ?? true { continue }
             if !known.contains(key) {
                 let hint = Suggest.hint(for: key, in: known)
                 let allowed = hint.isEmpty ? "; known fields here: " + known.joined(separator: ", ") : hint

@@ -105,7 +105,10 @@ struct TableDecoder {
                 if case .scalar(_, let style) = typeNode.content, !text.contains("\n") {
                     mark.column += error.offset + (style == .plain ? 0 : 1)
                 }
-                reader.sink.error(reader.file, mark, "\(reader.subject)\(fields.path("type")): invalid type \"\(text)\": \(error.message)")
+                // `{ type: decimal(18,2) }` unquoted: the comma ended the value at "decimal(18".
+                let split = text.filter { $0 == "(" }.count > text.filter { $0 == ")" }.count || text.filter { $0 == "<" }.count > text.filter { $0 == ">" }.count
+                let hint = split ? "; inside { } or [ ] a comma ends the value, so quote the type: \"decimal(18,2)\"" : ""
+                reader.sink.error(reader.file, mark, "\(reader.subject)\(fields.path("type")): invalid type \"\(text)\": \(error.message)\(hint)")
             }
         }
         if type == .timestampNTZ, let typeNode {

@@ -123,7 +123,12 @@ private struct TypeParser {
         default:
             if let primitive = DataType.primitiveNames[name] { return primitive }
             let known = Array(DataType.primitiveNames.keys) + ["decimal", "varchar", "char", "array", "map", "struct"]
-            throw DataTypeParseError(message: "unknown type \"\(name)\"\(Suggest.hint(for: name, in: known))", offset: start)
+            // Other systems' names for Spark's types.
+            let peers = ["int64": "bigint", "int32": "int", "int16": "smallint", "int8": "tinyint", "uint64": "decimal(20,0)",
+                         "float64": "double", "float32": "float", "bool": "boolean", "text": "string", "str": "string",
+                         "utf8": "string", "datetime": "timestamp", "blob": "binary", "bytes": "binary", "number": "decimal(p,s)"]
+            let hint = peers[name.lowercased()].map { "; Spark calls it \($0)" } ?? Suggest.hint(for: name, in: known)
+            throw DataTypeParseError(message: "unknown type \"\(name)\"\(hint)", offset: start)
         }
     }
 

@@ -142,6 +142,10 @@ final class EventReader {
         if let context = state.context.map({ String(cString: $0) }) {
             message += " (\(context))"
         }
+        let line = sourceLine(problemMark.line)
+        if line.contains("{") || line.contains("["), line.contains("${") || (line.contains("(") && line.contains(",")) {
+            message += "; inside { } or [ ], a value with ${…}, a comma or parentheses must be quoted, e.g. type: \"decimal(18,2)\" or name: \"${var.catalog}.sales\""
+        }
         if lineHasTabIndentation(problemMark.line) {
             message = "tab character used for indentation; YAML allows only spaces, so replace the tabs with spaces"
             let line = sourceLine(problemMark.line)
