@@ -23,6 +23,9 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @OptionGroup var policyFlags: PolicyFlags
 
+    @Flag(name: .long, help: "Apply without asking in an environment with policy.confirm: true (Terraform's -auto-approve).")
+    var yes: Bool = false
+
     func validate() throws {
         guard options.env != nil else { throw ValidationError("apply needs --env NAME") }
     }
@@ -36,7 +39,10 @@ struct ApplyCommand: AsyncParsableCommand {
             _ = try service.run(options.env!)
             if let warning = context.uncommittedWarning(verb: "apply") { context.warn(warning) }
             let printer = ApplyPrinter(options.output)
-            let result = try await service.apply(options.env!, policy: policy, control: printer.control)
+            var control = printer.control
+            let yes = self.yes
+            control.confirm = { plan in yes ? .yes : Console.ask(plan) }
+            let result = try await service.apply(options.env!, policy: policy, control: control)
             return try printer.finish(result.report, run: result.run)
         }
     }

@@ -2,7 +2,9 @@ import Workspace
 import ArgumentParser
 import Engine
 import Foundation
+import Model
 import Rendering
+import Service
 import Synchronization
 
 /// Options every command about one environment takes.
@@ -66,5 +68,13 @@ enum Console {
 
     static func err(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Asks on the terminal whether to apply `plan`; only "yes" applies.
+    static func ask(_ plan: Plan) -> ApplyControl.Answer {
+        guard isatty(0) == 1 else { return .noTerminal }
+        let count = plan.changes.count
+        err("\nApply \(count) change\(count == 1 ? "" : "s") to environment \(plan.environment)? Only \"yes\" applies: ")
+        return readLine()?.trimmingCharacters(in: .whitespaces) == "yes" ? .yes : .no
     }
 }

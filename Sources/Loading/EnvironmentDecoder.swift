@@ -110,6 +110,7 @@ struct EnvironmentDecoder {
         policy.prune = reader.bool("prune") ?? policy.prune
         policy.allowWorktree = reader.bool("allowWorktree") ?? policy.allowWorktree
         policy.autoSync = reader.bool("autoSync") ?? policy.autoSync
+        policy.confirm = reader.bool("confirm") ?? policy.confirm
         if let node = reader.field("drift"), let text = reader.stringValue(node, "spec.policy.drift") {
             if let value = Policy.Drift(rawValue: text) {
                 policy.drift = value

@@ -141,7 +141,7 @@ public enum ManifestSchema {
             "variables": ref("stringMap"),
             "policy": object([
                 "destructive": .object(["enum": ["allow", "deny"]]),
-                "prune": boolean, "allowWorktree": boolean, "autoSync": boolean,
+                "prune": boolean, "allowWorktree": boolean, "autoSync": boolean, "confirm": boolean,
                 "drift": .object(["enum": ["report", "heal"]]),
             ]),
             "notifications": .object(["type": "array", "items": object(required: ["url"], ["url": string("A webhook: https://, or http:// on loopback.")])]),

@@ -170,6 +170,9 @@ public struct Policy: Sendable, Hashable {
     public var drift: Drift
     /// Whether the watch loop applies new revisions by itself.
     public var autoSync: Bool
+    /// Whether `apply` asks on the terminal before changing anything (`--yes` skips it;
+    /// without a terminal it refuses unless `--yes`).
+    public var confirm = false
 
     public init(destructive: Destructive = .deny, prune: Bool = true, allowWorktree: Bool = false, drift: Drift = .report, autoSync: Bool = false) {
         self.destructive = destructive

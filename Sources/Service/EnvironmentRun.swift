@@ -155,6 +155,15 @@ public final class EnvironmentRun {
     func apply(_ plan: Plan, kind: ApplyRecord.Kind, control: ApplyControl) async throws(ReconcileError) -> ApplyReport? {
         control.events(.planned(plan, report))
         if let refused = Service.refusals(of: plan, verb: "apply") { throw refused }
+        if environment.policy.confirm, plan.changesTarget {
+            switch control.confirm(plan) {
+            case .yes: break
+            case .no:
+                throw ReconcileError("apply cancelled at the prompt; nothing was changed", kind: .invalid)
+            case .noTerminal:
+                throw ReconcileError([.error(at: environment.origin, "environment \"\(name)\" asks for confirmation (spec.policy.confirm: true) and standard input is not a terminal; pass --yes to apply without asking")], kind: .invalid)
+            }
+        }
         let store = try store()
         let context = Applier.Context(store: store, actor: project.actor, kind: kind, digest: plan.digest, shouldStop: control.shouldStop) { index, outcome in
             control.events(.changed(index: index, of: plan, outcome))

@@ -39,8 +39,13 @@ public enum ServiceEvent {
 
 /// How an apply is run: when to stop, and where events go.
 public struct ApplyControl {
+    /// What the person at the terminal said when asked to apply a plan.
+    public enum Answer: Sendable { case yes, no, noTerminal }
+
     public var shouldStop: @Sendable () -> Bool
     public var events: (ServiceEvent) -> Void
+    /// Asked before applying in an environment with `policy.confirm: true`.
+    public var confirm: (Plan) -> Answer = { _ in .yes }
 
     public init(shouldStop: @escaping @Sendable () -> Bool = { false }, events: @escaping (ServiceEvent) -> Void = { _ in }) {
         self.shouldStop = shouldStop

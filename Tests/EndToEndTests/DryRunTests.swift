@@ -93,3 +93,36 @@ import TestSupport
         #expect(options.stderr.contains("reconcile needs a subcommand (see reconcile --help), or --dry-run to plan every environment"))
     }
 }
+
+/// `policy.confirm: true` (#14): apply asks on a terminal, refuses without one, and
+/// `--yes` skips the question, as Terraform's -auto-approve.
+@Suite struct ConfirmTests {
+    static func project() throws -> Project {
+        let project = try Project()
+        try project.write("environments/dev.yaml", Project.devEnvironment.replacingOccurrences(of: "prune: true }", with: "prune: true, confirm: true }"))
+        try project.commit("confirm dev")
+        return project
+    }
+
+    @Test func withoutATerminalApplyRefusesUnlessYes() throws {
+        let project = try Self.project()
+        let refused = try project.reconcile("apply", "--env", "dev")
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("asks for confirmation (spec.policy.confirm: true) and standard input is not a terminal; pass --yes"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.url.appendingPathComponent(".lakehouse/dev/main/silver/orders").path))
+        try project.apply("dev", "--yes")
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0)
+    }
+
+    @Test func onATerminalOnlyYesApplies() throws {
+        let project = try Self.project()
+        // script(1) gives the command a terminal; the answer comes on its input.
+        let command = "\(Paths.reconcile) apply --env dev"
+        let no = try Shell.run("/bin/sh", ["-c", "echo no | script -qec '\(command)' /dev/null"], in: project.url)
+        #expect(no.output.contains("Only \"yes\" applies"), "\(no.output)")
+        #expect(no.output.contains("apply cancelled at the prompt; nothing was changed"), "\(no.output)")
+        let yes = try Shell.run("/bin/sh", ["-c", "echo yes | script -qec '\(command)' /dev/null"], in: project.url)
+        #expect(yes.code == 0, "\(yes.output)")
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0)
+    }
+}
