@@ -41,7 +41,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address of the HTTP server.")
     var listen: String = "127.0.0.1:8080"
 
-    @Option(name: .long, help: "Where the repository's mirror is kept (default .reconcile/watch/<env>.git).")
+    @Option(name: .long, help: "Where the repository's mirror is kept (default: $XDG_CACHE_HOME or ~/.cache, reconcile/watch/<repository>-<env>.git; never inside the working tree).")
     var cacheDir: String?
 
     @Option(name: .long, help: "A file holding the bearer token of POST /api/v1/sync (else RECONCILE_API_TOKEN).")
@@ -111,7 +111,7 @@ struct WatchCommand: AsyncParsableCommand {
                 throw ValidationError("not a git repository here; pass --repo PATH or URL")
             }
         }
-        let cache = cacheDir ?? FileManager.default.currentDirectoryPath + "/.reconcile/watch/\(env).git"
+        let cache = try cacheDir ?? Self.defaultCache(repository: repository, environment: env)
         let (host, port) = Self.address(listen)!
         let settings = WatchSettings(environment: env, repository: repository, cacheDirectory: cache,
                                      token: ProcessInfo.processInfo.environment["RECONCILE_GIT_TOKEN"],
@@ -124,6 +124,25 @@ struct WatchCommand: AsyncParsableCommand {
         }
         try await WatchServer.run(settings: settings, interval: Promotion.duration(interval)!, host: host, port: port, secrets: secrets,
                                   limits: ServerLimits(maxConnections: maxConnections), logger: logger)
+    }
+
+    /// The mirror's default place: the user's cache directory, named by the repository
+    /// and environment, so that `git add -A` in a working tree never picks it up.
+    static func defaultCache(repository: String, environment: String) throws -> String {
+        let variables = ProcessInfo.processInfo.environment
+        let base: String
+        if let cache = variables["XDG_CACHE_HOME"], cache.hasPrefix("/") {
+            base = cache
+        } else if let home = variables["HOME"], home.hasPrefix("/") {
+            base = home + "/.cache"
+        } else {
+            throw ValidationError("no cache directory for the repository's mirror: set XDG_CACHE_HOME or HOME, or pass --cache-dir")
+        }
+        // FNV-1a of where the repository is: two repositories never share a mirror.
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in repository.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        let name = URL(fileURLWithPath: repository).lastPathComponent.filter { $0.isLetter || $0.isNumber || "-_".contains($0) }
+        return "\(base)/reconcile/watch/\(name.prefix(40))-\(String(hash, radix: 16))-\(environment).git"
     }
 }
 

@@ -143,3 +143,18 @@ extension WatchStartupTests {
         return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
 }
+
+/// Where watch keeps its mirror (#14): in the user's cache directory, never as an
+/// untracked folder in the working tree that `git add -A` would commit.
+@Suite struct WatchMirrorTests {
+    @Test func theMirrorLivesInTheCacheDirectoryNotTheWorkingTree() throws {
+        let project = try Project()
+        let cache = try TemporaryDirectory()
+        let watcher = try Watcher(project, arguments: ["--env", "dev"], environment: ["XDG_CACHE_HOME": cache.url.path], interval: "1h")
+        _ = watcher
+        let mirrors = try FileManager.default.contentsOfDirectory(atPath: cache.url.appendingPathComponent("reconcile/watch").path)
+        #expect(mirrors.count == 1 && mirrors[0].hasSuffix("-dev.git"), "\(mirrors)")
+        let status = try Shell.run("git", ["status", "--porcelain", "--untracked-files=all"], in: project.url)
+        #expect(!status.stdout.contains(".reconcile/watch"), "the working tree stays clean of the mirror: \(status.stdout)")
+    }
+}
