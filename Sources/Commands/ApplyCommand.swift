@@ -23,6 +23,8 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @OptionGroup var policyFlags: PolicyFlags
 
+    @OptionGroup var selectFlags: SelectionFlags
+
     @Flag(name: .long, help: "Apply without asking in an environment with policy.confirm: true (Terraform's -auto-approve).")
     var yes: Bool = false
 
@@ -34,8 +36,9 @@ struct ApplyCommand: AsyncParsableCommand {
         let policy = policyFlags.options
         if !dryRun { Interrupts.shared.install() }
         try await runReporting(options) { context async throws(ReconcileError) in
-            if dryRun { return try await showPlan(context, options: options, policy: policy) }
-            let service = Service(context)
+            let selection = try selectFlags.selection()
+            if dryRun { return try await showPlan(context, options: options, policy: policy, selection: selection) }
+            let service = Service(context, selection: selection)
             _ = try service.run(options.env!)
             if let warning = context.uncommittedWarning(verb: "apply") { context.warn(warning) }
             let printer = ApplyPrinter(options.output)

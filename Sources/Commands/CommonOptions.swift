@@ -78,3 +78,11 @@ enum Console {
         return readLine()?.trimmingCharacters(in: .whitespaces) == "yes" ? .yes : .no
     }
 }
+
+/// `--select` for the commands that plan.
+struct SelectionFlags: ParsableArguments {
+    @Option(name: .long, help: "Only what matches (repeatable): a kind (Table), a name glob (main.silver.*), Kind/glob or label=value; +before adds what it needs and what feeds it, after+ what needs or consumes it.")
+    var select: [String] = []
+
+    func selection() throws(ReconcileError) -> Selection { try Selection(select) }
+}

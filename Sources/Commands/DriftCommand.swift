@@ -26,13 +26,15 @@ struct DriftCommand: AsyncParsableCommand {
 
     @OptionGroup var policyFlags: PolicyFlags
 
+    @OptionGroup var selectFlags: SelectionFlags
+
     func validate() throws {
         guard options.env != nil else { throw ValidationError("drift needs --env NAME") }
     }
 
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
-            let service = Service(context)
+            let service = Service(context, selection: try selectFlags.selection())
             let run = try service.run(options.env!)
             guard heal else {
                 let report = try await run.drift(policy: policyFlags.options)

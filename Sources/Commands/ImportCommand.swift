@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Loading
 import Model
@@ -39,11 +40,12 @@ struct ImportCommand: AsyncParsableCommand {
                 throw ReconcileError("import writes files into the working tree, and this repository has none (a bare or remote repository); run it in a clone", kind: .source)
             }
             let selection = try Selection(select)
-            let run = try Service(context).run(options.env!)
+            let run = try Service(context).run(options.env!)  // every resource observed; --select filters what is written
             let state = try run.desired()
             let (observed, _) = try await run.observe(state)
             let declared = Set(state.resources.map(\.id))
-            let found = observed.filter { !declared.contains($0.id) && selection.matches($0) }.sorted { $0.id.description < $1.id.description }
+            let chosen = selection.ids(in: observed)
+            let found = observed.filter { !declared.contains($0.id) && chosen.contains($0.id) }.sorted { $0.id.description < $1.id.description }
             guard !found.isEmpty else {
                 Console.out("Nothing to import: everything in \(run.environment.name)'s targets\(select.isEmpty ? "" : " that matches") is declared.\n")
                 return 0
@@ -70,61 +72,5 @@ struct ImportCommand: AsyncParsableCommand {
                         + "Review and commit them: the next plan adopts them and changes nothing in the target.\n")
             return 0
         }
-    }
-}
-
-/// `--select` patterns: a kind (`Table`), a full-name glob (`main.silver.*`), both
-/// (`Table/main.*`), or a label (`layer=gold`). A resource matches when any pattern does.
-struct Selection {
-    enum Pattern {
-        case kind(ResourceKind, glob: String?)
-        case name(String)
-        case label(String, String)
-    }
-
-    let patterns: [Pattern]
-
-    init(_ texts: [String]) throws(ReconcileError) {
-        var patterns: [Pattern] = []
-        for text in texts {
-            if let equals = text.firstIndex(of: "="), !text.contains("/") {
-                patterns.append(.label(String(text[..<equals]), String(text[text.index(after: equals)...])))
-            } else if let slash = text.firstIndex(of: "/") {
-                let kindName = String(text[..<slash])
-                guard let kind = ResourceKind.allCases.first(where: { $0.rawValue.lowercased() == kindName.lowercased() }) else {
-                    throw ReconcileError("--select \"\(text)\": unknown kind \"\(kindName)\"\(Suggest.hint(for: kindName, in: ResourceKind.allCases.map(\.rawValue)))", kind: .invalid)
-                }
-                patterns.append(.kind(kind, glob: String(text[text.index(after: slash)...])))
-            } else if let kind = ResourceKind.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) {
-                patterns.append(.kind(kind, glob: nil))
-            } else {
-                patterns.append(.name(text))
-            }
-        }
-        self.patterns = patterns
-    }
-
-    func matches(_ resource: Resource) -> Bool {
-        patterns.isEmpty || patterns.contains { pattern in
-            switch pattern {
-            case .kind(let kind, let glob): return resource.id.kind == kind && (glob.map { Self.glob($0, resource.id.name) } ?? true)
-            case .name(let glob): return Self.glob(glob, resource.id.name)
-            case .label(let key, let value): return resource.labels[key] == value
-            }
-        }
-    }
-
-    /// Shell-style `*` and `?` over the whole name (`*` crosses dots).
-    static func glob(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern), n = Array(name)
-        var (pi, ni, star, mark) = (0, 0, -1, 0)
-        while ni < n.count {
-            if pi < p.count, p[pi] == "?" || p[pi] == n[ni] { pi += 1; ni += 1 }
-            else if pi < p.count, p[pi] == "*" { star = pi; mark = ni; pi += 1 }
-            else if star >= 0 { pi = star + 1; mark += 1; ni = mark }
-            else { return false }
-        }
-        while pi < p.count, p[pi] == "*" { pi += 1 }
-        return pi == p.count
     }
 }

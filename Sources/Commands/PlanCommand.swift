@@ -19,20 +19,22 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var policy: PolicyFlags
 
+    @OptionGroup var selectFlags: SelectionFlags
+
     func validate() throws {
         guard options.env != nil else { throw ValidationError("plan needs --env NAME") }
     }
 
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
-            try await showPlan(context, options: options, policy: policy.options)
+            try await showPlan(context, options: options, policy: policy.options, selection: try selectFlags.selection())
         }
     }
 }
 
 /// Plans, prints the plan, and returns 2 when there are changes.
-func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options) async throws(ReconcileError) -> Int32 {
-    let run = try Service(context).run(options.env!)
+func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options, selection: Selection = .all) async throws(ReconcileError) -> Int32 {
+    let run = try Service(context, selection: selection).run(options.env!)
     _ = try run.desired()
     if let warning = context.uncommittedWarning(verb: "plan") { context.warn(warning) }
     let plan = try await run.plan(policy: policy)

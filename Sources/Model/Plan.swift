@@ -112,6 +112,9 @@ public struct Plan: Sendable, Hashable {
     public var orphaned: [ResourceID]
     /// Facts worth saying that change nothing (grants made outside reconcile).
     public var notices: [Notice]
+    /// Changes `--select` left out (not planned in this run), and the patterns.
+    public var leftOut: [ResourceID] = []
+    public var selection: [String] = []
     public init(environment: String, revision: String, target: String, changes: [Change], unchanged: [ResourceID] = [], unmanaged: [ResourceID] = [], orphaned: [ResourceID] = [], notices: [Notice] = []) {
         self.environment = environment
         self.revision = revision

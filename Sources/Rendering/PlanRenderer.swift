@@ -24,7 +24,7 @@ public enum PlanRenderer {
         var out = "Plan for environment \(plan.environment) at \(plan.shortRevision) on \(plan.target)\n\n"
         guard plan.hasChanges else {
             out += "No changes. The target matches the manifests (\(plan.unchanged.count) resource\(plan.unchanged.count == 1 ? "" : "s")).\n"
-            return out + notes(plan, run: run)
+            return out + leftOut(plan) + notes(plan, run: run)
         }
         for change in plan.changes {
             let color: TerminalStyle.Color = [.create: .green, .update: .yellow, .replace: .magenta, .delete: .red][change.action]!
@@ -52,7 +52,16 @@ public enum PlanRenderer {
         if !plan.changesTarget {
             out += "Nothing changes in the target: applying records the adopted resources in the inventory.\n"
         }
-        return out + notes(plan, run: run)
+        return out + leftOut(plan) + notes(plan, run: run)
+    }
+
+    /// What `--select` kept out of the plan: a few named, the rest counted.
+    static func leftOut(_ plan: Plan) -> String {
+        guard !plan.selection.isEmpty else { return "" }
+        let shown = plan.leftOut.prefix(10).map(\.description).joined(separator: ", ")
+        let more = plan.leftOut.count > 10 ? " and \(plan.leftOut.count - 10) more" : ""
+        let count = "\(plan.leftOut.count) change\(plan.leftOut.count == 1 ? "" : "s")"
+        return "Selected by --select \(plan.selection.joined(separator: " ")); left out: \(plan.leftOut.isEmpty ? "nothing" : count + " (" + shown + more + ")").\n"
     }
 
     static func summary(_ plan: Plan) -> String {
@@ -101,6 +110,8 @@ public enum PlanRenderer {
             "orphaned": .array(plan.orphaned.map { .string($0.description) }),
             "notices": .array(plan.notices.map { .object(["resource": .string($0.id.description), "message": .string(PlanText.notice($0))]) }),
             "requests": .object(run.requests.mapValues { .int($0) }),
+            "selection": .array(plan.selection.map(Value.string)),
+            "leftOut": .array(plan.leftOut.map { .string($0.description) }),
         ])
     }
 

@@ -17,7 +17,11 @@ public final class EnvironmentRun {
     /// observation write what it settles of an interrupted apply.
     var holdsLock = false
 
-    init(project: any Project, environment: Environment) {
+    /// What this run may touch (`--select`); everything by default.
+    public let selection: Selection
+
+    init(project: any Project, environment: Environment, selection: Selection = .all) {
+        self.selection = selection
         self.project = project
         self.environment = environment
         target = project.target(for: environment)
@@ -112,6 +116,8 @@ public final class EnvironmentRun {
         var plan = Planner.plan(.init(
             environment: name, revision: state.revision, target: target.summary,
             desired: state.resources, observed: observed, inventory: inventory, prune: environment.policy.prune, inPlace: target.inPlace))
+        // --select: only the selected resources (and their closures) are planned; prune stays inside them.
+        plan = selection.restrict(plan, to: selection.ids(in: state.resources + observed))
         await checkData(&plan)
         return PolicyCheck.evaluate(plan, policy: environment.policy, desired: state.resources, inventory: inventory, options: policy)
     }

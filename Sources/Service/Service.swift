@@ -9,16 +9,19 @@ import Workspace
 /// `ReconcileError`; what it says while running goes to `ApplyControl.events`.
 public final class Service {
     public let project: any Project
+    /// What `--select` lets the verbs touch (everything by default).
+    public let selection: Selection
     private var runs: [String: EnvironmentRun] = [:]
 
-    public init(_ project: any Project) {
+    public init(_ project: any Project, selection: Selection = .all) {
         self.project = project
+        self.selection = selection
     }
 
     /// The run context of an environment: one per environment per service.
     public func run(_ name: String) throws(ReconcileError) -> EnvironmentRun {
         if let run = runs[name] { return run }
-        let run = EnvironmentRun(project: project, environment: try project.environment(name))
+        let run = EnvironmentRun(project: project, environment: try project.environment(name), selection: selection)
         runs[name] = run
         return run
     }
@@ -41,7 +44,7 @@ public final class Service {
         let state = try run.desired()
         return try await withLock(run, command: command) { () async throws(ReconcileError) in
             let plan = try await run.plan(state, policy: policy)
-            let report = try await run.apply(plan, kind: .apply, control: control)
+            let report = try await run.apply(plan, kind: selection.isAll ? .apply : .selected, control: control)
             return ApplyResult(plan: plan, report: report, run: run.report)
         }
     }
