@@ -194,7 +194,9 @@ public enum Loader {
             }
             for root in documents.compactMap(\.root) {
                 let rendered = render(root, file: file.path, environment: environment, overlays: overlays, sink: sink, matched: &part.matched)
-                if let resource = ManifestDecoder(file: file.path, sink: sink, references: references).decode(rendered) {
+                var decoder = ManifestDecoder(file: file.path, sink: sink, references: references)
+                if case .mlflow = environment.target(for: .model) { decoder.modelNames = .mlflow }
+                if let resource = decoder.decode(rendered) {
                     part.resources.append(resource)
                 }
             }

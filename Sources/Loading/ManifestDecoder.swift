@@ -10,6 +10,11 @@ struct ManifestDecoder {
     let file: String
     let sink: DiagnosticSink
     var references = ReferenceCollector()
+    /// How models are named where they are registered: Unity Catalog's three parts
+    /// (the local lakehouse, Databricks), or MLflow's registered-model names.
+    var modelNames: ModelNames = .unityCatalog
+
+    enum ModelNames { case unityCatalog, mlflow }
 
     func decode(_ root: Node) -> Resource? {
         guard let document = MappingReader(root, file: file, fieldPath: "", subject: "", sink: sink) else { return nil }
@@ -77,6 +82,15 @@ struct ManifestDecoder {
     }
 
     private func checkName(_ name: String, kind: ResourceKind, at node: Node) {
+        if kind == .model, modelNames == .mlflow {
+            // MLflow's rules: any non-empty name without "/", ":" or "%" (it uses them in
+            // paths and URIs), no surrounding spaces, no control characters.
+            if name.isEmpty || name.count > 255 || name.contains(where: { "/:%".contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } })
+                || name != name.trimmingCharacters(in: .whitespaces) {
+                sink.error(file, node.mark, "\(kind.rawValue)/\(Identifier.shown(name)): invalid MLflow model name \"\(Identifier.shown(name))\"; MLflow names are 1 to 255 characters without \"/\", \":\", \"%\", control characters or surrounding spaces")
+            }
+            return
+        }
         guard let expected = kind.nameParts else {
             if !Identifier.isSlug(name) {
                 sink.error(file, node.mark, "\(kind.rawValue)/\(Identifier.shown(name)): invalid name \"\(Identifier.shown(name))\"; \(Identifier.slugRule)")
@@ -86,7 +100,8 @@ struct ManifestDecoder {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let shape = ["catalog", "catalog.schema", "catalog.schema.\(kind.rawValue.lowercased())"][expected - 1]
         guard parts.count == expected else {
-            sink.error(file, node.mark, "\(kind.rawValue)/\(name): metadata.name must be the full name \"\(shape)\" (\(expected) part\(expected == 1 ? "" : "s") separated by dots), not \"\(name)\"")
+            let mlflow = kind == .model ? "; a model keeps an MLflow name like \"fraud-detector\" only where the environment routes models to an mlflow target (spec.targets.models)" : ""
+            sink.error(file, node.mark, "\(kind.rawValue)/\(name): metadata.name must be the full name \"\(shape)\" (\(expected) part\(expected == 1 ? "" : "s") separated by dots), not \"\(name)\"\(mlflow)")
             return
         }
         for part in parts where !Identifier.isValid(part) {

@@ -119,6 +119,45 @@ final class MLflowServer: @unchecked Sendable {
         #expect(try server.python("print(client.get_registered_model('main.ml.churn').aliases['champion'])").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     }
 
+    /// On an mlflow target a model's name is MLflow's (#14), and what the registry holds
+    /// undeclared imports to manifests whose plan changes nothing.
+    @Test func mlflowNamesAndImportConverge() throws {
+        let server = try MLflowServer()
+        let project = try project(server)
+        try project.write("manifests/fraud.yaml", """
+        apiVersion: reconcile/v1
+        kind: Model
+        metadata: { name: fraud-detector }
+        spec:
+          versions: [{ version: 1, source: "s3://models/fraud/1" }]
+          aliases: { champion: 1 }
+        """)
+        try project.commit("an MLflow-named model")
+        try project.apply()
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0, "converges")
+        #expect(try server.python("print(client.get_registered_model('fraud-detector').aliases['champion'])").contains("1"))
+
+        // Someone registers a model by hand; import writes its manifest.
+        _ = try server.python("""
+            client.create_registered_model('legacy-scorer', description='Scores the old way', tags={'team': 'risk'})
+            client.create_model_version('legacy-scorer', 's3://models/legacy/1', description='first')
+            """)
+        let imported = try project.reconcile("import", "--env", "dev", "--select", "Model")
+        #expect(imported.code == 0, "\(imported.output)")
+        #expect(imported.stdout.contains("manifests/imported/models/legacy-scorer.yaml"), "\(imported.stdout)")
+        try project.commit("import legacy-scorer")
+        let plan = try project.reconcile("plan", "--env", "dev")
+        #expect(plan.code == 0, "adopting it changes nothing: \(plan.output)")
+        #expect(plan.stdout.contains("<= Model/legacy-scorer"), "\(plan.stdout)")
+
+        // A UC-shaped name rule still holds where Unity Catalog (here, the local lakehouse) holds models.
+        try project.write("environments/dev.yaml", try project.read("environments/dev.yaml").replacingOccurrences(of: "    models: { type: mlflow, url: \"\(server.url)\" }\n", with: ""))
+        try project.commit("models back on the local lakehouse")
+        let local = try project.reconcile("validate")
+        #expect(local.code == 1)
+        #expect(local.stderr.contains("a model keeps an MLflow name like \"fraud-detector\" only where the environment routes models to an mlflow target"), "\(local.stderr)")
+    }
+
     @Test func aServerKilledMidApplyIsAClearErrorAndTheNextRunConverges() throws {
         let server = try MLflowServer()
         let project = try project(server, versions: 400)
