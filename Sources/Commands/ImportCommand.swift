@@ -42,7 +42,7 @@ struct ImportCommand: AsyncParsableCommand {
             let selection = try Selection(select)
             let run = try Service(context).run(options.env!)  // every resource observed; --select filters what is written
             let state = try run.desired()
-            let (observed, _) = try await run.observe(state)
+            let (observed, _) = try await run.observe(state, everything: true)
             let declared = Set(state.resources.map(\.id))
             let chosen = selection.ids(in: observed)
             let found = observed.filter { !declared.contains($0.id) && chosen.contains($0.id) }.sorted { $0.id.description < $1.id.description }

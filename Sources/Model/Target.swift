@@ -125,6 +125,12 @@ extension Target {
     public func endApply() async throws(TargetError) {}
 }
 
+extension ResourceID {
+    /// In an observation scope: every catalog the target holds, declared or not
+    /// (`reconcile import`), where targets otherwise read only the declared ones.
+    public static let everyCatalog = ResourceID(.catalog, "*")
+}
+
 /// What a target says about a change it made.
 public struct AppliedChange: Sendable, Hashable {
     /// The table's Delta version after the change, where the target knows it.

@@ -31,7 +31,12 @@ public final class DatabricksWorkspace: Target {
 
     public func observe(scope: Set<ResourceID>) async throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
-        let catalogs = Set(scope.compactMap { [.grants, .pipeline, .model].contains($0.kind) ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
+        var catalogs = Set(scope.compactMap { [.grants, .pipeline, .model].contains($0.kind) ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
+        if catalogs.remove(ResourceID.everyCatalog.name) != nil {
+            for catalog in try await paged("/api/2.1/unity-catalog/catalogs", [:], key: "catalogs", pageSize: nil) {
+                if let name = catalog["name"]?.stringValue { catalogs.insert(name) }
+            }
+        }
         for catalog in catalogs.sorted() {
             guard let info = try await getIfExists("/api/2.1/unity-catalog/catalogs/\(escape(catalog))", nil) else { continue }
             resources.append(Resource(id: ResourceID(.catalog, catalog), spec: .catalog(namespace(info)), observation: Observation()))

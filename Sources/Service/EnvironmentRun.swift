@@ -72,7 +72,7 @@ public final class EnvironmentRun {
     /// Observes the target and reads the inventory, settling what an interrupted or
     /// failed apply left uncertain, and checks that everything the manifests depend on
     /// is declared or exists and stays.
-    public func observe(_ state: DesiredState) async throws(ReconcileError) -> (observed: [Resource], inventory: Inventory) {
+    public func observe(_ state: DesiredState, everything: Bool = false) async throws(ReconcileError) -> (observed: [Resource], inventory: Inventory) {
         let store = try existingStore()
         var owned: Inventory
         var intents: [Intent]
@@ -87,7 +87,8 @@ public final class EnvironmentRun {
         }
         let observed: [Resource]
         do throws(TargetError) {
-            observed = try await target.observe(scope: Set(state.resources.map(\.id)).union(owned.resources).union(intents.map(\.resource)))
+            let scope = Set(state.resources.map(\.id)).union(owned.resources).union(intents.map(\.resource))
+            observed = try await target.observe(scope: everything ? scope.union([.everyCatalog]) : scope)
         } catch {
             throw ReconcileError(target: error, context: " (environment \(name), \(target.summary))")
         }

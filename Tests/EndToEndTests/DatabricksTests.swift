@@ -178,6 +178,28 @@ final class FakeWorkspace: @unchecked Sendable {
         #expect(workspace.requests.contains { ($0["path"] as? String) == "/api/2.1/unity-catalog/tables" })
     }
 
+    /// What a workspace holds undeclared imports to manifests whose plan changes nothing (#14).
+    @Test func importFromTheWorkspacePlansEmpty() throws {
+        let dir = try TemporaryDirectory()
+        let seed = """
+        {"catalogs": ["main", "legacy"], "schemas": ["main.sales", "legacy.raw"],
+         "tables": {"legacy.raw.events": [["id", "long"], ["payload", "string"]], "main.sales.refunds": [["id", "long"], ["amount", "decimal(10,2)"]]}}
+        """
+        let workspace = try FakeWorkspace(in: dir.url, seed: seed)
+        let project = try project(workspace)
+        let applied = try run(project, "apply", "--env", "dev")
+        #expect(applied.code == 0, "\(applied.output)")
+        let imported = try run(project, "import", "--env", "dev", "--select", "Catalog", "--select", "Schema", "--select", "Table")
+        #expect(imported.code == 0, "\(imported.output)")
+        for file in ["catalogs/legacy.yaml", "schemas/legacy.raw.yaml", "tables/legacy.raw.events.yaml", "tables/main.sales.refunds.yaml"] {
+            #expect(imported.stdout.contains("manifests/imported/\(file)"), "\(file): \(imported.stdout)")
+        }
+        try project.commit("import from the workspace")
+        let plan = try run(project, "plan", "--env", "dev")
+        #expect(plan.code == 0, "\(plan.output)")
+        #expect(plan.stdout.contains("4 to adopt"), "\(plan.stdout)")
+    }
+
     @Test func oauthMachineToMachineTokensAreFetchedOnceAndCached() throws {
         let dir = try TemporaryDirectory()
         let workspace = try FakeWorkspace(in: dir.url)

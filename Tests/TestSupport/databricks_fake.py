@@ -184,6 +184,14 @@ def run(sql):
         else:
             return "UNSUPPORTED_ALTER " + action[:40]
         return None
+    m = re.match(r"COMMENT ON (CATALOG|SCHEMA) (\S+) IS (.*)$", sql, re.S)
+    if m:
+        target = catalogs if m.group(1) == "CATALOG" else schemas
+        name = ".".join(unquote_ident(p) for p in m.group(2).split("`.`"))
+        if name not in target:
+            return "NO_SUCH_" + m.group(1)
+        target[name]["comment"] = None if m.group(3) == "NULL" else unliteral(m.group(3))
+        return None
     m = re.match(r"COMMENT ON TABLE `([^`]+)`\.`([^`]+)`\.`([^`]+)` IS (.*)$", sql, re.S)
     if m:
         tables[f"{m.group(1)}.{m.group(2)}.{m.group(3)}"]["comment"] = None if m.group(4) == "NULL" else unliteral(m.group(4))
@@ -232,6 +240,9 @@ class Handler(BaseHTTPRequestHandler):
                 if counter["lists"] % 5 == 0:
                     return self.reply(429, {"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "slow down"}, {"Retry-After": "0"})
                 return self.list(path, query)
+            if self.command == "GET" and path == "/api/2.1/unity-catalog/catalogs":
+                # As Unity Catalog: every catalog the caller can see, one page.
+                return self.reply(200, {"catalogs": [{"name": k, "comment": v["comment"], "owner": v["owner"]} for k, v in sorted(catalogs.items())]})
             m = re.match(r"^/api/2\.1/unity-catalog/catalogs/([^/]+)$", path)
             if self.command == "GET" and m:
                 catalog = catalogs.get(m.group(1))
