@@ -16,6 +16,8 @@ struct ColumnData {
 struct ColumnReader {
     /// No page is inflated past this, whatever its header says.
     static let maxPageSize = 256 << 20
+    /// Nor does a page or a column chunk hold more values than this.
+    static let maxValues = 16 << 20
 
     let bytes: [UInt8]
     let leaf: SchemaNode
@@ -24,8 +26,11 @@ struct ColumnReader {
     func read() throws(ParquetError) -> ColumnData {
         var data = ColumnData()
         var dictionary: [Value] = []
+        guard (0..<bytes.count).contains(chunk.firstPage), chunk.valueCount <= Self.maxValues else {
+            throw ParquetError("column \(leaf.path.joined(separator: ".")): its chunk starts at byte \(chunk.firstPage) with \(chunk.valueCount) values, outside the file or past what reconcile reads")
+        }
         var offset = chunk.firstPage
-        let end = min(bytes.count, chunk.firstPage + max(chunk.compressedSize, 0))
+        let end = chunk.firstPage + min(bytes.count - chunk.firstPage, max(chunk.compressedSize, 0))
         while data.definition.count < chunk.valueCount && offset < end {
             let header: Thrift.Value
             do { header = try Thrift.readStruct(bytes, at: &offset) } catch {
@@ -42,18 +47,18 @@ struct ColumnReader {
             case 2?:
                 let page = try decompress(body, size: uncompressed)
                 var cursor = 0
-                dictionary = try plain(page, at: &cursor, count: header[7]?[1]?.int ?? 0)
+                dictionary = try plain(page, at: &cursor, count: try Self.valueCount(header[7]?[1]?.int ?? 0, leaf))
             case 0?:
                 guard let info = header[5] else { throw ParquetError("a data page has no header") }
                 let page = try decompress(body, size: uncompressed)
                 var cursor = 0
-                let count = info[1]?.int ?? 0
+                let count = try Self.valueCount(info[1]?.int, leaf)
                 let repetition = leaf.maxRepetition > 0 ? try levels(page, at: &cursor, count: count, max: leaf.maxRepetition, prefixed: nil) : Array(repeating: 0, count: count)
                 let definition = leaf.maxDefinition > 0 ? try levels(page, at: &cursor, count: count, max: leaf.maxDefinition, prefixed: nil) : Array(repeating: 0, count: count)
                 try append(page, at: cursor, encoding: info[2]?.int ?? 0, repetition: repetition, definition: definition, dictionary: dictionary, into: &data)
             case 3?:
                 guard let info = header[8] else { throw ParquetError("a v2 data page has no header") }
-                let count = info[1]?.int ?? 0
+                let count = try Self.valueCount(info[1]?.int, leaf)
                 let repetitionLength = info[6]?.int ?? 0, definitionLength = info[5]?.int ?? 0
                 guard repetitionLength >= 0, definitionLength >= 0, repetitionLength + definitionLength <= body.count else {
                     throw ParquetError("a v2 data page's level lengths exceed the page")
@@ -70,6 +75,14 @@ struct ColumnReader {
             }
         }
         return data
+    }
+
+    /// A page's value count, bounded.
+    static func valueCount(_ claimed: Int?, _ leaf: SchemaNode) throws(ParquetError) -> Int {
+        guard let claimed, (0...maxValues).contains(claimed) else {
+            throw ParquetError("column \(leaf.path.joined(separator: ".")): a page claims \(claimed ?? -1) values, more than reconcile reads (\(maxValues))")
+        }
+        return claimed
     }
 
     /// A data page's values appended after its levels.
@@ -208,18 +221,22 @@ enum Hybrid {
                 cursor += size
                 result += repeatElement(value, count: min(run, count - result.count))
             } else {
-                let values = (header >> 1) * 8
+                // Groups of eight; a damaged header cannot make the arithmetic overflow or
+                // the loop outrun the values still wanted.
+                let groups = header >> 1
+                guard groups <= end - cursor + count else { throw ParquetError("a bit-packed run claims more values than the page holds") }
+                let values = groups * 8
                 let size = (values * width + 7) / 8
                 guard size <= end - cursor else { throw ParquetError("bit-packed values run past the end") }
                 var bit = 0
-                for _ in 0..<values {
+                for _ in 0..<min(values, count - result.count) {
                     var value = 0
                     for index in 0..<width {
                         let position = bit + index
                         value |= Int(bytes[cursor + position / 8] >> (position % 8) & 1) << index
                     }
                     bit += width
-                    if result.count < count { result.append(value) }
+                    result.append(value)
                 }
                 cursor += size
             }
