@@ -29,7 +29,21 @@ struct GraphCommand: AsyncParsableCommand {
         try await runReporting(options) { context async throws(ReconcileError) in
             let state = try context.desired(options.env!)
             let graph = view == .lineage ? ResourceGraph.lineage(state.resources) : ResourceGraph.dependencies(state.resources)
-            Console.out(GraphRenderer.render(graph, as: format))
+            switch options.output {
+            case .json:
+                // The graph as data, whatever --format says.
+                Console.out(JSONText.encode(.object([
+                    "formatVersion": .int(PlanRenderer.formatVersion), "graph": .string(graph.name),
+                    "nodes": .array(graph.nodes.map { .string($0.description) }),
+                    "edges": .array(graph.edges.map { edge in
+                        var entry: [String: Value] = ["from": .string(edge.from.description), "to": .string(edge.to.description)]
+                        if let label = edge.label { entry["label"] = .string(label) }
+                        return .object(entry)
+                    }),
+                ])))
+            case .human, .markdown:
+                Console.out(GraphRenderer.render(graph, as: format))
+            }
             return 0
         }
     }

@@ -126,3 +126,15 @@ import TestSupport
         #expect(try project.reconcile("plan", "--env", "dev").code == 0)
     }
 }
+
+@Suite struct GraphOutputTests {
+    @Test func graphOutputJSONIsJSON() throws {
+        let project = try Project()
+        let result = try project.reconcile("graph", "--env", "dev", "--view", "dependencies", "--output", "json")
+        #expect(result.code == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect((json["nodes"] as? [String])?.contains("Table/main.silver.orders") == true)
+        let edges = json["edges"] as? [[String: String]] ?? []
+        #expect(edges.contains { $0["from"] == "Schema/main.silver" && $0["to"] == "Table/main.silver.orders" }, "\(edges)")
+    }
+}
