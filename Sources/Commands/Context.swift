@@ -26,15 +26,19 @@ extension Workspace {
 nonisolated(unsafe) private var keptUntilExit: [Context] = []
 
 func runReporting(_ options: CommonOptions, _ body: (Context) async throws(ReconcileError) -> Int32) async throws {
+    try await runReporting(ReadOptions(options), output: options.output, body)
+}
+
+func runReporting(_ read: ReadOptions, output: OutputFormat, _ body: (Context) async throws(ReconcileError) -> Int32) async throws {
     var context: Context?
     do {
-        let built = try Context(ReadOptions(options))
+        let built = try Context(read)
         keptUntilExit.append(built)
         context = built
         let code = try await body(built)
         if code != 0 { throw ExitCode(code) }
     } catch let failure as ReconcileError {
-        report(failure, context: context, output: options.output)
+        report(failure, context: context, output: output)
         throw ExitCode.failure
     }
 }

@@ -24,15 +24,18 @@ struct PromoteCommand: AsyncParsableCommand {
     @Argument(help: "The environment to pin to it.")
     var to: String
 
-    @OptionGroup var options: CommonOptions
+    @OptionGroup var options: PinningOptions
 
     func validate() throws {
         guard options.env == nil else { throw ValidationError("promote names its environments as arguments: reconcile promote FROM TO") }
         guard from != to else { throw ValidationError("promote needs two different environments") }
+        guard !options.worktree, options.revision == "HEAD" else {
+            throw ValidationError("promote writes a commit on the current branch, so it reads HEAD; drop --revision and --worktree")
+        }
     }
 
     func run() async throws {
-        try await runReporting(options) { context async throws(ReconcileError) in
+        try await runReporting(options.read, output: options.output) { context async throws(ReconcileError) in
             let result = try await Service(context).promote(from: from, to: to) { event in
                 if case .planned(let plan, let run) = event { Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle, run: run) + "\n") }
             }
@@ -45,4 +48,29 @@ struct PromoteCommand: AsyncParsableCommand {
             return 0
         }
     }
+}
+
+/// Promote's options: it reads HEAD of the current branch (it commits there) and
+/// names its environments as arguments, so `--env`, `--revision` and `--worktree` are
+/// not offered (still understood, to say why they do not apply).
+struct PinningOptions: ParsableArguments {
+    @Option(name: .long, help: "The git repository (default: the one containing the current directory).")
+    var repo: String?
+
+    @Option(name: .long, help: "The project's directory in the repository.")
+    var path: String?
+
+    @Option(name: .long, help: "Output format: human, json or markdown.")
+    var output: OutputFormat = .human
+
+    @Option(name: .long, help: .hidden)
+    var env: String?
+
+    @Option(name: .long, help: .hidden)
+    var revision: String = "HEAD"
+
+    @Flag(name: .long, help: .hidden)
+    var worktree: Bool = false
+
+    var read: ReadOptions { ReadOptions(repo: repo, revision: revision, worktree: worktree, path: path) }
 }

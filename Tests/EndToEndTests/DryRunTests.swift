@@ -138,3 +138,17 @@ import TestSupport
         #expect(edges.contains { $0["from"] == "Schema/main.silver" && $0["to"] == "Table/main.silver.orders" }, "\(edges)")
     }
 }
+
+@Suite struct RefusedOptionsTests {
+    /// A command does not list options it refuses (#14); given anyway, they say why.
+    @Test func promoteOffersNeitherEnvNorRevisionNorWorktree() throws {
+        let project = try Project()
+        let help = try project.reconcile("promote", "--help")
+        for option in ["--env", "--revision", "--worktree"] { #expect(!help.stdout.contains(option), "\(option) is listed: \(help.stdout)") }
+        let env = try project.reconcile("promote", "dev", "prod", "--env", "dev")
+        #expect(env.stderr.contains("promote names its environments as arguments: reconcile promote FROM TO"), "\(env.stderr)")
+        let worktree = try project.reconcile("promote", "dev", "prod", "--worktree")
+        #expect(worktree.code == 1)
+        #expect(worktree.stderr.contains("drop --revision and --worktree"), "\(worktree.stderr)")
+    }
+}
