@@ -152,3 +152,27 @@ import TestSupport
         #expect(worktree.stderr.contains("drop --revision and --worktree"), "\(worktree.stderr)")
     }
 }
+
+@Suite struct CascadeTests {
+    /// One YAML error does not cascade into "not declared" errors in the files that
+    /// reference what the broken one declares (#14).
+    @Test func aBrokenFileIsOneErrorNotACascade() throws {
+        let project = try Project()
+        try project.write("manifests/silver/orders.yaml", Project.orders + "\n  bad: [unclosed")
+        try project.write("manifests/grants.yaml", """
+        apiVersion: reconcile/v1
+        kind: Grants
+        metadata: { name: readers }
+        spec:
+          securable: { type: table, name: "${var.catalog}.silver.orders" }
+          grants: [{ principal: analysts, privileges: [SELECT] }]
+        """)
+        try project.commit("a broken file and a grant on what it declares")
+        for command in [["validate"], ["plan", "--env", "dev"]] {
+            let result = try project.reconcile(command)
+            #expect(result.code == 1)
+            #expect(result.stderr.components(separatedBy: "error:").count - 1 == 1, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("manifests/silver/orders.yaml"), "\(result.stderr)")
+        }
+    }
+}
