@@ -106,20 +106,6 @@ struct DryRunCommand: AsyncParsableCommand {
 
     /// Parses `arguments` as this form and runs it; exits with its code (usage errors: 1).
     static func runMain(_ arguments: [String]) async -> Never {
-        do {
-            var command = try parseAsRoot(arguments)
-            if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
-            Foundation.exit(0)
-        } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(1)
-        }
+        await runParsed(DryRunCommand.self) { try parseAsRoot(arguments) }
     }
 }

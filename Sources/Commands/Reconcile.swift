@@ -39,24 +39,30 @@ public struct Reconcile: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: '\(first)' is not a command\(suggestion)\nUsage: reconcile <subcommand>; see 'reconcile --help'\n".utf8))
             Foundation.exit(1)
         }
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-            Foundation.exit(0)
-        } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(1)
+        await runParsed(Reconcile.self) { try parseAsRoot() }
+    }
+}
+
+/// Runs the command `parse` returns and exits: its code, 0 for help and version, and
+/// 1 for any error (usage errors too, which ArgumentParser would report as 64), so CI
+/// sees 0, 1 or 2 only.
+func runParsed<Root: ParsableCommand>(_ root: Root.Type, _ parse: () throws -> ParsableCommand) async -> Never {
+    do {
+        var command = try parse()
+        if var asyncCommand = command as? AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
         }
+        Foundation.exit(0)
+    } catch let code as ExitCode {
+        Foundation.exit(code.rawValue)
+    } catch {
+        if root.exitCode(for: error) == .success {
+            print(root.fullMessage(for: error))
+            Foundation.exit(0)
+        }
+        FileHandle.standardError.write(Data((root.fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(1)
     }
 }

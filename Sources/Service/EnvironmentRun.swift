@@ -118,7 +118,7 @@ public final class EnvironmentRun {
             environment: name, revision: state.revision, target: target.summary,
             desired: state.resources, observed: observed, inventory: inventory, prune: environment.policy.prune, inPlace: target.inPlace))
         // --select: only the selected resources (and their closures) are planned; prune stays inside them.
-        plan = selection.restrict(plan, to: selection.ids(in: state.resources + observed))
+        if !selection.isAll { plan = selection.restrict(plan, to: selection.ids(in: state.resources + observed)) }
         await checkData(&plan)
         return PolicyCheck.evaluate(plan, policy: environment.policy, desired: state.resources, inventory: inventory, options: policy)
     }
