@@ -5,7 +5,7 @@ import TestSupport
 /// The fake workspace (`databricks_fake.py`), started and stopped here.
 final class FakeWorkspace: @unchecked Sendable {
     let process = Process()
-    let port = Int.random(in: 60_000..<64_000)
+    let port = FreePort.next()
     let log: URL
     var host: String { "http://127.0.0.1:\(port)" }
 

@@ -5,7 +5,7 @@ import TestSupport
 /// A real `mlflow server` (lean settings) on loopback, started and stopped here.
 final class MLflowServer: @unchecked Sendable {
     let directory: TemporaryDirectory
-    let port = Int.random(in: 55_000..<60_000)
+    let port = FreePort.next()
     var url: String { "http://127.0.0.1:\(port)" }
     private var process: Process?
 

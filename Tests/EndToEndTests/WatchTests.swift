@@ -10,7 +10,7 @@ final class Watcher: @unchecked Sendable {
     private(set) var stopped = false
 
     init(_ project: Project, arguments: [String], environment: [String: String] = [:], interval: String = "1s") throws {
-        port = Int.random(in: 20_000..<40_000)
+        port = FreePort.next()
         log = project.url.appendingPathComponent("watch-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Paths.reconcile)
@@ -145,7 +145,7 @@ final class Watcher: @unchecked Sendable {
     final class Daemon {
         let process = Process()
         let root: TemporaryDirectory
-        let port = Int.random(in: 40_000..<50_000)
+        let port = FreePort.next()
         var url: String { "git://127.0.0.1:\(port)/repo.git" }
         var bare: URL { root.url.appendingPathComponent("repo.git") }
 

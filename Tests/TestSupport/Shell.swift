@@ -166,7 +166,7 @@ public final class SQLiteLockHolder: @unchecked Sendable {
 /// file; killed when released.
 public final class WebhookReceiver: @unchecked Sendable {
     let process = Process()
-    public let port = Int.random(in: 50_000..<55_000)
+    public let port = FreePort.next()
     public let file: URL
     public var url: String { "http://127.0.0.1:\(port)" }
 
