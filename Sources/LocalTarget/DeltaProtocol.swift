@@ -77,8 +77,8 @@ struct DeltaProtocol: Equatable {
     }
 
     /// The `domainMetadata` action that sets the clustering columns (empty: no clustering).
-    static func clustering(_ columns: [String]) -> [String: Any] {
+    static func clustering(_ columns: [String]) throws(TargetError) -> [String: Any] {
         let configuration: [String: Any] = ["clusteringColumns": columns.map { [$0] }, "domainName": clusteringDomain]
-        return ["domainMetadata": ["domain": clusteringDomain, "configuration": LocalLakehouse.jsonString(configuration), "removed": false]]
+        return ["domainMetadata": ["domain": clusteringDomain, "configuration": try LocalLakehouse.jsonString(configuration), "removed": false]]
     }
 }

@@ -34,17 +34,17 @@ extension LocalLakehouse {
         let mapping = spec.properties[DeltaProperties.columnMapping] == "name"
         var schema = DeltaSchema(mapping: mapping, maxColumnId: 0, id: id)
         let schemaJSON = try schema.json(for: spec.columns, previous: [])
-        let metadata = Self.metadata(id: UUID().uuidString.lowercased(), name: String(id.name.split(separator: ".").last!), spec: spec,
+        let metadata = try Self.metadata(id: UUID().uuidString.lowercased(), name: String(id.name.split(separator: ".").last!), spec: spec,
                                      schema: schemaJSON, evolution: mapping ? ["delta.columnMapping.maxColumnId": String(schema.maxColumnId)] : [:],
                                      createdTime: now)
-        var parameters = ["partitionBy": Self.jsonString(spec.partitionedBy)]
-        if !spec.clusterBy.isEmpty { parameters["clusterBy"] = Self.jsonString(spec.clusterBy) }
+        var parameters = ["partitionBy": try Self.jsonString(spec.partitionedBy)]
+        if !spec.clusterBy.isEmpty { parameters["clusterBy"] = try Self.jsonString(spec.clusterBy) }
         var actions: [[String: Any]] = [
             Self.commitInfo(operation: "CREATE TABLE", timestamp: now, parameters: parameters),
             ["protocol": DeltaProtocol.required(by: spec, columnMapping: mapping, typeWidening: spec.properties[DeltaProperties.typeWidening] == "true").action],
             ["metaData": metadata],
         ]
-        if !spec.clusterBy.isEmpty { actions.append(DeltaProtocol.clustering(spec.clusterBy)) }
+        if !spec.clusterBy.isEmpty { actions.append(try DeltaProtocol.clustering(spec.clusterBy)) }
         try log.commit(version: 0, actions: actions)
     }
 
@@ -75,7 +75,7 @@ extension LocalLakehouse {
             actions.append(["protocol": upgraded.action])
         }
         if snapshot.clusteringColumns.map({ $0.lowercased() }) != spec.clusterBy.map({ $0.lowercased() }) {
-            actions.append(DeltaProtocol.clustering(spec.clusterBy))
+            actions.append(try DeltaProtocol.clustering(spec.clusterBy))
         }
         if change.action == .replace {
             // Every live file goes: the data no longer fits the schema. History keeps it.
@@ -84,7 +84,7 @@ extension LocalLakehouse {
             }
         }
         let name = String(id.name.split(separator: ".").last!)
-        actions.append(["metaData": Self.metadata(id: snapshot.tableID, name: name, spec: spec, schema: schema, evolution: evolution,
+        actions.append(["metaData": try Self.metadata(id: snapshot.tableID, name: name, spec: spec, schema: schema, evolution: evolution,
                                                   createdTime: snapshot.createdTime ?? now)])
         try log.commit(version: snapshot.version + 1, actions: actions)
         return snapshot.version + 1
@@ -114,7 +114,7 @@ extension LocalLakehouse {
     }
 
     /// A `metaData` action: the manifest's properties and constraints, over what the table's evolution set.
-    static func metadata(id: String, name: String, spec: TableSpec, schema: [String: Any], evolution: [String: String], createdTime: Int) -> [String: Any] {
+    static func metadata(id: String, name: String, spec: TableSpec, schema: [String: Any], evolution: [String: String], createdTime: Int) throws(TargetError) -> [String: Any] {
         var configuration = evolution.merging(spec.properties) { $1 }
         for (constraint, expression) in spec.constraints {
             configuration[DeltaLog.constraintPrefix + constraint] = expression
@@ -123,7 +123,7 @@ extension LocalLakehouse {
             "id": id,
             "name": name,
             "format": ["provider": "parquet", "options": [String: String]()],
-            "schemaString": jsonString(schema),
+            "schemaString": try jsonString(schema),
             "partitionColumns": spec.partitionedBy,
             "configuration": configuration,
             "createdTime": createdTime,
@@ -153,8 +153,13 @@ extension LocalLakehouse {
         return ["commitInfo": info]
     }
 
-    static func jsonString(_ value: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
+    /// `value` as compact JSON. A value JSON cannot hold is an error, never a
+    /// `null` written into the log in its place.
+    static func jsonString(_ value: Any) throws(TargetError) -> String {
+        guard JSONSerialization.isValidJSONObject(value),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            throw TargetError(nil, "cannot write \(type(of: value)) as JSON into a Delta log; nothing was written (this is a bug in reconcile)")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
