@@ -8,10 +8,21 @@ public enum PolicyCheck {
         /// Apply changes whose data checks could not be decided (never ones that fail).
         public var allowUnverified: Bool
 
+        /// `preview destroy`: deletes everything the preview's inventory holds, protected
+        /// or not (a preview adopts nothing, so all of it is the preview's own).
+        public var destroysPreview = false
+
         public init(allowDestructive: Bool = false, allowEmpty: Bool = false, allowUnverified: Bool = false) {
             self.allowDestructive = allowDestructive
             self.allowEmpty = allowEmpty
             self.allowUnverified = allowUnverified
+        }
+
+        /// What `preview destroy` plans with.
+        public static var destroyingPreview: Options {
+            var options = Options(allowDestructive: true, allowEmpty: true)
+            options.destroysPreview = true
+            return options
         }
     }
 
@@ -22,6 +33,11 @@ public enum PolicyCheck {
             let change = plan.changes[index]
             // Adoption never replaces, whatever the overrides.
             if change.refusal == .adoptionReplaces { continue }
+            if change.adopts && !policy.adopts {
+                plan.changes[index].refusal = .adoptionDenied
+                continue
+            }
+            if options.destroysPreview && policy.adopts == false && change.action == .delete { continue }
             let protected = change.desired?.isProtected == true || inventory.entries[change.id]?.protected == true
             if protected && (change.action == .delete || change.action == .replace) {
                 plan.changes[index].refusal = .protected(declared: change.desired?.isProtected == true)

@@ -173,6 +173,9 @@ public struct Policy: Sendable, Hashable {
     /// Whether `apply` asks on the terminal before changing anything (`--yes` skips it;
     /// without a terminal it refuses unless `--yes`).
     public var confirm = false
+    /// Whether a declared resource that exists but was not created here may be adopted.
+    /// Only previews say no: they manage what they create and nothing else.
+    public var adopts = true
 
     public init(destructive: Destructive = .deny, prune: Bool = true, allowWorktree: Bool = false, drift: Drift = .report, autoSync: Bool = false) {
         self.destructive = destructive

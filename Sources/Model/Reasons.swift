@@ -55,6 +55,8 @@ public enum Refusal: Sendable, Hashable {
     case dataUnverified(CheckedData)
     /// Adopting a resource this environment did not create would replace it.
     case adoptionReplaces
+    /// The environment adopts nothing (a preview) and the resource exists already.
+    case adoptionDenied
 }
 
 /// Something a plan reports about a resource without changing it.

@@ -86,8 +86,9 @@ public enum InventoryEffect: Sendable, Hashable {
 /// One apply in an environment's history.
 public struct ApplyRecord: Sendable, Hashable {
     /// `selected`: an apply restricted by `--select`, which does not make its revision
-    /// the environment's (drift, promotion and rollback start from full applies).
-    public enum Kind: String, Sendable, Hashable, Codable { case apply, heal, rollback, selected }
+    /// the environment's (drift, promotion and rollback start from full applies);
+    /// `destroy`: `preview destroy` deleting everything a preview created.
+    public enum Kind: String, Sendable, Hashable, Codable { case apply, heal, rollback, selected, destroy }
     /// `stopped`: asked to stop (SIGTERM) between changes; `interrupted`: the process died.
     public enum Outcome: String, Sendable, Hashable, Codable { case running, succeeded, failed, interrupted, stopped }
 
@@ -184,6 +185,6 @@ public protocol StateStore: AnyObject {
 extension StateStore {
     /// The newest apply that succeeded.
     public func lastSuccessfulApply(_ environment: String) throws(TargetError) -> ApplyRecord? {
-        try history(environment, limit: 1000).first { $0.outcome == .succeeded && $0.kind != .selected }
+        try history(environment, limit: 1000).first { $0.outcome == .succeeded && $0.kind != .selected && $0.kind != .destroy }
     }
 }

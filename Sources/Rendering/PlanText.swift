@@ -67,6 +67,8 @@ public enum PlanText {
             return evidence(checked) + "; pass --allow-unverified to apply it without the check"
         case .adoptionReplaces:
             return "\(change.id) exists but this environment did not create it, and matching the manifest would replace it, dropping what it holds; adoption never replaces: make the manifest match it (reconcile import writes one) or change it yourself first"
+        case .adoptionDenied:
+            return "\(change.id) exists already and this preview did not create it; a preview adopts nothing, so that destroying it never deletes what another environment owns: remove it from the preview's target, or give the preview another name"
         }
     }
 

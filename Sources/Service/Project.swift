@@ -13,6 +13,8 @@ public protocol Project: AnyObject {
     func warning(_ message: String)
     /// The environment file, decoded strictly.
     func environment(_ name: String) throws(ReconcileError) -> Environment
+    /// The names of every environment file, readable or not.
+    var environmentNames: [String] { get }
     /// The environment's manifests, rendered and validated, at `revision` when given,
     /// else at the environment's source revision.
     func desired(_ environment: Environment, at revision: String?) throws(ReconcileError) -> DesiredState

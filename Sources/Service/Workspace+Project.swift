@@ -8,6 +8,8 @@ extension Workspace: Project {
 
     public func warning(_ message: String) { warn(message) }
 
+    public var environmentNames: [String] { Set(loaded.environments.keys).union(loaded.brokenEnvironments.keys).sorted() }
+
     public func target(for environment: Environment) -> any Target {
         routedTarget(for: environment)
     }

@@ -186,12 +186,12 @@ import TestSupport
         let cache = SnapshotCache()
         let id = ResourceID(.table, "a.b.t")
         let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("t"), id: id)
-        let metadata = { (columns: [Column], comment: String) -> [String: Any] in
-            ["metaData": LocalLakehouse.metadata(id: "id-1", name: "t", spec: TableSpec(comment: comment, columns: columns),
+        let metadata = { (columns: [Column], comment: String) throws -> [String: Any] in
+            ["metaData": try LocalLakehouse.metadata(id: "id-1", name: "t", spec: TableSpec(comment: comment, columns: columns),
                                                 schema: SparkSchema.json(columns: columns), evolution: [:], createdTime: 1)]
         }
-        try log.commit(version: 0, actions: [["protocol": ["minReaderVersion": 1, "minWriterVersion": 2]], metadata(columns, "v0")])
-        try log.commit(version: 1, actions: [metadata(columns, "v1")])
+        try log.commit(version: 0, actions: [["protocol": ["minReaderVersion": 1, "minWriterVersion": 2]], try metadata(columns, "v0")])
+        try log.commit(version: 1, actions: [try metadata(columns, "v1")])
         #expect(try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: cache)?.description == "v1")
 
         // Damage version 0 in place: a cached snapshot (the latest commit unchanged) does not read it again.

@@ -67,6 +67,8 @@ final class MemoryProject: Project {
 
     func warning(_ message: String) { warnings.append(message) }
 
+    var environmentNames: [String] { environments.keys.sorted() }
+
     func environment(_ name: String) throws(ReconcileError) -> Environment {
         guard let environment = environments[name] else { throw ReconcileError("no environment \(name)", kind: .invalid) }
         return environment
