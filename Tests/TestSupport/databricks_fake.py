@@ -200,6 +200,20 @@ def run(sql):
     if m:
         tables.pop(f"{m.group(1)}.{m.group(2)}.{m.group(3)}", None)
         return None
+    # As Databricks: RESTRICT refuses a schema that holds tables, a catalog that holds schemas.
+    m = re.match(r"DROP SCHEMA IF EXISTS `([^`]+)`\.`([^`]+)` RESTRICT$", sql)
+    if m:
+        name = f"{m.group(1)}.{m.group(2)}"
+        if any(t.startswith(name + ".") for t in tables):
+            return f"SCHEMA_NOT_EMPTY: Cannot drop a schema `{name}` because it contains objects."
+        schemas.pop(name, None)
+        return None
+    m = re.match(r"DROP CATALOG IF EXISTS `([^`]+)` RESTRICT$", sql)
+    if m:
+        if any(s.startswith(m.group(1) + ".") for s in schemas):
+            return f"CATALOG_NOT_EMPTY: Cannot drop catalog `{m.group(1)}` because it contains schemas."
+        catalogs.pop(m.group(1), None)
+        return None
     return "PARSE_SYNTAX_ERROR: the fake does not know " + sql[:60]
 
 
