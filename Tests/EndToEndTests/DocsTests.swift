@@ -18,11 +18,7 @@ import TestSupport
     @Test func everyCommandAndOptionIsDocumented() throws {
         let docs = try read("docs/commands.md")
         let root = try Shell.run(Paths.reconcile, ["--help"]).stdout
-        // A command's line starts with two spaces; its wrapped description with more.
-        let commands = root.components(separatedBy: "SUBCOMMANDS:").last!.split(separator: "\n")
-            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
-            .compactMap { $0.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init) }
-            .filter { $0 != "See" }
+        let commands = Self.subcommands(root)
         #expect(commands.count >= 12, "\(commands)")
         for command in commands {
             guard let text = section(docs, { $0 == "reconcile \(command)" }) else {
@@ -30,15 +26,32 @@ import TestSupport
                 continue
             }
             let help = try Shell.run(Paths.reconcile, [command, "--help"]).stdout
-            let options = help.split(separator: "\n").compactMap { line -> String? in
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                guard trimmed.hasPrefix("--") else { return nil }
-                return String(trimmed.prefix { $0 != " " && $0 != "," })
-            }.filter { $0 != "--version" && $0 != "--help" }
-            for option in options where !text.contains("`\(option)") {
-                Issue.record("docs/commands.md, reconcile \(command): \(option) is not documented")
+            // A command with subcommands (preview create, destroy) documents theirs in its section.
+            let nested = help.contains("SUBCOMMANDS:") ? Self.subcommands(help) : []
+            for sub in nested where !text.contains("`\(sub)`") {
+                Issue.record("docs/commands.md, reconcile \(command): its subcommand \(sub) is not documented")
+            }
+            for words in [[command]] + nested.map({ [command, $0] }) {
+                let help = try Shell.run(Paths.reconcile, words + ["--help"]).stdout
+                let options = help.split(separator: "\n").compactMap { line -> String? in
+                    let trimmed = line.trimmingCharacters(in: .whitespaces)
+                    guard trimmed.hasPrefix("--") else { return nil }
+                    return String(trimmed.prefix { $0 != " " && $0 != "," })
+                }.filter { $0 != "--version" && $0 != "--help" }
+                for option in options where !text.contains("`\(option)") {
+                    Issue.record("docs/commands.md, reconcile \(words.joined(separator: " ")): \(option) is not documented")
+                }
             }
         }
+    }
+
+    /// The subcommands a help text lists: a command's line starts with two spaces, its
+    /// wrapped description with more.
+    static func subcommands(_ help: String) -> [String] {
+        help.components(separatedBy: "SUBCOMMANDS:").last!.split(separator: "\n")
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .compactMap { $0.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init) }
+            .filter { $0 != "See" }
     }
 
     @Test func everyManifestFieldIsDocumented() throws {

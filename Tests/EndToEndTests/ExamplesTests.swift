@@ -149,25 +149,41 @@ import TestSupport
                                                        repo.url.appendingPathComponent(".github/workflows/reconcile.yml").path]).stdout
         let jobs = try #require(try JSONSerialization.jsonObject(with: Data(stepsJSON.utf8)) as? [String: [[String: Any]]])
         let binDirectory = URL(fileURLWithPath: Paths.reconcile).deletingLastPathComponent().path
-        func step(_ job: String, _ name: String, environment: String) throws -> (result: ProcessResult, outputs: String) {
+        func step(_ job: String, _ name: String, environment: String = "", with extra: [String: String] = [:]) throws -> (result: ProcessResult, outputs: String) {
             let found = try #require(jobs[job]?.first { $0["name"] as? String == name }, "no step \(name) in job \(job)")
             let outputs = repo.url.appendingPathComponent("github-output"), summary = repo.url.appendingPathComponent("github-summary")
             try Data().write(to: outputs)
             let result = try Shell.run("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", found["run"] as? String ?? ""], in: repo.url, environment: [
                 "PATH": binDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
                 "ENVIRONMENT": environment, "GITHUB_OUTPUT": outputs.path, "GITHUB_STEP_SUMMARY": summary.path,
-            ])
+            ].merging(extra) { $1 })
             return (result, try String(contentsOf: outputs, encoding: .utf8))
         }
 
-        #expect(try step("plan", "Validate", environment: "dev").result.code == 0)
-        let plan = try step("plan", "Plan", environment: "dev")
+        #expect(try step("plan", "Validate").result.code == 0)
+        let plan = try step("plan", "Plan")
         #expect(plan.result.code == 0, "changes pass the check: \(plan.result.output)")
         #expect(plan.outputs.contains("exit=2"))
-        #expect(try String(contentsOf: repo.url.appendingPathComponent("plan.md"), encoding: .utf8).contains("`dev`"))
-        let broken = try step("plan", "Plan", environment: "nope")
+        let planned = try String(contentsOf: repo.url.appendingPathComponent("plan.md"), encoding: .utf8)
+        #expect(planned.contains("### reconcile plan for `dev`"), "every environment (the quickstart has one) in one comment: \(planned)")
+        try repo.write("manifests/broken.yaml", "apiVersion: reconcile/v1\nkind: Tabel\n")
+        try repo.commit("a broken manifest")
+        let broken = try step("plan", "Plan")
         #expect(broken.result.code != 0, "an error fails the check")
         #expect(broken.outputs.contains("exit=1"))
+        #expect(try String(contentsOf: repo.url.appendingPathComponent("plan.md"), encoding: .utf8).contains("unknown kind \"Tabel\""), "the comment shows the error")
+        try repo.git("rm", "-q", "manifests/broken.yaml")
+        try repo.commit("fixed")
+
+        // The pull request's preview: created, commented, destroyed on close.
+        let pullRequest = ["PREVIEW": "pr-7", "FROM": "dev"]
+        let preview = try step("preview", "Preview", with: pullRequest)
+        #expect(preview.result.code == 0 && preview.outputs.contains("exit=0"), "\(preview.result.output)")
+        #expect(try String(contentsOf: repo.url.appendingPathComponent("preview.md"), encoding: .utf8).contains("dev-preview-pr-7"))
+        #expect(FileManager.default.fileExists(atPath: repo.url.appendingPathComponent(".lakehouse/dev-preview-pr-7").path))
+        let destroyed = try step("preview", "Destroy the preview", with: pullRequest)
+        #expect(destroyed.result.code == 0, "\(destroyed.result.output)")
+        #expect(!FileManager.default.fileExists(atPath: repo.url.appendingPathComponent(".lakehouse/dev-preview-pr-7").path))
 
         let apply = try step("apply", "Apply", environment: "dev")
         #expect(apply.result.code == 0, "\(apply.result.output)")
