@@ -16,6 +16,8 @@ struct ManifestDecoder {
 
     enum ModelNames { case unityCatalog, mlflow }
 
+    static let mlflowNameRule = "1 to 255 characters without \"/\", \":\", \"%\", control characters or surrounding spaces"
+
     func decode(_ root: Node) -> Resource? {
         guard let document = MappingReader(root, file: file, fieldPath: "", subject: "", sink: sink) else { return nil }
         checkAPIVersion(document)
@@ -87,7 +89,7 @@ struct ManifestDecoder {
             // paths and URIs), no surrounding spaces, no control characters.
             if name.isEmpty || name.count > 255 || name.contains(where: { "/:%".contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } })
                 || name != name.trimmingCharacters(in: .whitespaces) {
-                sink.error(file, node.mark, "\(kind.rawValue)/\(Identifier.shown(name)): invalid MLflow model name \"\(Identifier.shown(name))\"; MLflow names are 1 to 255 characters without \"/\", \":\", \"%\", control characters or surrounding spaces")
+                sink.error(file, node.mark, "\(kind.rawValue)/\(Identifier.shown(name)): invalid MLflow model name \"\(Identifier.shown(name))\"; MLflow names are \(Self.mlflowNameRule)")
             }
             return
         }

@@ -7,13 +7,16 @@ import Model
 public enum ManifestSchema {
     public static let id = "https://reconcile.dev/schema/v1/manifest.json"
 
+    /// The name rules the decoder enforces, in words (also in docs/manifests.md).
+    static let nameRules = "Catalog, Schema, Table, Model: the full name (catalog, catalog.schema, catalog.schema.name), each part: \(Identifier.rule.dropFirst(4)); a Model routed to an mlflow target takes MLflow's name instead (\(ManifestDecoder.mlflowNameRule)). Pipeline, Grants, FeatureFlag: \(Identifier.slugRule.dropFirst(4)). ${var.NAME} is rendered first."
+
     public static var document: Value {
         let kinds = ResourceKind.allCases.map(\.rawValue) + ["Environment"]
         var definitions: [String: Value] = [
             "reference": .object(["type": "string", "pattern": .string(#"^\$\{var\.[A-Za-z0-9_.-]+\}$"#)]),
             "stringMap": .object(["type": "object", "additionalProperties": scalarText]),
             "metadata": object(required: ["name"], [
-                "name": string("The resource's name: a full name (catalog.schema.table) for tables and models."),
+                "name": .object(["type": "string", "minLength": 1, "maxLength": 767, "description": .string(Self.nameRules)]),
                 "labels": ref("stringMap"),
                 "annotations": object([
                     Resource.protectAnnotation: .object(["enum": ["true", "false"], "description": "Never delete or replace; remembered once applied."]),

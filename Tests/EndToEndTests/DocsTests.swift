@@ -54,6 +54,27 @@ import TestSupport
             .filter { $0 != "See" }
     }
 
+    /// The name rules the decoder enforces are the ones the schema describes and the
+    /// manifest docs state (#14: they had drifted apart).
+    @Test func nameRulesAgreeAcrossSchemaAndDocs() throws {
+        let docs = try read("docs/manifests.md").replacingOccurrences(of: "\n", with: " ")
+        let schema = try Shell.run(Paths.reconcile, ["schema"]).stdout
+        for rule in ["letters, digits and underscores, starting with a letter or underscore, at most 255 characters",
+                     "starting with a letter or digit, at most 255 characters", "1 to 255 characters without"] {
+            #expect(schema.contains(rule), "the schema states \(rule)")
+            #expect(docs.contains(rule), "docs/manifests.md states \(rule)")
+        }
+        // And the decoder says the same when a name breaks them.
+        let repo = try GitFixture()
+        try repo.write("environments/dev.yaml", "apiVersion: reconcile/v1\nkind: Environment\nmetadata: { name: dev }\nspec: { target: { type: local, path: .lakehouse/dev } }\n")
+        try repo.write("manifests/m.yaml", "apiVersion: reconcile/v1\nkind: Catalog\nmetadata: { name: 1main }\n---\napiVersion: reconcile/v1\nkind: Pipeline\nmetadata: { name: \"-orders\" }\nspec: { catalog: c, target: s, libraries: [] }\n")
+        try repo.commit("bad names")
+        let result = try Shell.run(Paths.reconcile, ["validate"], in: repo.url)
+        #expect(result.code == 1)
+        #expect(result.stderr.contains("invalid identifier \"1main\" in metadata.name; use letters, digits and underscores, starting with a letter or underscore, at most 255 characters"), "\(result.output)")
+        #expect(result.stderr.contains("invalid name \"-orders\"; use letters, digits, \"-\", \"_\" and \".\", starting with a letter or digit, at most 255 characters"), "\(result.output)")
+    }
+
     @Test func everyManifestFieldIsDocumented() throws {
         let docs = try read("docs/manifests.md")
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(Shell.run(Paths.reconcile, ["schema"]).stdout.utf8)) as? [String: Any])
