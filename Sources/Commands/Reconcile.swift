@@ -13,7 +13,7 @@ public struct Reconcile: AsyncParsableCommand {
         Exit codes: 0 nothing to do or success; 2 changes pending (plan, apply --dry-run); 1 error.
         """,
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, HistoryCommand.self, PromoteCommand.self, RollbackCommand.self, ReleaseCommand.self, UnlockCommand.self, WatchCommand.self, GraphCommand.self, SchemaCommand.self, ImportCommand.self, PreviewCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, HistoryCommand.self, PromoteCommand.self, RollbackCommand.self, ReleaseCommand.self, UnlockCommand.self, WatchCommand.self, GraphCommand.self, SchemaCommand.self, ImportCommand.self, PreviewCommand.self, AuditCommand.self]
     )
 
     public init() {}

@@ -23,7 +23,7 @@ struct ReleaseCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
             let name = options.env!
-            switch try Service(context).release(name) {
+            switch try await Service(context).release(name) {
             case .notHeld:
                 Console.out("\(name) is not held.\n")
             case .released(let hold, let restored, let pinMoved):

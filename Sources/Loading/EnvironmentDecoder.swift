@@ -40,12 +40,14 @@ struct EnvironmentDecoder {
         let source = spec.mapping("source").map(decodeSource) ?? .current
         let promotion = spec.mapping("promotion").flatMap { decodePromotion($0, environment: name) }
         let notifications = decodeNotifications(spec, subject: subject)
+        let auditWebhook = spec.mapping("audit").flatMap(decodeAudit)
         let overlays = decodeOverlays(spec)
         spec.finish()
         guard let target else { return nil }
         var environment = Environment(name: name, target: target, variables: variables, policy: policy, source: source, promotion: promotion,
                                       origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
         environment.notifications = notifications
+        environment.auditWebhook = auditWebhook
         environment.routes = routes
         environment.statePath = statePath
         return (environment, overlays)
@@ -136,13 +138,29 @@ struct EnvironmentDecoder {
         }
     }
 
+    /// `spec.audit: {webhook: URL}`.
+    private func decodeAudit(_ audit: MappingReader) -> String? {
+        defer { audit.finish() }
+        audit.rejectsNull = true
+        guard let node = audit.field("webhook", required: true), let url = audit.stringValue(node, "spec.audit.webhook") else { return nil }
+        guard Self.isWebhook(url) else {
+            audit.error(node, "spec.audit.webhook must be an https:// URL (http:// only for loopback)")
+            return nil
+        }
+        return url
+    }
+
+    static func isWebhook(_ url: String) -> Bool {
+        url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") || url.hasPrefix("http://[::1]")
+    }
+
     private func decodeNotifications(_ spec: MappingReader, subject: String) -> [String] {
         var notifications: [String] = []
         for (index, item) in (spec.sequence("notifications") ?? []).enumerated() {
             guard let entry = MappingReader(item, file: file, fieldPath: "spec.notifications[\(index)]", subject: subject, sink: sink) else { continue }
             entry.rejectsNull = true
             if let urlNode = entry.field("url", required: true), let url = entry.stringValue(urlNode, entry.path("url")) {
-                if url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") || url.hasPrefix("http://[::1]") {
+                if Self.isWebhook(url) {
                     notifications.append(url)
                 } else {
                     entry.error(urlNode, "\(entry.path("url")) must be an https:// URL (http:// only for loopback)")

@@ -148,6 +148,7 @@ public enum ManifestSchema {
                 "drift": .object(["enum": ["report", "heal"]]),
             ]),
             "notifications": .object(["type": "array", "items": object(required: ["url"], ["url": string("A webhook: https://, or http:// on loopback.")])]),
+            "audit": object(required: ["webhook"], ["webhook": string("Each audit entry is also POSTed here as it is written: https://, or http:// on loopback.")]),
             "source": object(["branch": string("Follow the tip of this branch."), "revision": string("Pinned commit; promote and rollback move it.")]),
             "promotion": object(required: ["from"], [
                 "from": string("The environment revisions come from."),

@@ -15,6 +15,8 @@ public struct Environment: Sendable, Hashable {
     public var promotion: Promotion?
     /// Webhook URLs the watch loop tells about drift and applies.
     public var notifications: [String] = []
+    /// Where each audit entry is forwarded as it is written (`spec.audit.webhook`).
+    public var auditWebhook: String?
     public var origin: SourceLocation?
 
     public init(name: String, target: TargetSpec, variables: [String: String] = [:], policy: Policy = Policy(),

@@ -142,7 +142,7 @@ public struct Hold: Sendable, Hashable {
 /// What an environment remembers between runs: history, inventory, its lock, the
 /// journal of the apply in progress, and holds. One implementation keeps it in an
 /// SQLite file in the target's root; a shared store can implement the same.
-public protocol StateStore: AnyObject {
+public protocol StateStore: AuditLog {
     var location: String { get }
 
     func inventory(_ environment: String) throws(TargetError) -> Inventory

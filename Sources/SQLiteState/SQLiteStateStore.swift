@@ -7,7 +7,7 @@ import SQLite
 /// Each write is its own transaction, so a killed process leaves every record whole.
 public final class SQLiteStateStore: StateStore {
     public let location: String
-    private let database: Database
+    let database: Database
     /// A file of `reserveSize` bytes kept beside the store: when the disk fills during
     /// an apply, it is given back so the store can still record the failure, how many
     /// changes were applied, and release the lock.
@@ -28,6 +28,7 @@ public final class SQLiteStateStore: StateStore {
     CREATE TABLE IF NOT EXISTS locks (
         environment TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
         process_start TEXT NOT NULL, since REAL NOT NULL, command TEXT NOT NULL, pid_namespace TEXT NOT NULL DEFAULT '');
+    CREATE TABLE IF NOT EXISTS audit (sequence INTEGER PRIMARY KEY, entry TEXT NOT NULL, hash TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS holds (
         environment TEXT PRIMARY KEY, reason TEXT NOT NULL, revision TEXT NOT NULL, actor TEXT NOT NULL, since REAL NOT NULL, followed TEXT);
     """
@@ -84,7 +85,7 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    private func run<T>(_ body: () throws(SQLiteError) -> T) throws(TargetError) -> T {
+    func run<T>(_ body: () throws(SQLiteError) -> T) throws(TargetError) -> T {
         do {
             return try body()
         } catch {
@@ -98,7 +99,7 @@ public final class SQLiteStateStore: StateStore {
     /// Runs statements in one write transaction. On a full disk the reserve is given
     /// back and the transaction tried once more, so the journal, history and lock stay
     /// true to what happened.
-    private func write(_ body: () throws(SQLiteError) -> Void) throws(TargetError) {
+    func write(_ body: () throws(SQLiteError) -> Void) throws(TargetError) {
         do throws(SQLiteError) {
             try transaction(body)
         } catch {

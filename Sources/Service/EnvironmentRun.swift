@@ -159,9 +159,12 @@ public final class EnvironmentRun {
     /// Refuses the plan whole if policy refuses any change, else applies it and
     /// records it in history (a plan with no changes is recorded when its revision is
     /// new). Returns the report, or nil when there was nothing to apply.
-    func apply(_ plan: Plan, kind: ApplyRecord.Kind, control: ApplyControl) async throws(ReconcileError) -> ApplyReport? {
+    func apply(_ plan: Plan, kind: ApplyRecord.Kind, control: ApplyControl, overrides: [String] = []) async throws(ReconcileError) -> ApplyReport? {
         control.events(.planned(plan, report))
-        if let refused = Service.refusals(of: plan, verb: "apply") { throw refused }
+        if let refused = Service.refusals(of: plan, verb: "apply") {
+            try await auditRefusal(plan)
+            throw refused
+        }
         if environment.policy.confirm, plan.changesTarget {
             switch control.confirm(plan) {
             case .yes: break
@@ -175,18 +178,22 @@ public final class EnvironmentRun {
         let context = Applier.Context(store: store, actor: project.actor, kind: kind, digest: plan.digest, shouldStop: control.shouldStop) { index, outcome in
             control.events(.changed(index: index, of: plan, outcome))
         }
+        let report: ApplyReport?
         do throws(TargetError) {
-            guard plan.hasChanges else {
+            if plan.hasChanges {
+                report = try await Applier.apply(plan, to: target, context: context)
+            } else if try store.lastSuccessfulApply(name)?.revision != plan.revision {
                 // A new revision that changes nothing is still what the environment now runs:
                 // history records it, so drift, promotion and rollback start from it.
-                if try store.lastSuccessfulApply(name)?.revision != plan.revision {
-                    _ = try await Applier.apply(plan, to: target, context: context)
-                }
+                _ = try await Applier.apply(plan, to: target, context: context)
+                report = nil
+            } else {
                 return nil
             }
-            return try await Applier.apply(plan, to: target, context: context)
         } catch {
             throw ReconcileError(target: error, context: "; nothing more was applied")
         }
+        try await auditApply(plan, kind: kind, report: report, overrides: overrides)
+        return report
     }
 }

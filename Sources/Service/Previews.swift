@@ -52,6 +52,8 @@ public final class PreviewProject: Project {
 
     public func commit(_ revision: String) throws(ReconcileError) -> String { try base.commit(revision) }
 
+    public func forwardAudit(_ record: AuditRecord, of environment: Environment) async { await base.forwardAudit(record, of: environment) }
+
     public func setSource(_ environment: Environment, to source: SourceSpec, message: String) throws(ReconcileError) -> String {
         guard environment.name != preview.name else {
             throw ReconcileError("preview \(preview.name) reads the revision being planned; it has no pin to move", kind: .invalid)
@@ -84,7 +86,7 @@ extension Service {
             let last = try run.lastApplied()
             let nothing = DesiredState(environment: run.environment, revision: last?.revision ?? "none", resources: [])
             let plan = try await run.plan(nothing, policy: .destroyingPreview)
-            let report = try await run.apply(plan, kind: .destroy, control: control)
+            let report = try await run.apply(plan, kind: .destroy, control: control, overrides: PolicyCheck.Options.destroyingPreview.overridesUsed)
             return ApplyResult(plan: plan, report: report, run: run.report)
         }
     }

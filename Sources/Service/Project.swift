@@ -24,6 +24,9 @@ public protocol Project: AnyObject {
     func store(for environment: Environment, create: Bool) throws(ReconcileError) -> (any StateStore)?
     /// The full commit id `revision` names.
     func commit(_ revision: String) throws(ReconcileError) -> String
+    /// Sends an audit entry just written to where the environment forwards its trail
+    /// (nowhere by default); a delivery that fails is a warning, the entry stays stored.
+    func forwardAudit(_ record: AuditRecord, of environment: Environment) async
     /// Writes a commit setting the environment's `spec.source`; returns its short id.
     func setSource(_ environment: Environment, to source: SourceSpec, message: String) throws(ReconcileError) -> String
 }

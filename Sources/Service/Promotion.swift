@@ -51,6 +51,8 @@ extension Service {
             Revision: \(revision)
             Actor: \(project.actor)
             """)
+        try await destination.audit(.promotion, revision: revision, summary: "promotion \(from) → \(to): \(to) pinned to \(revision.prefix(7)) in commit \(commit)",
+                                    details: ["from": from, "commit": commit, "plannedChanges": String(plan.changes.count)])
         return .promoted(revision: revision, commit: commit)
     }
 

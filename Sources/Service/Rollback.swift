@@ -53,6 +53,8 @@ extension Service {
         }
         let (current, wanted) = try selectRollback(run, store: store, to: to, steps: steps)
         let pin = try pinBack(run, store: store, from: current, to: wanted)
+        try await run.audit(.rollback, revision: wanted, summary: "rollback of \(name) from \(current.prefix(7)) to \(wanted.prefix(7))\(pin.commit.map { " in commit \($0)" } ?? "")",
+                            details: ["from": current, "to": wanted, "commit": pin.commit ?? "", "apply": apply ? "true" : "false"])
         control.events(.pinned(pin))
         let state = try run.desired(at: wanted)
         let plan = { () async throws(ReconcileError) -> Plan in
@@ -62,7 +64,7 @@ extension Service {
         guard apply else { return RollbackResult(pin: pin, plan: try await plan(), report: nil, run: run.report) }
         return try await withLock(run, command: "rollback") { () async throws(ReconcileError) in
             let back = try await plan()
-            let report = try await run.apply(back, kind: .rollback, control: control)
+            let report = try await run.apply(back, kind: .rollback, control: control, overrides: policy.overridesUsed)
             return RollbackResult(pin: pin, plan: back, report: report, run: run.report)
         }
     }
@@ -116,7 +118,7 @@ extension Service {
 
     /// Lifts the hold a rollback set; when the rollback's pin still stands, restores
     /// what the environment followed before it (a commit).
-    public func release(_ name: String) throws(ReconcileError) -> ReleaseResult {
+    public func release(_ name: String) async throws(ReconcileError) -> ReleaseResult {
         let run = try run(name)
         guard let store = try run.existingStore() else { return .notHeld }
         let held: Hold?
@@ -137,6 +139,9 @@ extension Service {
             pinMoved = true  // someone moved the pin since the rollback: theirs stands
         }
         do throws(TargetError) { try store.releaseHold(name) } catch { throw ReconcileError(store: error) }
+        let follows = restored.map { " and follows \(Self.followedText($0.0)) again in commit \($0.1)" } ?? ""
+        try await run.audit(.release, revision: hold.revision, summary: "release of \(name): the hold \"\(hold.reason)\" (set by \(hold.actor)) is lifted\(follows)",
+                            details: ["hold": hold.reason, "heldBy": hold.actor, "commit": restored?.1 ?? ""])
         return .released(hold, restored: restored, pinMoved: pinMoved)
     }
 

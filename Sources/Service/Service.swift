@@ -44,7 +44,7 @@ public final class Service {
         let state = try run.desired()
         return try await withLock(run, command: command) { () async throws(ReconcileError) in
             let plan = try await run.plan(state, policy: policy)
-            let report = try await run.apply(plan, kind: selection.isAll ? .apply : .selected, control: control)
+            let report = try await run.apply(plan, kind: selection.isAll ? .apply : .selected, control: control, overrides: policy.overridesUsed)
             return ApplyResult(plan: plan, report: report, run: run.report)
         }
     }
@@ -62,7 +62,7 @@ public final class Service {
             let drift = try await run.drift(policy: policy)
             guard drift.hasDrift else { return HealResult(drift: drift, report: nil, refused: [], run: run.report) }
             let (healable, refused) = DriftHeal.split(drift.plan)
-            let report = healable.hasChanges ? try await run.apply(healable, kind: .heal, control: control) : nil
+            let report = healable.hasChanges ? try await run.apply(healable, kind: .heal, control: control, overrides: policy.overridesUsed) : nil
             return HealResult(drift: drift, report: report, refused: refused, run: run.report)
         }
     }

@@ -24,6 +24,10 @@ extension Workspace: Project {
         }
     }
 
+    public func forwardAudit(_ record: AuditRecord, of environment: Environment) async {
+        await forwardAuditEntry(record, of: environment)
+    }
+
     public func setSource(_ environment: Environment, to source: SourceSpec, message: String) throws(ReconcileError) -> String {
         try writeSource(environment, to: source, message: message).id.short
     }

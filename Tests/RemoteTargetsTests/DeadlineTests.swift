@@ -48,8 +48,15 @@ final class LoopbackServer: Sendable {
 
     deinit { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
 
+    /// Writes all of `text`: a write interrupted by a signal (the suite's child
+    /// processes send SIGCHLD) returns early with part of it written.
     static func write(_ connection: Int32, _ text: String) {
-        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(connection, $0.baseAddress, $0.count - 1) }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBufferPointer { Glibc.write(connection, $0.baseAddress, $0.count) }
+            if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { return }
+        }
     }
 }
 

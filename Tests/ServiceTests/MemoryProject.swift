@@ -68,6 +68,9 @@ final class MemoryProject: Project {
     func warning(_ message: String) { warnings.append(message) }
 
     var environmentNames: [String] { environments.keys.sorted() }
+    var forwarded: [AuditRecord] = []
+
+    func forwardAudit(_ record: AuditRecord, of environment: Environment) async { forwarded.append(record) }
 
     func environment(_ name: String) throws(ReconcileError) -> Environment {
         guard let environment = environments[name] else { throw ReconcileError("no environment \(name)", kind: .invalid) }

@@ -59,11 +59,11 @@ import Testing
         let hold = try #require(try project.stores["dev"]!.hold("dev"))
         #expect(hold.revision == "r1" && hold.followed == .current)
         // Promotion out of a held environment is fine; into it is held. Release restores.
-        let released = try Service(project).release("dev")
+        let released = try await Service(project).release("dev")
         guard case .released(_, let restored, let pinMoved) = released else { Issue.record("not released"); return }
         #expect(restored?.source == .current && !pinMoved)
         #expect(project.environments["dev"]!.source == .current)
-        #expect(try Service(project).release("dev") == .notHeld)
+        #expect(try await Service(project).release("dev") == .notHeld)
     }
 
     @Test func rollbackToARevisionNeverAppliedIsRefused() async throws {

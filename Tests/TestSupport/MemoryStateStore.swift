@@ -8,8 +8,17 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     public var records: [ApplyRecord] = []
     public var locks: [String: LockInfo] = [:]
     public var holds: [String: Hold] = [:]
+    public var audit: [AuditRecord] = []
 
     public init() {}
+
+    public func appendAudit(_ event: AuditEvent, seal: (AuditEvent, Int, String) -> (entry: String, hash: String)) throws(TargetError) -> AuditRecord {
+        let sealed = seal(event, audit.count + 1, audit.last?.hash ?? AuditRecord.genesis)
+        audit.append(AuditRecord(sequence: audit.count + 1, entry: sealed.entry, hash: sealed.hash))
+        return audit[audit.count - 1]
+    }
+
+    public func auditTrail() throws(TargetError) -> [AuditRecord] { audit }
 
     public func inventory(_ environment: String) throws(TargetError) -> Inventory {
         inventories[environment] ?? Inventory(environment: environment)

@@ -1,0 +1,69 @@
+import Engine
+import Foundation
+import Model
+
+extension EnvironmentRun {
+    /// Appends `event` to the audit trail of this environment's store, then hands the
+    /// entry to the project to forward (a webhook, if the environment names one). An
+    /// entry that cannot be written is an error: the trail never silently misses one.
+    func audit(_ kind: AuditEvent.Kind, revision: String?, summary: String, details: [String: String] = [:]) async throws(ReconcileError) {
+        let event = AuditEvent(kind: kind, environment: name, actor: project.actor, revision: revision, summary: summary, details: details)
+        let store = try store()
+        let record: AuditRecord
+        do throws(TargetError) {
+            record = try store.appendAudit(event) { AuditChain.seal($0, sequence: $1, previous: $2) }
+        } catch {
+            throw ReconcileError("\(summary), but its audit entry could not be written: \(error.description); the trail in \(store.location) lacks it", kind: .store)
+        }
+        await project.forwardAudit(record, of: environment)
+    }
+
+    /// The apply's entry: what ran, how it ended, and the overrides that let it through.
+    func auditApply(_ plan: Plan, kind: ApplyRecord.Kind, report: ApplyReport?, overrides: [String]) async throws(ReconcileError) {
+        var details = ["kind": kind.rawValue, "planDigest": plan.digest, "changes": String(plan.changes.count)]
+        if !overrides.isEmpty { details["overrides"] = overrides.joined(separator: " ") }
+        let outcome: String
+        if let report {
+            outcome = ApplyResult.failure(of: report) != nil ? "failed" : report.stopped ? "stopped" : "succeeded"
+            details["applied"] = String(report.appliedCount)
+        } else {
+            outcome = "succeeded"
+            details["applied"] = "0"
+        }
+        details["outcome"] = outcome
+        let verb = kind == .destroy ? "destroy" : kind == .heal ? "heal" : "apply"
+        try await audit(.apply, revision: plan.revision, summary: "\(verb) of \(name) at \(plan.shortRevision) \(outcome): \(details["applied"]!) of \(plan.changes.count) changes", details: details)
+    }
+
+    /// The refusal's entry: which changes the policy refused, and why.
+    func auditRefusal(_ plan: Plan) async throws(ReconcileError) {
+        let refused = plan.refusals
+        var details = ["changes": refused.map(\.id.description).joined(separator: " "), "planDigest": plan.digest]
+        details["reasons"] = refused.map { $0.refusal.map(Self.reasonCode) ?? "" }.joined(separator: " ")
+        try await audit(.refusal, revision: plan.revision, summary: "apply of \(name) at \(plan.shortRevision) refused: \(refused.count) change\(refused.count == 1 ? "" : "s") not allowed by policy", details: details)
+    }
+
+    static func reasonCode(_ refusal: Refusal) -> String {
+        switch refusal {
+        case .protected: return "protected"
+        case .deletesEveryOfKind: return "deletesEveryOfKind"
+        case .destructiveDenied: return "destructiveDenied"
+        case .dataViolates: return "dataViolates"
+        case .dataUnverified: return "dataUnverified"
+        case .adoptionReplaces: return "adoptionReplaces"
+        case .adoptionDenied: return "adoptionDenied"
+        }
+    }
+}
+
+extension PolicyCheck.Options {
+    /// The flags that loosened the policy for this run, as the audit records them.
+    public var overridesUsed: [String] {
+        var used: [String] = []
+        if allowDestructive { used.append("--allow-destructive") }
+        if allowEmpty { used.append("--allow-empty") }
+        if allowUnverified { used.append("--allow-unverified") }
+        if destroysPreview { used = ["preview destroy"] }
+        return used
+    }
+}
