@@ -25,6 +25,8 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @OptionGroup var selectFlags: SelectionFlags
 
+    @OptionGroup var windowFlags: WindowFlags
+
     @Flag(name: .long, help: "Apply without asking in an environment with policy.confirm: true (Terraform's -auto-approve).")
     var yes: Bool = false
 
@@ -38,7 +40,7 @@ struct ApplyCommand: AsyncParsableCommand {
         try await runReporting(options) { context async throws(ReconcileError) in
             let selection = try selectFlags.selection()
             if dryRun { return try await showPlan(context, options: options, policy: policy, selection: selection) }
-            let service = Service(context, selection: selection)
+            let service = Service(context, selection: selection, windowOverride: windowFlags.overrideWindow)
             _ = try service.run(options.env!)
             if let warning = context.uncommittedWarning(verb: "apply") { context.warn(warning) }
             let printer = ApplyPrinter(options.output)

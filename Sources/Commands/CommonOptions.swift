@@ -34,6 +34,18 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// `--override-window REASON`: go through a closed change window, recorded with who and why.
+struct WindowFlags: ParsableArguments {
+    @Option(name: .long, help: "Change the environment although its change window is closed; REASON is recorded in the audit trail with who gave it.")
+    var overrideWindow: String?
+
+    func validate() throws {
+        if let reason = overrideWindow, reason.trimmingCharacters(in: .whitespaces).count < 3 {
+            throw ValidationError("--override-window needs a reason people can read later, like --override-window \"hotfix for INC-123\"")
+        }
+    }
+}
+
 /// The flags that loosen an environment's policy for one run.
 struct PolicyFlags: ParsableArguments {
     @Flag(name: .long, help: "Allow changes that drop data (replace, drop, narrowing type change) under a \"destructive: deny\" policy.")

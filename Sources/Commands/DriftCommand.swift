@@ -21,6 +21,8 @@ struct DriftCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @OptionGroup var windowFlags: WindowFlags
+
     @Flag(name: .long, help: "Restore the last applied revision's declared state.")
     var heal: Bool = false
 
@@ -34,7 +36,7 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
-            let service = Service(context, selection: try selectFlags.selection())
+            let service = Service(context, selection: try selectFlags.selection(), windowOverride: windowFlags.overrideWindow)
             let run = try service.run(options.env!)
             guard heal else {
                 let report = try await run.drift(policy: policyFlags.options)

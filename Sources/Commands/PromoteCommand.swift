@@ -26,6 +26,8 @@ struct PromoteCommand: AsyncParsableCommand {
 
     @OptionGroup var options: PinningOptions
 
+    @OptionGroup var windowFlags: WindowFlags
+
     func validate() throws {
         guard options.env == nil else { throw ValidationError("promote names its environments as arguments: reconcile promote FROM TO") }
         guard from != to else { throw ValidationError("promote needs two different environments") }
@@ -36,7 +38,7 @@ struct PromoteCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(options.read, output: options.output) { context async throws(ReconcileError) in
-            let result = try await Service(context).promote(from: from, to: to) { event in
+            let result = try await Service(context, windowOverride: windowFlags.overrideWindow).promote(from: from, to: to) { event in
                 if case .planned(let plan, let run) = event { Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle, run: run) + "\n") }
             }
             switch result {

@@ -19,6 +19,8 @@ struct RollbackCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @OptionGroup var windowFlags: WindowFlags
+
     @Option(name: .long, help: "The revision to go back to; it must have been applied successfully here.")
     var to: String?
 
@@ -39,7 +41,7 @@ struct RollbackCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
             let printer = ApplyPrinter(options.output)
-            let result = try await Service(context).rollback(options.env!, to: to, steps: steps, apply: apply, policy: policyFlags.options, control: printer.control)
+            let result = try await Service(context, windowOverride: windowFlags.overrideWindow).rollback(options.env!, to: to, steps: steps, apply: apply, policy: policyFlags.options, control: printer.control)
             guard apply else {
                 Console.out(PlanRenderer.render(result.plan, as: options.output, style: Console.stdoutStyle, run: result.run))
                 if result.plan.hasChanges { Console.out("\nRun reconcile rollback with --apply, or reconcile apply --env \(options.env!), to apply it.\n") }

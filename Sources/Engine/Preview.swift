@@ -66,6 +66,7 @@ public enum Preview {
         preview.source = .current
         preview.promotion = nil
         preview.notifications = []
+        preview.windows = []  // they guard the base's targets; a preview has its own
         preview.policy.autoSync = false
         preview.policy.prune = true
         preview.policy.adopts = false

@@ -1,3 +1,4 @@
+import Foundation
 import Model
 import YAMLSource
 
@@ -41,6 +42,7 @@ struct EnvironmentDecoder {
         let promotion = spec.mapping("promotion").flatMap { decodePromotion($0, environment: name) }
         let notifications = decodeNotifications(spec, subject: subject)
         let auditWebhook = spec.mapping("audit").flatMap(decodeAudit)
+        let windows = decodeWindows(spec, subject: subject)
         let overlays = decodeOverlays(spec)
         spec.finish()
         guard let target else { return nil }
@@ -48,6 +50,7 @@ struct EnvironmentDecoder {
                                       origin: SourceLocation(path: file, line: root.mark.line, column: root.mark.column))
         environment.notifications = notifications
         environment.auditWebhook = auditWebhook
+        environment.windows = windows
         environment.routes = routes
         environment.statePath = statePath
         return (environment, overlays)
@@ -136,6 +139,44 @@ struct EnvironmentDecoder {
             reader.error(reader.node, "spec.source takes a branch or a revision, not both")
             return .current
         }
+    }
+
+    /// `spec.windows: [{kind, schedule, duration, timezone}]`.
+    private func decodeWindows(_ spec: MappingReader, subject: String) -> [ChangeWindow] {
+        var windows: [ChangeWindow] = []
+        for (index, item) in (spec.sequence("windows") ?? []).enumerated() {
+            guard let entry = MappingReader(item, file: file, fieldPath: "spec.windows[\(index)]", subject: subject, sink: sink) else { continue }
+            entry.rejectsNull = true
+            defer { entry.finish() }
+            let kindNode = entry.field("kind", required: true), scheduleNode = entry.field("schedule", required: true)
+            let durationNode = entry.field("duration", required: true), timezoneNode = entry.field("timezone")
+            var kind: ChangeWindow.Kind?
+            if let kindNode, let text = entry.stringValue(kindNode, entry.path("kind")) {
+                kind = ChangeWindow.Kind(rawValue: text)
+                if kind == nil { entry.error(kindNode, "\(entry.path("kind")) must be allow or deny, not \"\(text)\"") }
+            }
+            var cron: CronExpression?
+            let schedule = scheduleNode.flatMap { entry.stringValue($0, entry.path("schedule")) }
+            if let schedule, let scheduleNode {
+                do throws(CronExpression.ParseError) { cron = try CronExpression(parsing: schedule) } catch {
+                    entry.error(scheduleNode, "\(entry.path("schedule")): \(error.message)")
+                }
+            }
+            var duration: Double?
+            if let durationNode, let text = entry.stringValue(durationNode, entry.path("duration")) {
+                duration = Promotion.duration(text).flatMap { $0 > 0 ? $0 : nil }
+                if duration == nil { entry.error(durationNode, "\(entry.path("duration")) \"\(text)\" is not a positive duration; write e.g. 30m, 2h or 1d12h") }
+            }
+            let timezone = timezoneNode.flatMap { entry.stringValue($0, entry.path("timezone")) } ?? "UTC"
+            if let timezoneNode, TimeZone(identifier: timezone) == nil {
+                entry.error(timezoneNode, "\(entry.path("timezone")) \"\(timezone)\" is not a time zone; use an IANA name such as \"UTC\" or \"Europe/Berlin\"")
+            }
+            if let kind, let schedule, let cron, let duration, TimeZone(identifier: timezone) != nil {
+                windows.append(ChangeWindow(kind: kind, schedule: schedule, cron: cron, duration: duration, timezone: timezone,
+                                            origin: SourceLocation(path: file, line: item.mark.line, column: item.mark.column)))
+            }
+        }
+        return windows
     }
 
     /// `spec.audit: {webhook: URL}`.

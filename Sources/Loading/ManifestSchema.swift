@@ -148,6 +148,12 @@ public enum ManifestSchema {
                 "drift": .object(["enum": ["report", "heal"]]),
             ]),
             "notifications": .object(["type": "array", "items": object(required: ["url"], ["url": string("A webhook: https://, or http:// on loopback.")])]),
+            "windows": .object(["type": "array", "items": object(required: ["kind", "schedule", "duration"], [
+                "kind": .object(["enum": ["allow", "deny"]]),
+                "schedule": string("When each window starts: 5 cron fields (minute hour day-of-month month day-of-week)."),
+                "duration": string("How long each window lasts: 30m, 2h, 1d12h."),
+                "timezone": string("The IANA time zone the schedule is read in (default UTC)."),
+            ])]),
             "audit": object(required: ["webhook"], ["webhook": string("Each audit entry is also POSTed here as it is written: https://, or http:// on loopback.")]),
             "source": object(["branch": string("Follow the tip of this branch."), "revision": string("Pinned commit; promote and rollback move it.")]),
             "promotion": object(required: ["from"], [

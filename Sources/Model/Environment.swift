@@ -17,6 +17,8 @@ public struct Environment: Sendable, Hashable {
     public var notifications: [String] = []
     /// Where each audit entry is forwarded as it is written (`spec.audit.webhook`).
     public var auditWebhook: String?
+    /// When it may be changed (`spec.windows`); none: always.
+    public var windows: [ChangeWindow] = []
     public var origin: SourceLocation?
 
     public init(name: String, target: TargetSpec, variables: [String: String] = [:], policy: Policy = Policy(),

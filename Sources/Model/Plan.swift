@@ -115,6 +115,8 @@ public struct Plan: Sendable, Hashable {
     /// Changes `--select` left out (not planned in this run), and the patterns.
     public var leftOut: [ResourceID] = []
     public var selection: [String] = []
+    /// The environment's change windows now, when it has any.
+    public var window: WindowState?
     public init(environment: String, revision: String, target: String, changes: [Change], unchanged: [ResourceID] = [], unmanaged: [ResourceID] = [], orphaned: [ResourceID] = [], notices: [Notice] = []) {
         self.environment = environment
         self.revision = revision

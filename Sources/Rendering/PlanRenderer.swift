@@ -52,7 +52,19 @@ public enum PlanRenderer {
         if !plan.changesTarget {
             out += "Nothing changes in the target: applying records the adopted resources in the inventory.\n"
         }
+        if let window = windowLine(plan) { out += window + "\n" }
         return out + leftOut(plan) + notes(plan, run: run)
+    }
+
+    /// The change window in words, when the environment has windows.
+    static func windowLine(_ plan: Plan) -> String? {
+        guard let window = plan.window else { return nil }
+        let next = window.next.map(LockInfo.format)
+        if window.open {
+            return "Change window: open" + (next.map { " until \($0)" } ?? "") + "."
+        }
+        return "Change window: closed by \(window.closedBy.joined(separator: ", "))" + (next.map { " until \($0)" } ?? ", not opening within a year")
+            + "; apply waits for it, or takes --override-window REASON (recorded in the audit trail)."
     }
 
     /// What `--select` kept out of the plan: a few named, the rest counted.
@@ -112,6 +124,10 @@ public enum PlanRenderer {
             "requests": .object(run.requests.mapValues { .int($0) }),
             "selection": .array(plan.selection.map(Value.string)),
             "leftOut": .array(plan.leftOut.map { .string($0.description) }),
+            "window": plan.window.map { window in
+                .object(["open": .bool(window.open), "closedBy": .array(window.closedBy.map(Value.string)),
+                         "next": window.next.map { .string(LockInfo.format($0)) } ?? .null])
+            } ?? .null,
         ])
     }
 
@@ -167,6 +183,9 @@ public enum PlanRenderer {
             return out + "**No changes.** The target (`\(plan.target)`) matches the manifests.\n"
         }
         out += "**\(summary(plan))** Target: `\(plan.target)`.\n\n"
+        if let window = plan.window, !window.open, let line = windowLine(plan) {
+            out += "> [!IMPORTANT]\n> \(escape(line))\n\n"
+        }
         if !plan.refusals.isEmpty {
             out += "> [!CAUTION]\n> \(plan.refusals.count) change\(plan.refusals.count == 1 ? " is" : "s are") refused by the environment's policy.\n\n"
         } else if plan.changes.contains(where: \.isDestructive) {

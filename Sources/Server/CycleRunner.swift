@@ -115,7 +115,7 @@ public struct CycleRunner: Sendable {
         output.plan = PlanRenderer.json(plan, run: run.report)
         let sync = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
         let outcome: CycleResult.Outcome
-        do throws(ReconcileError) { outcome = try await carryOut(sync, service: service, run: run, shouldStop: shouldStop, logger: logger) } catch { return stalled(error, .apply) }
+        do throws(ReconcileError) { outcome = try await carryOut(sync, plan: plan, service: service, run: run, shouldStop: shouldStop, logger: logger) } catch { return stalled(error, .apply) }
         do throws(ReconcileError) {
             let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
             let (drifted, healed) = try await driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, shouldStop: shouldStop, logger: logger)
@@ -130,12 +130,16 @@ public struct CycleRunner: Sendable {
     }
 
     /// What the sync decision says, done: pending changes reported, or the revision applied.
-    private func carryOut(_ sync: WatchDecisions.Sync, service: Service, run: EnvironmentRun, shouldStop: @escaping @Sendable () -> Bool,
+    private func carryOut(_ sync: WatchDecisions.Sync, plan: Plan, service: Service, run: EnvironmentRun, shouldStop: @escaping @Sendable () -> Bool,
                           logger: Logger) async throws(ReconcileError) -> CycleResult.Outcome {
         switch sync {
         case .report(let pending):
             logger.info("out of sync: \(pending) changes pending; auto-sync is off")
             return .outOfSync(pending: pending)
+        case .apply where plan.window?.open == false && plan.changesTarget:
+            // A closed change window: the changes wait for it to open (no refusal each cycle).
+            logger.info("out of sync: \(plan.changes.count) changes wait for the change window\(Self.opening(plan.window))")
+            return .outOfSync(pending: plan.changes.count)
         case .apply:
             let started = Date()
             let report = try await service.apply(run.name, policy: .init(), command: "watch", control: ApplyControl(shouldStop: shouldStop)).report
@@ -160,6 +164,10 @@ public struct CycleRunner: Sendable {
         guard drifted > 0 else { return (0, 0) }
         logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(Self.few(drift.plan.changes.map(\.id)))"])
         guard WatchDecisions.heals(drifted: drifted, policy: run.environment.policy.drift) else { return (drifted, 0) }
+        if plan.window?.open == false {
+            logger.info("drift not healed: the change window is closed\(Self.opening(plan.window))")
+            return (drifted, 0)
+        }
         let result = try await service.heal(run.name, policy: .init(), command: "watch heal", control: ApplyControl(shouldStop: shouldStop))
         if !result.refused.isEmpty {
             logger.warning("drift not healed: the policy refuses \(result.refused.count) change\(result.refused.count == 1 ? "" : "s")", metadata: ["resources": "\(Self.few(result.refused.map(\.id)))"])
@@ -178,6 +186,11 @@ public struct CycleRunner: Sendable {
             case .notAttempted: break
             }
         }
+    }
+
+    /// ` (opens at …)`, when known.
+    static func opening(_ window: WindowState?) -> String {
+        window?.next.map { " (opens at \(LockInfo.format($0)))" } ?? ""
     }
 
     /// The first three diagnostics, for a status message.

@@ -67,3 +67,24 @@ extension PolicyCheck.Options {
         return used
     }
 }
+
+extension EnvironmentRun {
+    /// Refuses `verb` when the environment's change windows are closed now, unless a
+    /// person gave a reason to go through (`--override-window`); both are audited.
+    public func passWindow(verb: String, revision: String?) async throws(ReconcileError) {
+        guard !passedWindow, let status = ChangeWindows.status(environment.windows, at: clock()), !status.open else { return }
+        let closing = status.closedBy.map(\.description).joined(separator: ", ")
+        let until = status.next.map { " until \(LockInfo.format($0))" } ?? " with no opening within a year"
+        if let reason = windowOverride {
+            try await audit(.override, revision: revision, summary: "\(verb) of \(name) went through the closed change window (\(closing)), by \(project.actor): \(reason)",
+                            details: ["verb": verb, "reason": reason, "windows": closing])
+            project.warning("environment \(name) is in a closed change window (\(closing))\(until); going through it as --override-window says, recorded in the audit trail")
+            passedWindow = true
+            return
+        }
+        try await audit(.refusal, revision: revision, summary: "\(verb) of \(name) refused: the change window is closed (\(closing))", details: ["verb": verb, "windows": closing])
+        throw ReconcileError([.error(at: status.closedBy.first?.origin ?? environment.origin,
+            "environment \(name) is in a closed change window (\(closing))\(until); \(verb) refused, nothing was changed. Wait for it to open, or pass --override-window REASON to go through (recorded in the audit trail)")],
+            kind: .policyRefused)
+    }
+}

@@ -19,9 +19,16 @@ public final class EnvironmentRun {
 
     /// What this run may touch (`--select`); everything by default.
     public let selection: Selection
+    /// The reason given to go through a closed change window, if any.
+    let windowOverride: String?
+    let clock: @Sendable () -> Date
+    /// The window was gone through once in this run (by override): not asked or audited again.
+    var passedWindow = false
 
-    init(project: any Project, environment: Environment, selection: Selection = .all) {
+    init(project: any Project, environment: Environment, selection: Selection = .all, windowOverride: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.selection = selection
+        self.windowOverride = windowOverride
+        self.clock = clock
         self.project = project
         self.environment = environment
         target = project.target(for: environment)
@@ -120,6 +127,7 @@ public final class EnvironmentRun {
         // --select: only the selected resources (and their closures) are planned; prune stays inside them.
         if !selection.isAll { plan = selection.restrict(plan, to: selection.ids(in: state.resources + observed)) }
         await checkData(&plan)
+        plan.window = ChangeWindows.status(environment.windows, at: clock())?.state
         return PolicyCheck.evaluate(plan, policy: environment.policy, desired: state.resources, inventory: inventory, options: policy)
     }
 
@@ -165,6 +173,7 @@ public final class EnvironmentRun {
             try await auditRefusal(plan)
             throw refused
         }
+        if plan.changesTarget { try await passWindow(verb: kind == .heal ? "heal" : kind == .rollback ? "rollback" : "apply", revision: plan.revision) }
         if environment.policy.confirm, plan.changesTarget {
             switch control.confirm(plan) {
             case .yes: break

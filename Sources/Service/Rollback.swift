@@ -52,6 +52,8 @@ extension Service {
             throw ReconcileError("environment \(name) has no recorded applies to roll back to", kind: .invalid)
         }
         let (current, wanted) = try selectRollback(run, store: store, to: to, steps: steps)
+        // An applying rollback asks the window before it pins anything.
+        if apply { try await run.passWindow(verb: "rollback", revision: wanted) }
         let pin = try pinBack(run, store: store, from: current, to: wanted)
         try await run.audit(.rollback, revision: wanted, summary: "rollback of \(name) from \(current.prefix(7)) to \(wanted.prefix(7))\(pin.commit.map { " in commit \($0)" } ?? "")",
                             details: ["from": current, "to": wanted, "commit": pin.commit ?? "", "apply": apply ? "true" : "false"])

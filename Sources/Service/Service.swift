@@ -11,17 +11,24 @@ public final class Service {
     public let project: any Project
     /// What `--select` lets the verbs touch (everything by default).
     public let selection: Selection
+    /// `--override-window REASON`: lets a change through a closed change window, recorded.
+    public let windowOverride: String?
+    /// What time it is, for change windows (tests set it).
+    public let clock: @Sendable () -> Date
     private var runs: [String: EnvironmentRun] = [:]
 
-    public init(_ project: any Project, selection: Selection = .all) {
+    public init(_ project: any Project, selection: Selection = .all, windowOverride: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.project = project
         self.selection = selection
+        self.windowOverride = windowOverride
+        self.clock = clock
     }
 
     /// The run context of an environment: one per environment per service.
     public func run(_ name: String) throws(ReconcileError) -> EnvironmentRun {
         if let run = runs[name] { return run }
-        let run = EnvironmentRun(project: project, environment: try project.environment(name), selection: selection)
+        let run = EnvironmentRun(project: project, environment: try project.environment(name), selection: selection,
+                                 windowOverride: windowOverride, clock: clock)
         runs[name] = run
         return run
     }
