@@ -116,6 +116,19 @@ struct EnvironmentDecoder {
         policy.allowWorktree = reader.bool("allowWorktree") ?? policy.allowWorktree
         policy.autoSync = reader.bool("autoSync") ?? policy.autoSync
         policy.confirm = reader.bool("confirm") ?? policy.confirm
+        if let signed = reader.mapping("requireSignedCommits") {
+            signed.rejectsNull = true
+            let signers = signed.field("allowedSigners").flatMap { signed.stringValue($0, "spec.policy.requireSignedCommits.allowedSigners") }
+            let keyring = signed.field("gpgKeyring").flatMap { signed.stringValue($0, "spec.policy.requireSignedCommits.gpgKeyring") }
+            if signers == nil && keyring == nil {
+                signed.error(signed.node, "spec.policy.requireSignedCommits needs allowedSigners (an SSH allowed-signers file) or gpgKeyring (a GPG keyring), or both")
+            }
+            for (node, path) in [(signed.node["allowedSigners"], signers), (signed.node["gpgKeyring"], keyring)] where path?.isEmpty == true {
+                if let node { signed.error(node, "spec.policy.requireSignedCommits: a file path cannot be empty") }
+            }
+            signed.finish()
+            policy.signedCommits = SignedCommits(allowedSigners: signers, gpgKeyring: keyring)
+        }
         if let node = reader.field("drift"), let text = reader.stringValue(node, "spec.policy.drift") {
             if let value = Policy.Drift(rawValue: text) {
                 policy.drift = value

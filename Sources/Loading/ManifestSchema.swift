@@ -145,6 +145,10 @@ public enum ManifestSchema {
             "policy": object([
                 "destructive": .object(["enum": ["allow", "deny"]]),
                 "prune": boolean, "allowWorktree": boolean, "autoSync": boolean, "confirm": boolean,
+                "requireSignedCommits": object([
+                    "allowedSigners": string("An SSH allowed-signers file (ssh-keygen -Y verify's format), outside the repository."),
+                    "gpgKeyring": string("A GPG keyring (gpg --export), outside the repository."),
+                ]),
                 "drift": .object(["enum": ["report", "heal"]]),
             ]),
             "notifications": .object(["type": "array", "items": object(required: ["url"], ["url": string("A webhook: https://, or http:// on loopback.")])]),

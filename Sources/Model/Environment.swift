@@ -180,6 +180,9 @@ public struct Policy: Sendable, Hashable {
     /// Whether a declared resource that exists but was not created here may be adopted.
     /// Only previews say no: they manage what they create and nothing else.
     public var adopts = true
+    /// `requireSignedCommits`: the revisions applied must be signed by someone these
+    /// files allow; nil: signatures are not checked.
+    public var signedCommits: SignedCommits?
 
     public init(destructive: Destructive = .deny, prune: Bool = true, allowWorktree: Bool = false, drift: Drift = .report, autoSync: Bool = false) {
         self.destructive = destructive
@@ -222,5 +225,19 @@ public enum SafePath {
             return "it lies in the system directory \(tree)"
         }
         return nil
+    }
+}
+
+/// Who may sign the revisions an environment applies: an SSH allowed-signers file
+/// (`ssh-keygen -Y verify`'s format) and/or a GPG keyring. Paths are files on the
+/// machine that runs reconcile, outside the repository (a commit could otherwise
+/// allow its own key).
+public struct SignedCommits: Sendable, Hashable {
+    public var allowedSigners: String?
+    public var gpgKeyring: String?
+
+    public init(allowedSigners: String? = nil, gpgKeyring: String? = nil) {
+        self.allowedSigners = allowedSigners
+        self.gpgKeyring = gpgKeyring
     }
 }

@@ -19,8 +19,14 @@ extension EnvironmentRun {
     }
 
     /// The apply's entry: what ran, how it ended, and the overrides that let it through.
-    func auditApply(_ plan: Plan, kind: ApplyRecord.Kind, report: ApplyReport?, overrides: [String]) async throws(ReconcileError) {
+    func auditApply(_ plan: Plan, kind: ApplyRecord.Kind, report: ApplyReport?, overrides: [String], signer: String?) async throws(ReconcileError) {
         var details = ["kind": kind.rawValue, "planDigest": plan.digest, "changes": String(plan.changes.count)]
+        if let signer { details["signedBy"] = signer }
+        // The requirement in force, recorded so a later unsigned revision cannot drop it unnoticed.
+        if let required = environment.policy.signedCommits {
+            details["allowedSigners"] = required.allowedSigners
+            details["gpgKeyring"] = required.gpgKeyring
+        }
         if !overrides.isEmpty { details["overrides"] = overrides.joined(separator: " ") }
         let outcome: String
         if let report {
@@ -86,5 +92,38 @@ extension EnvironmentRun {
         throw ReconcileError([.error(at: status.closedBy.first?.origin ?? environment.origin,
             "environment \(name) is in a closed change window (\(closing))\(until); \(verb) refused, nothing was changed. Wait for it to open, or pass --override-window REASON to go through (recorded in the audit trail)")],
             kind: .policyRefused)
+    }
+}
+
+extension EnvironmentRun {
+    /// Who signed `revision`, when the environment requires signed commits; nil when it
+    /// does not. A refusal is audited.
+    func verifySigned(_ revision: String, verb: String) async throws(ReconcileError) -> String? {
+        guard let (requirement, recorded) = try signatureRequirement() else { return nil }
+        do throws(ReconcileError) {
+            return try project.verifySignature(of: revision, requirement: requirement, environment: name)
+        } catch {
+            let why = recorded ? " (the last apply required signed commits; only a signed commit can lift the requirement)" : ""
+            try await audit(.refusal, revision: revision, summary: "\(verb) of \(name) refused: \(revision.prefix(12)) is not signed by an allowed signer\(why)",
+                            details: ["verb": verb, "reason": "unsigned"])
+            throw ReconcileError(error.diagnostics.map { Diagnostic.error(at: $0.location, $0.message + why) }, kind: error.kind)
+        }
+    }
+
+    /// The environment's requirement now; else the one its last apply recorded (so an
+    /// unsigned commit cannot drop the requirement and be applied in one step).
+    func signatureRequirement() throws(ReconcileError) -> (SignedCommits, recorded: Bool)? {
+        if let current = environment.policy.signedCommits { return (current, false) }
+        guard let store = try existingStore() else { return nil }
+        let trail: [AuditRecord]
+        do throws(TargetError) { trail = try store.auditTrail() } catch { throw ReconcileError(store: error) }
+        for record in trail.reversed() {
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(record.entry.utf8)) as? [String: Any],
+                  entry["kind"] as? String == AuditEvent.Kind.apply.rawValue, entry["environment"] as? String == name else { continue }
+            let details = entry["details"] as? [String: String] ?? [:]
+            guard details["allowedSigners"] != nil || details["gpgKeyring"] != nil else { return nil }
+            return (SignedCommits(allowedSigners: details["allowedSigners"], gpgKeyring: details["gpgKeyring"]), true)
+        }
+        return nil
     }
 }

@@ -173,7 +173,10 @@ public final class EnvironmentRun {
             try await auditRefusal(plan)
             throw refused
         }
-        if plan.changesTarget { try await passWindow(verb: kind == .heal ? "heal" : kind == .rollback ? "rollback" : "apply", revision: plan.revision) }
+        let verb = kind == .heal ? "heal" : kind == .rollback ? "rollback" : kind == .destroy ? "destroy" : "apply"
+        // What is applied must be signed where the environment says so (a destroy applies no revision).
+        let signer = kind == .destroy ? nil : try await verifySigned(plan.revision, verb: verb)
+        if plan.changesTarget { try await passWindow(verb: verb, revision: plan.revision) }
         if environment.policy.confirm, plan.changesTarget {
             switch control.confirm(plan) {
             case .yes: break
@@ -202,7 +205,7 @@ public final class EnvironmentRun {
         } catch {
             throw ReconcileError(target: error, context: "; nothing more was applied")
         }
-        try await auditApply(plan, kind: kind, report: report, overrides: overrides)
+        try await auditApply(plan, kind: kind, report: report, overrides: overrides, signer: signer)
         return report
     }
 }

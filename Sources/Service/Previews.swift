@@ -54,6 +54,10 @@ public final class PreviewProject: Project {
 
     public func forwardAudit(_ record: AuditRecord, of environment: Environment) async { await base.forwardAudit(record, of: environment) }
 
+    public func verifySignature(of revision: String, requirement: SignedCommits, environment: String) throws(ReconcileError) -> String {
+        try base.verifySignature(of: revision, requirement: requirement, environment: environment)
+    }
+
     public func setSource(_ environment: Environment, to source: SourceSpec, message: String) throws(ReconcileError) -> String {
         guard environment.name != preview.name else {
             throw ReconcileError("preview \(preview.name) reads the revision being planned; it has no pin to move", kind: .invalid)

@@ -24,6 +24,9 @@ public protocol Project: AnyObject {
     func store(for environment: Environment, create: Bool) throws(ReconcileError) -> (any StateStore)?
     /// The full commit id `revision` names.
     func commit(_ revision: String) throws(ReconcileError) -> String
+    /// Who signed commit `revision`, checked against `requirement`; an error when it is
+    /// unsigned or signed by someone the requirement does not allow.
+    func verifySignature(of revision: String, requirement: SignedCommits, environment: String) throws(ReconcileError) -> String
     /// Sends an audit entry just written to where the environment forwards its trail
     /// (nowhere by default); a delivery that fails is a warning, the entry stays stored.
     func forwardAudit(_ record: AuditRecord, of environment: Environment) async

@@ -43,6 +43,7 @@ extension Service {
         if !plan.refusals.isEmpty {
             project.warning("\(plan.refusals.count) change\(plan.refusals.count == 1 ? "" : "s") in \(to)'s plan are refused by its policy; applying \(to) will need --allow-destructive or a manifest change")
         }
+        _ = try await destination.verifySigned(revision, verb: "promote")
         try await destination.passWindow(verb: "promote", revision: revision)
         let commit = try project.setSource(destination.environment, to: .revision(revision), message: """
             promote \(from) → \(to): \(revision.prefix(7))

@@ -71,6 +71,13 @@ final class MemoryProject: Project {
     var forwarded: [AuditRecord] = []
 
     func forwardAudit(_ record: AuditRecord, of environment: Environment) async { forwarded.append(record) }
+    /// Revision → who signed it (with a signer the requirement allows).
+    var signed: [String: String] = [:]
+
+    func verifySignature(of revision: String, requirement: SignedCommits, environment: String) throws(ReconcileError) -> String {
+        guard let signer = signed[revision] else { throw ReconcileError("commit \(revision) is not signed", kind: .policyRefused) }
+        return signer
+    }
 
     func environment(_ name: String) throws(ReconcileError) -> Environment {
         guard let environment = environments[name] else { throw ReconcileError("no environment \(name)", kind: .invalid) }
