@@ -27,6 +27,7 @@ final class LoopbackServer: Sendable {
         Thread.detachNewThread {
             while true {
                 let connection = accept(socketFD, nil, nil)
+                if connection < 0 && errno == EINTR { continue }  // a signal, not the listener closing
                 guard connection >= 0 else { return }
                 Thread.detachNewThread {
                     // The request head, whole: a close with unread bytes would reset the
@@ -34,6 +35,9 @@ final class LoopbackServer: Sendable {
                     var buffer = [UInt8](repeating: 0, count: 65536), head: [UInt8] = []
                     while !head.suffix(4).elementsEqual([13, 10, 13, 10]) {
                         let count = read(connection, &buffer, buffer.count)
+                        // Interrupted by a signal (the suite's child processes send SIGCHLD):
+                        // read again, or the unread request would reset the connection on close.
+                        if count < 0 && errno == EINTR { continue }
                         guard count > 0 else { break }
                         head += buffer[0..<count]
                     }
