@@ -124,7 +124,7 @@ struct PreviewDestroyCommand: AsyncParsableCommand {
             if let from {
                 project = try PreviewProject(context, name: name, from: from)
             } else {
-                let found = PreviewProject.existing(name, in: context)
+                let found = try PreviewProject.existing(name, in: context)
                 guard found.count <= 1 else {
                     throw ReconcileError("previews named \(name) exist of environments \(found.map(\.from).joined(separator: ", ")); pass --from ENV to say which", kind: .invalid)
                 }

@@ -118,8 +118,11 @@ extension EnvironmentRun {
         let trail: [AuditRecord]
         do throws(TargetError) { trail = try store.auditTrail() } catch { throw ReconcileError(store: error) }
         for record in trail.reversed() {
-            guard let entry = try? JSONSerialization.jsonObject(with: Data(record.entry.utf8)) as? [String: Any],
-                  entry["kind"] as? String == AuditEvent.Kind.apply.rawValue, entry["environment"] as? String == name else { continue }
+            // An entry that cannot be read might be the apply that required signatures: undecidable, so stop.
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(record.entry.utf8)) as? [String: Any] else {
+                throw ReconcileError("audit entry \(record.sequence) in \(store.location) cannot be read, so whether \(name) requires signed commits cannot be decided; run reconcile audit verify --env \(name)", kind: .store)
+            }
+            guard entry["kind"] as? String == AuditEvent.Kind.apply.rawValue, entry["environment"] as? String == name else { continue }
             let details = entry["details"] as? [String: String] ?? [:]
             guard details["allowedSigners"] != nil || details["gpgKeyring"] != nil else { return nil }
             return (SignedCommits(allowedSigners: details["allowedSigners"], gpgKeyring: details["gpgKeyring"]), true)

@@ -67,12 +67,24 @@ public final class PreviewProject: Project {
 
     /// The previews of declared environments named `name` that have a state store: the
     /// ones `preview destroy NAME` without `--from` could mean.
-    public static func existing(_ name: String, in base: any Project) -> [PreviewProject] {
-        base.environmentNames.compactMap { from in
-            guard let project = try? PreviewProject(base, name: name, from: from),
-                  (try? base.store(for: project.preview, create: false)) != nil else { return nil }
-            return project
+    /// An environment that cannot have previews owns none; a store that exists but
+    /// cannot be opened is an error, never "no preview".
+    public static func existing(_ name: String, in base: any Project) throws(ReconcileError) -> [PreviewProject] {
+        // Every environment must be readable: an unreadable one might be the preview's base.
+        var declared: [Environment] = []
+        for other in base.environmentNames { declared.append(try base.environment(other)) }
+        var found: [PreviewProject] = []
+        for origin in declared {
+            guard let preview = try? Preview.derive(name, from: origin, declared: declared) else { continue }
+            if try base.store(for: preview, create: false) != nil { found.append(PreviewProject(base, preview: preview, from: origin.name)) }
         }
+        return found
+    }
+
+    init(_ base: any Project, preview: Environment, from: String) {
+        self.base = base
+        self.preview = preview
+        self.from = from
     }
 }
 

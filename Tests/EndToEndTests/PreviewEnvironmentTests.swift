@@ -91,6 +91,16 @@ import TestSupport
         }
     }
 
+    @Test func destroyWithoutFromFailsClosedWhenAnEnvironmentCannotBeRead() throws {
+        let project = try Project()
+        #expect(try project.reconcile("preview", "create", "pr-8", "--from", "dev").code == 0)
+        try project.write("environments/broken.yaml", "apiVersion: reconcile/v1\nkind: Environment\nmetadata: { name: broken }\nspec: { target: { type: lokal } }\n")
+        try project.commit("a broken environment")
+        let result = try project.reconcile("preview", "destroy", "pr-8")
+        #expect(result.code == 1 && !result.stdout.contains("Nothing to destroy"), "an unreadable environment might own it: \(result.output)")
+        #expect(exists(project, ".lakehouse/dev-preview-pr-8"))
+    }
+
     @Test func whatCannotBePreviewedIsRefusedBeforeAnythingIsWritten() throws {
         let project = try Project()
         try project.write("environments/ml.yaml", """
