@@ -173,6 +173,8 @@ public enum Planner {
             if case .catalog(let spec) = observed.spec { old = spec } else if case .schema(let spec) = observed.spec { old = spec } else { break }
             // An owner the manifest does not declare is the workspace's to choose.
             if new.owner == nil { old.owner = nil }
+            // Tags a manifest does not declare are not managed; declared ones are the whole set.
+            if new.tags == nil { old.tags = nil } else if old.tags == nil { old.tags = [:] }
             return ValueDiff.diff(old.canonical, new.canonical)
         case .featureFlag:
             break

@@ -1,7 +1,8 @@
 import Model
 
 /// `--select`: which resources a run touches. A pattern is a kind (`Table`), a
-/// full-name glob (`main.silver.*`), both (`Table/main.*`) or a label (`layer=gold`);
+/// full-name glob (`main.silver.*`), both (`Table/main.*`), a label (`layer=gold`) or a
+/// tag on the resource or one of its columns (`tag:pii=true`);
 /// `+` before it adds everything upstream (what it needs and what feeds it: its
 /// namespaces, the pipeline producing it and that pipeline's inputs, transitively),
 /// `+` after it everything downstream (what needs it or is fed by it). A resource is
@@ -13,6 +14,7 @@ public struct Selection: Sendable {
             case kind(ResourceKind, glob: String?)
             case name(String)
             case label(String, String)
+            case tag(String, String)
         }
 
         public var match: Match
@@ -42,7 +44,13 @@ public struct Selection: Sendable {
             if downstream { text = text.dropLast() }
             guard !text.isEmpty else { throw ReconcileError("--select \"\(raw)\" names nothing; write e.g. +main.silver.orders+", kind: .invalid) }
             let match: Pattern.Match
-            if let equals = text.firstIndex(of: "="), !text.contains("/") {
+            if text.hasPrefix("tag:") {
+                let body = text.dropFirst(4)
+                guard let equals = body.firstIndex(of: "="), equals != body.startIndex else {
+                    throw ReconcileError("--select \"\(raw)\": a tag pattern is tag:KEY=VALUE, like tag:pii=true", kind: .invalid)
+                }
+                match = .tag(String(body[..<equals]), String(body[body.index(after: equals)...]))
+            } else if let equals = text.firstIndex(of: "="), !text.contains("/") {
                 match = .label(String(text[..<equals]), String(text[text.index(after: equals)...]))
             } else if let slash = text.firstIndex(of: "/") {
                 let kindName = String(text[..<slash])
@@ -70,6 +78,12 @@ public struct Selection: Sendable {
         case .kind(let kind, let pattern): return resource.id.kind == kind && (pattern.map { Self.glob($0, resource.id.name) } ?? true)
         case .name(let pattern): return glob(pattern, resource.id.name)
         case .label(let key, let value): return resource.labels[key] == value
+        case .tag(let key, let value):
+            switch resource.spec {
+            case .catalog(let spec), .schema(let spec): return spec.tags?[key] == value
+            case .table(let spec): return spec.tags?[key] == value || spec.columns.contains { $0.tags?[key] == value }
+            default: return false
+            }
         }
     }
 

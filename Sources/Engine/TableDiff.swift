@@ -33,6 +33,8 @@ struct TableDiff {
         let observedProperties = observed.properties.filter { !DeltaProperties.setByEvolution.contains($0.key) || desired.properties[$0.key] != nil }
         fields += ValueDiff.diff(.strings(observedProperties), .strings(desired.properties), at: ["properties"])
         fields += ValueDiff.diff(.strings(observed.constraints), .strings(desired.constraints), at: ["constraints"])
+        // Tags are managed where the manifest declares them (an empty map removes them all).
+        if let tags = desired.tags { fields += ValueDiff.diff(.strings(observed.tags ?? [:]), .strings(tags), at: ["tags"]) }
     }
 
     private mutating func diffColumns(observed: TableSpec, desired: TableSpec, hasData: Bool, inPlace: InPlaceChanges) {
@@ -77,6 +79,9 @@ struct TableDiff {
             }
             if old.comment != column.comment {
                 fields += ValueDiff.diff(old.comment.map(Value.string), column.comment.map(Value.string), at: path + ["comment"])
+            }
+            if let tags = column.tags {
+                fields += ValueDiff.diff(.strings(old.tags ?? [:]), .strings(tags), at: path + ["tags"])
             }
         }
         for old in observed.columns where desired.column(named: old.name) == nil && !renamedAway.contains(old.name.lowercased()) {

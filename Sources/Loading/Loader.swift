@@ -215,7 +215,15 @@ public enum Loader {
         for pair in rendered["metadata"]?["labels"]?.pairs ?? [] {
             if let key = pair.key.scalarText, let value = pair.value.scalarText { labels[key] = value }
         }
-        for overlay in overlays where overlay.selects(kind: kind, name: name, labels: labels) {
+        // Tags anywhere in the spec (the resource's, or a column's) select it too.
+        var tags: Set<String> = []
+        let spec = rendered["spec"]
+        for holder in [spec] + (spec?["columns"]?.items ?? []) {
+            for pair in holder?["tags"]?.pairs ?? [] {
+                if let key = pair.key.scalarText, let value = pair.value.scalarText { tags.insert(key + "=" + value) }
+            }
+        }
+        for overlay in overlays where overlay.selects(kind: kind, name: name, labels: labels, tags: tags) {
             rendered = Overlay.merge(rendered, overlay.patch)
             matched.insert(overlay.index)
         }

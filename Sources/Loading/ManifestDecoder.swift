@@ -115,7 +115,8 @@ struct ManifestDecoder {
         let result = NamespaceSpec(
             comment: spec.string("comment"),
             owner: spec.string("owner"),
-            properties: spec.stringMap("properties").mapValues(\.value))
+            properties: spec.stringMap("properties").mapValues(\.value),
+            tags: spec.tags())
         spec.finish()
         return result
     }

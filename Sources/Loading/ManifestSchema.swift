@@ -64,7 +64,7 @@ public enum ManifestSchema {
     // MARK: Kinds
 
     static var namespace: Value {
-        object(["comment": string(), "owner": string(), "properties": ref("stringMap")])
+        object(["comment": string(), "owner": string(), "properties": ref("stringMap"), "tags": tags])
     }
 
     static var table: Value {
@@ -77,13 +77,23 @@ public enum ManifestSchema {
                 "comment": string(),
                 "renamedFrom": .object(["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
                                         "description": "The column's previous name: the rename keeps its data (Delta column mapping)."]),
+                "tags": tags,
             ])]),
             "partitionedBy": strings,
             "clusterBy": .object(["type": "array", "maxItems": 4, "items": string("A column to cluster by (liquid clustering); not with partitionedBy.")]),
             "properties": ref("stringMap"),
             "constraints": .object(["type": "object", "description": "CHECK constraints: name → SQL expression.", "additionalProperties": string()]),
             "location": string(),
+            "tags": tags,
         ])
+    }
+
+    /// Unity Catalog tags: declared, they are the whole set (an empty map removes all).
+    static var tags: Value {
+        .object(["type": "object", "maxProperties": .int(TagRules.maxTags),
+                 "description": "Unity Catalog tags: at most 50; keys of 1 to 255 characters without . , - = / : ; values of at most 1,000. Declared, they are the whole set; absent, tags are left alone.",
+                 "propertyNames": .object(["pattern": "^[^.,\\-=/:\\s]([^.,\\-=/:]{0,253}[^.,\\-=/:\\s])?$"]),
+                 "additionalProperties": .object(["type": "string", "maxLength": 1000])])
     }
 
     static var pipeline: Value {
@@ -170,6 +180,7 @@ public enum ManifestSchema {
                     "kind": .object(["enum": .array(ResourceKind.allCases.map { .string($0.rawValue) })]),
                     "name": string("A glob over the full name: * any characters, ? one."),
                     "labels": ref("stringMap"),
+                    "tags": .object(["type": "object", "description": "Tags on the resource or one of its columns (key: value), all required.", "additionalProperties": scalarText]),
                 ]),
                 "patch": object([
                     "metadata": object(["labels": ref("stringMap"), "annotations": ref("stringMap")]),

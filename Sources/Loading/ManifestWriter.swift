@@ -45,6 +45,7 @@ public struct ManifestWriter {
             if let comment = spec.comment { fields["comment"] = .string(comment) }
             if let owner = spec.owner { fields["owner"] = .string(owner) }
             if !spec.properties.isEmpty { fields["properties"] = .strings(spec.properties) }
+            if let tags = spec.tags, !tags.isEmpty { fields["tags"] = .strings(tags) }
             return (templated(resource.id.name), .object(fields))
         case .table(let spec):
             return (templated(resource.id.name), table(spec))
@@ -92,6 +93,7 @@ public struct ManifestWriter {
             var entry: [String: Value] = ["name": .string(column.name), "type": .string(column.type.description)]
             if !column.nullable { entry["nullable"] = .bool(false) }
             if let comment = column.comment { entry["comment"] = .string(comment) }
+            if let tags = column.tags, !tags.isEmpty { entry["tags"] = .strings(tags) }
             return .object(entry)
         })]
         if let comment = spec.comment { fields["comment"] = .string(comment) }
@@ -102,6 +104,7 @@ public struct ManifestWriter {
         if !properties.isEmpty { fields["properties"] = .strings(properties) }
         if !spec.constraints.isEmpty { fields["constraints"] = .strings(spec.constraints) }
         if let location = spec.location { fields["location"] = .string(location) }
+        if let tags = spec.tags, !tags.isEmpty { fields["tags"] = .strings(tags) }
         return .object(fields)
     }
 

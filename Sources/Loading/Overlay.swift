@@ -11,6 +11,8 @@ struct Overlay: Sendable {
     /// A glob over the rendered full name: `*` any characters, `?` one.
     var name: String?
     var labels: [String: String]
+    /// `select.tags`: every one must be on the resource or one of its columns.
+    var tags: [String: String] = [:]
     var patch: Node
     var location: SourceLocation
 
@@ -19,13 +21,14 @@ struct Overlay: Sendable {
         if let kind { parts.append("kind \(kind.rawValue)") }
         if let name { parts.append("name \"\(name)\"") }
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) { parts.append("label \(key)=\(value)") }
+        for (key, value) in tags.sorted(by: { $0.key < $1.key }) { parts.append("tag \(key)=\(value)") }
         return parts.joined(separator: ", ")
     }
 
-    func selects(kind: String, name: String, labels: [String: String]) -> Bool {
+    func selects(kind: String, name: String, labels: [String: String], tags: Set<String> = []) -> Bool {
         if let wanted = self.kind, wanted.rawValue != kind { return false }
         if let pattern = self.name, !Self.glob(pattern, matches: name) { return false }
-        return self.labels.allSatisfy { labels[$0.key] == $0.value }
+        return self.labels.allSatisfy { labels[$0.key] == $0.value } && self.tags.allSatisfy { tags.contains($0.key + "=" + $0.value) }
     }
 
     /// `*` matches any run of characters (dots included), `?` exactly one.
@@ -151,9 +154,17 @@ extension EnvironmentDecoder {
             }
             labels.finish()
         }
+        if let tags = select.mapping("tags") {
+            for pair in tags.node.pairs ?? [] {
+                guard let key = pair.key.scalarText, let value = tags.stringValue(pair.value, tags.path(key)) else { continue }
+                _ = tags.field(key)
+                overlay.tags[key] = value
+            }
+            tags.finish()
+        }
         if select.node.pairs?.isEmpty == true {
             valid = false
-            select.error(select.node, "\(path).select is empty, so the overlay would patch every manifest; select by kind, name or labels")
+            select.error(select.node, "\(path).select is empty, so the overlay would patch every manifest; select by kind, name, labels or tags")
         }
         select.finish()
         return valid

@@ -41,10 +41,11 @@ struct TableDecoder {
         let properties = decodeProperties()
         let constraints = decodeConstraints()
         let location = reader.string("location")
+        let tags = reader.tags()
         reader.finish()
         guard columnNodes != nil else { return nil }
         return TableSpec(comment: comment, columns: columns, partitionedBy: partitionedBy, clusterBy: clusterBy,
-                         properties: properties, constraints: constraints, location: location)
+                         properties: properties, constraints: constraints, location: location, tags: tags)
     }
 
     /// The columns a key list (`partitionedBy`, `clusterBy`) names: declared, distinct
@@ -126,8 +127,9 @@ struct TableDecoder {
                 fields.error(renamedNode, "renamedFrom names the column itself; remove it, or name the column's previous name")
             }
         }
+        let tags = fields.tags()
         guard let name, let type else { return nil }
-        return Column(name: name, type: type, nullable: nullable, comment: comment, renamedFrom: renamedFrom)
+        return Column(name: name, type: type, nullable: nullable, comment: comment, renamedFrom: renamedFrom, tags: tags)
     }
 
     private func decodeProperties() -> [String: String] {
@@ -135,6 +137,10 @@ struct TableDecoder {
         for (key, entry) in reader.stringMap("properties").sorted(by: { $0.key < $1.key }) {
             if key.hasPrefix("delta.constraints.") {
                 reader.error(entry.keyNode, "declare CHECK constraints under spec.constraints, not as the property \"\(key)\"")
+                continue
+            }
+            if key.hasPrefix("reconcile.") {
+                reader.error(entry.keyNode, "properties starting with \"reconcile.\" are reconcile's own (it keeps tags there); declare tags under spec.tags")
                 continue
             }
             if key.hasPrefix("delta.") {

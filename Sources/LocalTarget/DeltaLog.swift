@@ -40,15 +40,19 @@ struct DeltaSnapshot: Sendable {
     var spec: TableSpec {
         var properties: [String: String] = [:]
         var constraints: [String: String] = [:]
+        var tags: [String: String]?
         for (key, value) in configuration {
-            if key.hasPrefix(DeltaLog.constraintPrefix) {
+            if key == SparkSchema.tagsKey {
+                // Unreadable tags read as a set nobody declared: the plan shows them replaced.
+                tags = (try? SparkSchema.tags(value)) ?? ["(unreadable)": value]
+            } else if key.hasPrefix(DeltaLog.constraintPrefix) {
                 constraints[String(key.dropFirst(DeltaLog.constraintPrefix.count))] = value
             } else {
                 properties[key] = value
             }
         }
         return TableSpec(comment: description, columns: columns, partitionedBy: partitionColumns, clusterBy: clusteringColumns,
-                         properties: properties, constraints: constraints)
+                         properties: properties, constraints: constraints, tags: tags)
     }
 }
 

@@ -42,7 +42,13 @@ struct DeltaSchema {
                 kept.insert(name.lowercased())
                 if name != column.name && !mapping { unmapped.append(name) }
             }
-            fields.append(try field(name: column.name, type: column.type, nullable: column.nullable, comment: column.comment, previous: source))
+            var made = try field(name: column.name, type: column.type, nullable: column.nullable, comment: column.comment, previous: source)
+            // Declared tags are the whole set; undeclared ones stay as they are.
+            if let tags = column.tags, var metadata = made["metadata"] as? [String: Any] {
+                metadata[SparkSchema.tagsKey] = tags.isEmpty ? nil : SparkSchema.tagsText(tags)
+                made["metadata"] = metadata
+            }
+            fields.append(made)
         }
         if !mapping {
             unmapped += previous.compactMap { $0["name"] as? String }.filter { !kept.contains($0.lowercased()) }

@@ -66,7 +66,9 @@ extension LocalLakehouse {
             Self.commitInfo(operation: change.action == .replace ? "REPLACE TABLE" : Self.operation(for: change.fields),
                             timestamp: now, parameters: [:], readVersion: snapshot.version),
         ]
-        let (schema, evolution) = try evolvedSchema(change, snapshot)
+        var (schema, evolution) = try evolvedSchema(change, snapshot)
+        // Tags the manifest does not declare are not managed: they stay as they are.
+        if spec.tags == nil, let kept = snapshot.configuration[SparkSchema.tagsKey] { evolution[SparkSchema.tagsKey] = kept }
         let current = DeltaProtocol(reader: snapshot.minReaderVersion, writer: snapshot.minWriterVersion,
                                     readerFeatures: snapshot.readerFeatures, writerFeatures: snapshot.writerFeatures)
         let upgraded = current.merged(with: DeltaProtocol.required(by: spec, columnMapping: evolution[DeltaProperties.columnMapping] != nil,
@@ -116,6 +118,7 @@ extension LocalLakehouse {
     /// A `metaData` action: the manifest's properties and constraints, over what the table's evolution set.
     static func metadata(id: String, name: String, spec: TableSpec, schema: [String: Any], evolution: [String: String], createdTime: Int) throws(TargetError) -> [String: Any] {
         var configuration = evolution.merging(spec.properties) { $1 }
+        if let tags = spec.tags { configuration[SparkSchema.tagsKey] = tags.isEmpty ? nil : SparkSchema.tagsText(tags) }
         for (constraint, expression) in spec.constraints {
             configuration[DeltaLog.constraintPrefix + constraint] = expression
         }

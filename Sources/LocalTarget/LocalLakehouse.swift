@@ -139,8 +139,9 @@ public struct LocalLakehouse: Target {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TargetError(id, "\(url.path) is not valid JSON; fix or remove it")
         }
+        let tags = object["tags"].map { ($0 as? [String: Any] ?? [:]).compactMapValues { $0 as? String } }
         return NamespaceSpec(comment: object["comment"] as? String, owner: object["owner"] as? String,
-                             properties: (object["properties"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String })
+                             properties: (object["properties"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }, tags: tags)
     }
 
     // MARK: Apply
@@ -243,6 +244,12 @@ public struct LocalLakehouse: Target {
             var object: [String: Any] = ["properties": spec.properties]
             if let comment = spec.comment { object["comment"] = comment }
             if let owner = spec.owner { object["owner"] = owner }
+            // Declared tags are the whole set; undeclared ones stay as the file has them.
+            if let tags = spec.tags {
+                if !tags.isEmpty { object["tags"] = tags }
+            } else if let kept = try? readNamespace(url.appendingPathComponent(id.kind == .catalog ? Self.catalogFile : Self.schemaFile), id).tags {
+                object["tags"] = kept
+            }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
             try Files.replaceAtomically(data, at: url.appendingPathComponent(id.kind == .catalog ? Self.catalogFile : Self.schemaFile), id: id)
         } catch let error as TargetError {

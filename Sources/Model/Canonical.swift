@@ -17,6 +17,7 @@ extension NamespaceSpec {
         var fields: [String: Value] = ["properties": .strings(properties)]
         if let comment { fields["comment"] = .string(comment) }
         if let owner { fields["owner"] = .string(owner) }
+        if let tags { fields["tags"] = .strings(tags) }
         return .object(fields)
     }
 }
@@ -26,6 +27,7 @@ extension Column {
         var fields: [String: Value] = ["type": .string(type.description), "nullable": .bool(nullable)]
         if let comment { fields["comment"] = .string(comment) }
         if let renamedFrom { fields["renamedFrom"] = .string(renamedFrom) }
+        if let tags { fields["tags"] = .strings(tags) }
         return .object(fields)
     }
 }
@@ -45,6 +47,7 @@ extension TableSpec {
         ]
         if let comment { fields["comment"] = .string(comment) }
         if let location { fields["location"] = .string(location) }
+        if let tags { fields["tags"] = .strings(tags) }
         return .object(fields)
     }
 }

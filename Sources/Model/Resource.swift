@@ -61,11 +61,14 @@ public struct NamespaceSpec: Sendable, Hashable {
     public var comment: String?
     public var owner: String?
     public var properties: [String: String]
+    /// Unity Catalog tags; nil: not managed (whatever is there stays).
+    public var tags: [String: String]?
 
-    public init(comment: String? = nil, owner: String? = nil, properties: [String: String] = [:]) {
+    public init(comment: String? = nil, owner: String? = nil, properties: [String: String] = [:], tags: [String: String]? = nil) {
         self.comment = comment
         self.owner = owner
         self.properties = properties
+        self.tags = tags
     }
 }
 

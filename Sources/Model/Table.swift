@@ -1,3 +1,4 @@
+import Foundation
 /// A Delta table's desired or observed shape.
 public struct TableSpec: Sendable, Hashable {
     public var comment: String?
@@ -10,11 +11,14 @@ public struct TableSpec: Sendable, Hashable {
     public var constraints: [String: String]
     /// An external location, when the table is not managed under the target's root.
     public var location: String?
+    /// Unity Catalog tags on the table; nil: not managed (whatever is there stays).
+    public var tags: [String: String]?
 
     public init(
         comment: String? = nil, columns: [Column], partitionedBy: [String] = [], clusterBy: [String] = [],
-        properties: [String: String] = [:], constraints: [String: String] = [:], location: String? = nil
+        properties: [String: String] = [:], constraints: [String: String] = [:], location: String? = nil, tags: [String: String]? = nil
     ) {
+        self.tags = tags
         self.comment = comment
         self.columns = columns
         self.partitionedBy = partitionedBy
@@ -41,13 +45,16 @@ public struct Column: Sendable, Hashable {
     /// The name the column had before (`renamedFrom:` in the manifest): a planning
     /// hint, so a rename keeps the column's data. Never observed.
     public var renamedFrom: String?
+    /// Unity Catalog tags on the column; nil: not managed.
+    public var tags: [String: String]?
 
-    public init(name: String, type: DataType, nullable: Bool = true, comment: String? = nil, renamedFrom: String? = nil) {
+    public init(name: String, type: DataType, nullable: Bool = true, comment: String? = nil, renamedFrom: String? = nil, tags: [String: String]? = nil) {
         self.name = name
         self.type = type
         self.nullable = nullable
         self.comment = comment
         self.renamedFrom = renamedFrom
+        self.tags = tags
     }
 }
 
@@ -89,4 +96,23 @@ public enum DeltaProperties {
         "delta.enableExpiredLogCleanup", "delta.randomizeFilePrefixes", "delta.tuneFileSizesForRewrites",
         "delta.enableTypeWidening",
     ]
+}
+
+/// Unity Catalog's rules for tags: at most 50 on an object, keys of 1 to 255
+/// characters without `. , - = / :` or surrounding spaces, values of at most 1,000.
+public enum TagRules {
+    public static let maxTags = 50
+    public static let forbidden: Set<Character> = [".", ",", "-", "=", "/", ":"]
+
+    /// Why `key` cannot be a tag key, or nil.
+    public static func keyProblem(_ key: String) -> String? {
+        if key.isEmpty || key.count > 255 { return "a tag key is 1 to 255 characters" }
+        if key != key.trimmingCharacters(in: .whitespaces) { return "a tag key cannot start or end with a space" }
+        if let bad = key.first(where: { forbidden.contains($0) || $0.isNewline }) { return "a tag key cannot contain \"\(bad)\" (Unity Catalog refuses . , - = / :)" }
+        return nil
+    }
+
+    public static func valueProblem(_ value: String) -> String? {
+        value.count > 1000 ? "a tag value is at most 1,000 characters, not \(value.count)" : nil
+    }
 }

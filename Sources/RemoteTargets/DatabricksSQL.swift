@@ -59,6 +59,15 @@ public enum DatabricksSQL {
         "(" + map.keys.sorted().map { "\(literal($0)) = \(literal(map[$0]!))" }.joined(separator: ", ") + ")"
     }
 
+    /// Whether a spec declares tags anywhere (they are not written here yet).
+    static func declaresTags(_ spec: ResourceSpec?) -> Bool {
+        switch spec {
+        case .catalog(let namespace)?, .schema(let namespace)?: return namespace.tags != nil
+        case .table(let table)?: return table.tags != nil || table.columns.contains { $0.tags != nil }
+        default: return false
+        }
+    }
+
     /// The statements for `change`, in the order they must run. A kind SQL does not
     /// manage, or a change without the spec it needs, is an error: never no statements
     /// for a change that would then be journaled as applied.
@@ -69,6 +78,9 @@ public enum DatabricksSQL {
             throw TargetError(change.id, "internal error: \(change.id.kind.plural) are not changed by SQL statements")
         }
         let name = fullName(change.id.name)
+        if change.action != .delete, Self.declaresTags(change.desired?.spec) {
+            throw TargetError(change.id, "tags (spec.tags, columns[].tags) are not managed on the Databricks target yet: nothing was changed; remove them from the manifest, or keep them in Unity Catalog by hand")
+        }
         switch (change.id.kind, change.action, change.desired?.spec) {
         case (.catalog, .create, .catalog(let spec)?), (.schema, .create, .schema(let spec)?):
             let noun = change.id.kind == .catalog ? "CATALOG" : "SCHEMA"

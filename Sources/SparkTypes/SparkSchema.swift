@@ -49,6 +49,25 @@ public enum SparkSchema {
 
     public struct Invalid: Error { public var message: String }
 
+    /// Where reconcile keeps a column's tags (a JSON object, as a string) in its field metadata,
+    /// and a table's in its configuration.
+    public static let tagsKey = "reconcile.tags"
+
+    /// Tags written under `tagsKey`; nil when absent, an error when unreadable.
+    public static func tags(_ text: Any?) throws(Invalid) -> [String: String]? {
+        guard let text else { return nil }
+        guard let string = text as? String, let object = try? JSONSerialization.jsonObject(with: Data(string.utf8)) as? [String: Any],
+              object.values.allSatisfy({ $0 is String }) else {
+            throw Invalid(message: "\(tagsKey) is not a JSON object of strings")
+        }
+        return object.compactMapValues { $0 as? String }
+    }
+
+    public static func tagsText(_ tags: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: tags, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     public static func columns(from schema: Any) throws(Invalid) -> [Column] {
         guard let object = schema as? [String: Any], object["type"] as? String == "struct",
               let fields = object["fields"] as? [Any] else {
@@ -56,7 +75,8 @@ public enum SparkSchema {
         }
         return try fields.map { (item: Any) throws(Invalid) -> Column in
             let field = try structField(item)
-            return Column(name: field.name, type: field.type, nullable: field.nullable, comment: field.comment)
+            let metadata = (item as? [String: Any])?["metadata"] as? [String: Any]
+            return Column(name: field.name, type: field.type, nullable: field.nullable, comment: field.comment, tags: try tags(metadata?[tagsKey]))
         }
     }
 

@@ -180,3 +180,28 @@ import Rendering
         #expect(store.records[0].changes.allSatisfy { $0.status == .applied })
     }
 }
+
+@Suite struct TagPlanTests {
+    func namespace(_ tags: [String: String]?) -> Resource {
+        Resource(id: ResourceID(.schema, "main.s"), spec: .schema(NamespaceSpec(tags: tags)))
+    }
+
+    @Test func tagsAreManagedOnlyWhereDeclared() throws {
+        // Undeclared: whatever the target has stays, no change.
+        #expect(Planner.compare(observed: namespace(["team": "x"]), desired: namespace(nil)) == nil)
+        // Declared: the whole set, in place; an empty map removes them all.
+        let removal = try #require(Planner.compare(observed: namespace(["team": "x"]), desired: namespace([:])))
+        #expect(removal.action == .update && removal.fields.map(\.path) == ["/tags/team"] && !removal.isDestructive)
+        let added = try #require(Planner.compare(observed: namespace(nil), desired: namespace(["tier": "gold"])))
+        #expect(added.fields.map(\.path) == ["/tags/tier"])
+
+        let old = Fixture.table("main.s.t", Fixture.orders, hasData: true)
+        var columns = Fixture.orders
+        columns[0].tags = ["pii": "false"]
+        let tagged = try #require(Planner.compare(observed: old, desired: Fixture.table("main.s.t", columns)))
+        #expect(tagged.action == .update && tagged.fields.map(\.path) == ["/columns/order_id/tags/pii"] && tagged.dataChecks.isEmpty)
+        var withTable = Fixture.table("main.s.t", Fixture.orders)
+        if case .table(var spec) = withTable.spec { spec.tags = ["domain": "sales"]; withTable.spec = .table(spec) }
+        #expect(try #require(Planner.compare(observed: old, desired: withTable)).fields.map(\.path) == ["/tags/domain"])
+    }
+}

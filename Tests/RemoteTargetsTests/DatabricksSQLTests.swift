@@ -54,6 +54,14 @@ import Engine
         #expect(error?.message.contains("without its Table spec") == true)
     }
 
+    @Test func declaredTagsAreRefusedNeverDroppedSilently() {
+        let tagged = TableSpec(columns: [Column(name: "email", type: .string, tags: ["pii": "true"])])
+        let error = #expect(throws: TargetError.self) { try DatabricksSQL.statements(for: change(.create, from: nil, to: tagged)) }
+        #expect(error?.message.contains("tags (spec.tags, columns[].tags) are not managed on the Databricks target yet: nothing was changed") == true)
+        let untagged = TableSpec(columns: [Column(name: "email", type: .string)])
+        #expect(throws: Never.self) { try DatabricksSQL.statements(for: change(.create, from: nil, to: untagged)) }
+    }
+
     @Test func createTable() throws {
         try assertSnapshot(try DatabricksSQL.statements(for: change(.create, from: nil, to: orders)), "create-table.sql")
     }
