@@ -176,7 +176,8 @@ public enum Planner {
             // Tags a manifest does not declare are not managed; declared ones are the whole set.
             if new.tags == nil { old.tags = nil } else if old.tags == nil { old.tags = [:] }
             return ValueDiff.diff(old.canonical, new.canonical)
-        case .featureFlag:
+        case .featureFlag, .function:
+            // A function is replaced whole (CREATE OR REPLACE FUNCTION), in place: no data goes.
             break
         }
         return ValueDiff.diff(observed.spec.canonical, desired.spec.canonical)
@@ -247,6 +248,7 @@ public enum Planner {
         case .grants(let grants): return .deletes(resource.id, .privileges(grants.grants.mapValues { $0.sorted() }))
         case .featureFlag: return .deletes(resource.id, .flagEvaluations)
         case .model(let model): return .deletes(resource.id, .modelVersions(model.versions.count))
+        case .function: return .deletes(resource.id, .callers)
         }
     }
 }

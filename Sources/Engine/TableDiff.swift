@@ -33,6 +33,12 @@ struct TableDiff {
         let observedProperties = observed.properties.filter { !DeltaProperties.setByEvolution.contains($0.key) || desired.properties[$0.key] != nil }
         fields += ValueDiff.diff(.strings(observedProperties), .strings(desired.properties), at: ["properties"])
         fields += ValueDiff.diff(.strings(observed.constraints), .strings(desired.constraints), at: ["constraints"])
+        if observed.rowFilter != desired.rowFilter {
+            var change = FieldChange(op: desired.rowFilter == nil ? .remove : observed.rowFilter == nil ? .add : .change, path: "/rowFilter",
+                                     before: observed.rowFilter.map(Self.call), after: desired.rowFilter.map(Self.call))
+            if desired.rowFilter == nil { change.destructiveReason = .opensData(what: "the row filter \(observed.rowFilter!.function)") }
+            fields.append(change)
+        }
         // Tags are managed where the manifest declares them (an empty map removes them all).
         if let tags = desired.tags { fields += ValueDiff.diff(.strings(observed.tags ?? [:]), .strings(tags), at: ["tags"]) }
     }
@@ -83,6 +89,12 @@ struct TableDiff {
             if let tags = column.tags {
                 fields += ValueDiff.diff(.strings(old.tags ?? [:]), .strings(tags), at: path + ["tags"])
             }
+            if old.mask != column.mask {
+                var change = FieldChange(op: column.mask == nil ? .remove : old.mask == nil ? .add : .change, path: FieldChange.pointer(path + ["mask"]),
+                                         before: old.mask.map { Self.call($0.function, $0.using) }, after: column.mask.map { Self.call($0.function, $0.using) })
+                if column.mask == nil { change.destructiveReason = .opensData(what: "the mask on column \(column.name)") }
+                fields.append(change)
+            }
         }
         for old in observed.columns where desired.column(named: old.name) == nil && !renamedAway.contains(old.name.lowercased()) {
             // Its data goes either way; with column mapping the table and its other columns stay.
@@ -94,6 +106,12 @@ struct TableDiff {
         if mapsColumns { enable(DeltaProperties.columnMapping, "name", observed: observed, desired: desired) }
         if widensStorage { enable(DeltaProperties.typeWidening, "true", observed: observed, desired: desired) }
     }
+
+    static func call(_ function: String, _ columns: [String]) -> Value {
+        .object(["function": .string(function), "columns": .array(columns.map(Value.string))])
+    }
+
+    static func call(_ filter: RowFilter) -> Value { call(filter.function, filter.on) }
 
     /// The property that turns a table feature on, unless the table or its manifest has it already.
     private mutating func enable(_ property: String, _ value: String, observed: TableSpec, desired: TableSpec) {

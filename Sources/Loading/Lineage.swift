@@ -5,9 +5,15 @@ import Model
 enum Lineage {
     static func check(resources: [Resource], references: [Reference]) -> [Diagnostic] {
         let tables = Set(resources.filter { $0.id.kind == .table }.map(\.id.name))
+        let functions = Set(resources.filter { $0.id.kind == .function }.map(\.id.name))
         var diagnostics: [Diagnostic] = []
         var producer: [String: Reference] = [:]
-        for reference in references where reference.kind != .library {
+        // Masks and row filters call declared functions.
+        for reference in references where reference.kind == .function && !functions.contains(reference.value) {
+            diagnostics.append(.error(at: reference.location,
+                "\(reference.from): \(reference.field): function \"\(reference.value)\" is not declared\(Suggest.hint(for: reference.value, in: functions)); declare it with a Function manifest"))
+        }
+        for reference in references where reference.kind != .library && reference.kind != .function {
             guard tables.contains(reference.value) else {
                 diagnostics.append(.error(at: reference.location,
                     "\(reference.from): \(reference.field): table \"\(reference.value)\" is not declared\(Suggest.hint(for: reference.value, in: tables)); declare it with a Table manifest"))

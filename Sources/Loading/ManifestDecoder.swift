@@ -62,7 +62,8 @@ struct ManifestDecoder {
         switch kind {
         case .catalog: spec = .catalog(namespace(specReader))
         case .schema: spec = .schema(namespace(specReader))
-        case .table: spec = TableDecoder(reader: specReader).decode().map(ResourceSpec.table)
+        case .table: spec = TableDecoder(reader: specReader, references: references, from: id).decode().map(ResourceSpec.table)
+        case .function: spec = FunctionDecoder(reader: specReader).decode().map(ResourceSpec.function)
         case .pipeline: spec = PipelineDecoder(reader: specReader, references: references, from: id).decode().map(ResourceSpec.pipeline)
         case .grants:
             let grants = GrantsDecoder(reader: specReader).decode()

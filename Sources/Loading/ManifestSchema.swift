@@ -34,6 +34,7 @@ public enum ManifestSchema {
         definitions["GrantsSpec"] = grants
         definitions["FeatureFlagSpec"] = flag
         definitions["ModelSpec"] = model
+        definitions["FunctionSpec"] = function
         definitions["EnvironmentSpec"] = environment
         return .object([
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -78,6 +79,10 @@ public enum ManifestSchema {
                 "renamedFrom": .object(["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
                                         "description": "The column's previous name: the rename keeps its data (Delta column mapping)."]),
                 "tags": tags,
+                "mask": object(required: ["function"], [
+                    "function": string("The masking function's full name (a declared Function): the column is read through it."),
+                    "using": .object(["type": "array", "items": string("Another column passed to the function after this one.")]),
+                ]),
             ])]),
             "partitionedBy": strings,
             "clusterBy": .object(["type": "array", "maxItems": 4, "items": string("A column to cluster by (liquid clustering); not with partitionedBy.")]),
@@ -85,6 +90,22 @@ public enum ManifestSchema {
             "constraints": .object(["type": "object", "description": "CHECK constraints: name → SQL expression.", "additionalProperties": string()]),
             "location": string(),
             "tags": tags,
+            "rowFilter": object(required: ["function"], [
+                "function": string("The filtering function's full name (a declared Function returning boolean)."),
+                "on": .object(["type": "array", "items": string("A column passed to the function.")]),
+            ]),
+        ])
+    }
+
+    static var function: Value {
+        object(required: ["returns", "body"], [
+            "parameters": .object(["type": "array", "items": object(required: ["name", "type"], [
+                "name": .object(["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"]),
+                "type": string("A Spark SQL type."),
+            ])]),
+            "returns": string("The Spark SQL type it returns."),
+            "body": string("The SQL expression after RETURN."),
+            "comment": string(),
         ])
     }
 

@@ -72,6 +72,13 @@ public struct ManifestWriter {
             if !spec.configuration.isEmpty { fields["configuration"] = .strings(spec.configuration) }
             if let schedule = spec.schedule { fields["schedule"] = .object(["cron": .string(schedule.cron), "timezone": .string(schedule.timezone)]) }
             return (resource.id.name, .object(fields))
+        case .function(let spec):
+            var fields: [String: Value] = [
+                "parameters": .array(spec.parameters.map { .object(["name": .string($0.name), "type": .string($0.type.description)]) }),
+                "returns": .string(spec.returns.description), "body": .string(spec.body),
+            ]
+            if let comment = spec.comment { fields["comment"] = .string(comment) }
+            return (templated(resource.id.name), .object(fields))
         case .model(let spec):
             var fields: [String: Value] = ["versions": .array(spec.versions.keys.sorted().map { number in
                 let version = spec.versions[number]!
@@ -94,6 +101,7 @@ public struct ManifestWriter {
             if !column.nullable { entry["nullable"] = .bool(false) }
             if let comment = column.comment { entry["comment"] = .string(comment) }
             if let tags = column.tags, !tags.isEmpty { entry["tags"] = .strings(tags) }
+            if let mask = column.mask { entry["mask"] = .object(["function": .name(templated(mask.function)), "using": .array(mask.using.map(Value.string))]) }
             return .object(entry)
         })]
         if let comment = spec.comment { fields["comment"] = .string(comment) }
@@ -105,6 +113,7 @@ public struct ManifestWriter {
         if !spec.constraints.isEmpty { fields["constraints"] = .strings(spec.constraints) }
         if let location = spec.location { fields["location"] = .string(location) }
         if let tags = spec.tags, !tags.isEmpty { fields["tags"] = .strings(tags) }
+        if let filter = spec.rowFilter { fields["rowFilter"] = .object(["function": .name(templated(filter.function)), "on": .array(filter.on.map(Value.string))]) }
         return .object(fields)
     }
 

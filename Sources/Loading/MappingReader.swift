@@ -214,7 +214,7 @@ enum Identifier {
 /// Something a manifest names that is checked once every manifest is read: a table
 /// a pipeline reads or writes, a library file in the repository.
 public struct Reference: Sendable {
-    public enum Kind: Sendable { case consumes, produces, library }
+    public enum Kind: Sendable { case consumes, produces, library, function }
     public var kind: Kind
     public var value: String
     public var location: SourceLocation

@@ -5,6 +5,8 @@ import YAMLSource
 /// columns, Delta properties and CHECK constraints.
 struct TableDecoder {
     let reader: MappingReader
+    var references = ReferenceCollector()
+    var from = ResourceID(.table, "")
 
     func decode() -> TableSpec? {
         let comment = reader.string("comment")
@@ -42,10 +44,27 @@ struct TableDecoder {
         let constraints = decodeConstraints()
         let location = reader.string("location")
         let tags = reader.tags()
+        let rowFilter = reader.functionCall("rowFilter", columnsKey: "on").map { call in
+            checkColumns(call.columns, of: columns, field: "spec.rowFilter.on", at: call.node)
+            references.items.append(Reference(kind: .function, value: call.function, location: reader.location(call.node), field: "spec.rowFilter.function", from: from))
+            return RowFilter(function: call.function, on: call.columns)
+        }
         reader.finish()
         guard columnNodes != nil else { return nil }
-        return TableSpec(comment: comment, columns: columns, partitionedBy: partitionedBy, clusterBy: clusterBy,
-                         properties: properties, constraints: constraints, location: location, tags: tags)
+        var spec = TableSpec(comment: comment, columns: columns, partitionedBy: partitionedBy, clusterBy: clusterBy,
+                             properties: properties, constraints: constraints, location: location, tags: tags)
+        spec.rowFilter = rowFilter
+        for (index, column) in columns.enumerated() where column.mask != nil {
+            checkColumns(column.mask!.using, of: columns, field: "spec.columns[\(index)].mask.using", at: reader.node)
+        }
+        return spec
+    }
+
+    /// The columns a mask or row filter passes exist.
+    private func checkColumns(_ names: [String], of columns: [Column], field: String, at node: Node) {
+        for name in names where !columns.contains(where: { $0.name.lowercased() == name.lowercased() }) {
+            reader.error(node, "\(field): column \"\(name)\" is not among the columns\(Suggest.hint(for: name, in: columns.map(\.name)))")
+        }
     }
 
     /// The columns a key list (`partitionedBy`, `clusterBy`) names: declared, distinct
@@ -128,8 +147,14 @@ struct TableDecoder {
             }
         }
         let tags = fields.tags()
+        let mask = fields.functionCall("mask", columnsKey: "using").map { call in
+            references.items.append(Reference(kind: .function, value: call.function, location: reader.location(call.node), field: fields.path("mask.function"), from: from))
+            return ColumnMask(function: call.function, using: call.columns)
+        }
         guard let name, let type else { return nil }
-        return Column(name: name, type: type, nullable: nullable, comment: comment, renamedFrom: renamedFrom, tags: tags)
+        var column = Column(name: name, type: type, nullable: nullable, comment: comment, renamedFrom: renamedFrom, tags: tags)
+        column.mask = mask
+        return column
     }
 
     private func decodeProperties() -> [String: String] {

@@ -31,6 +31,9 @@ public final class CatalogDatabase {
         created_at INTEGER NOT NULL, PRIMARY KEY (model, version));
     CREATE TABLE IF NOT EXISTS model_version_tags (
         model TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (model, version, key));
+    CREATE TABLE IF NOT EXISTS functions (
+        name TEXT PRIMARY KEY, parameters TEXT NOT NULL, returns TEXT NOT NULL, body TEXT NOT NULL, comment TEXT,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS model_aliases (
         model TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (model, alias));
     """
@@ -105,7 +108,22 @@ public final class CatalogDatabase {
     // MARK: Observe
 
     func observe() throws(TargetError) -> [Resource] {
-        try run { () throws(SQLiteError) in try grants() + pipelines() + models() }
+        try run { () throws(SQLiteError) in try grants() + pipelines() + models() + functions() }
+    }
+
+    private func functions() throws(SQLiteError) -> [Resource] {
+        try database.query("SELECT name, parameters, returns, body, comment FROM functions").map { row in
+            let name = row[0].string ?? ""
+            // A row that does not parse reads as a function nobody declared: the plan replaces it.
+            let pairs = JSONColumn.strings(row[1]).map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
+            let parameters = pairs.compactMap { pair -> FunctionSpec.Parameter? in
+                guard pair.count == 2, let type = try? DataType.parse(pair[1]) else { return nil }
+                return FunctionSpec.Parameter(name: pair[0], type: type)
+            }
+            let returns = (try? DataType.parse(row[2].string ?? "")) ?? .string
+            let spec = FunctionSpec(parameters: parameters.count == pairs.count ? parameters : [], returns: returns, body: row[3].string ?? "", comment: row[4].string)
+            return Resource(id: ResourceID(.function, name), spec: .function(spec), observation: Observation())
+        }
     }
 
     private func grants() throws(SQLiteError) -> [Resource] {
@@ -161,7 +179,7 @@ public final class CatalogDatabase {
 
     func apply(_ change: Change) throws(TargetError) {
         switch change.id.kind {
-        case .grants, .pipeline, .model: break
+        case .grants, .pipeline, .model, .function: break
         case .catalog, .schema, .table, .featureFlag:
             throw TargetError(change.id, "internal error: the catalog database does not hold \(change.id.kind.plural)")
         }
@@ -195,6 +213,16 @@ public final class CatalogDatabase {
                 try writeModel(change.id.name, spec, now: now)
             case (.model?, nil):
                 try deleteModel(change.id.name)
+            case (_, .function(let spec)?):
+                // CREATE OR REPLACE FUNCTION: the definition is replaced whole.
+                let created = try database.query("SELECT created_at FROM functions WHERE name = ?", [.text(change.id.name)]).first?[0]
+                try database.query("DELETE FROM functions WHERE name = ?", [.text(change.id.name)])
+                try database.query("INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                    .text(change.id.name), JSONColumn.encode(spec.parameters.map { "\($0.name) \($0.type.description)" }),
+                    .text(spec.returns.description), .text(spec.body), SQLValue(spec.comment), created ?? now, now,
+                ])
+            case (.function?, nil):
+                try database.query("DELETE FROM functions WHERE name = ?", [.text(change.id.name)])
             default:
                 unmatched = true
             }

@@ -41,8 +41,13 @@ struct DeltaSnapshot: Sendable {
         var properties: [String: String] = [:]
         var constraints: [String: String] = [:]
         var tags: [String: String]?
+        var rowFilter: RowFilter?
         for (key, value) in configuration {
-            if key == SparkSchema.tagsKey {
+            if key == SparkSchema.rowFilterKey {
+                // Unreadable reads as a filter on nothing: the plan puts the manifest's back.
+                rowFilter = (try? SparkSchema.call(value, "on", key: key)).flatMap { $0 }.map { RowFilter(function: $0.function, on: $0.columns) }
+                    ?? RowFilter(function: "(unreadable)")
+            } else if key == SparkSchema.tagsKey {
                 // Unreadable tags read as a set nobody declared: the plan shows them replaced.
                 tags = (try? SparkSchema.tags(value)) ?? ["(unreadable)": value]
             } else if key.hasPrefix(DeltaLog.constraintPrefix) {
@@ -52,7 +57,7 @@ struct DeltaSnapshot: Sendable {
             }
         }
         return TableSpec(comment: description, columns: columns, partitionedBy: partitionColumns, clusterBy: clusteringColumns,
-                         properties: properties, constraints: constraints, tags: tags)
+                         properties: properties, constraints: constraints, tags: tags, rowFilter: rowFilter)
     }
 }
 

@@ -44,8 +44,10 @@ struct DeltaSchema {
             }
             var made = try field(name: column.name, type: column.type, nullable: column.nullable, comment: column.comment, previous: source)
             // Declared tags are the whole set; undeclared ones stay as they are.
-            if let tags = column.tags, var metadata = made["metadata"] as? [String: Any] {
-                metadata[SparkSchema.tagsKey] = tags.isEmpty ? nil : SparkSchema.tagsText(tags)
+            if var metadata = made["metadata"] as? [String: Any] {
+                if let tags = column.tags { metadata[SparkSchema.tagsKey] = tags.isEmpty ? nil : SparkSchema.tagsText(tags) }
+                // A mask is fully managed: none declared, none kept.
+                metadata[SparkSchema.maskKey] = column.mask.map { SparkSchema.callText($0.function, "using", $0.using) }
                 made["metadata"] = metadata
             }
             fields.append(made)

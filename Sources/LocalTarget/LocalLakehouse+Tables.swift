@@ -119,6 +119,7 @@ extension LocalLakehouse {
     static func metadata(id: String, name: String, spec: TableSpec, schema: [String: Any], evolution: [String: String], createdTime: Int) throws(TargetError) -> [String: Any] {
         var configuration = evolution.merging(spec.properties) { $1 }
         if let tags = spec.tags { configuration[SparkSchema.tagsKey] = tags.isEmpty ? nil : SparkSchema.tagsText(tags) }
+        configuration[SparkSchema.rowFilterKey] = spec.rowFilter.map { SparkSchema.callText($0.function, "on", $0.on) }
         for (constraint, expression) in spec.constraints {
             configuration[DeltaLog.constraintPrefix + constraint] = expression
         }

@@ -94,7 +94,7 @@ public struct LocalLakehouse: Target {
     var flagFile: FlagFile { FlagFile(url: root.appendingPathComponent(FlagFile.fileName)) }
 
     /// Kinds kept in the catalog database; an apply that touches them takes its lock first.
-    static let catalogKinds: Set<ResourceKind> = [.grants, .pipeline, .model, .table]
+    static let catalogKinds: Set<ResourceKind> = [.grants, .pipeline, .model, .table, .function]
 
     public func beginApply(_ plan: Plan) throws(TargetError) {
         guard plan.changes.contains(where: { Self.catalogKinds.contains($0.id.kind) && ($0.id.kind != .table || $0.action == .delete) }) else { return }
@@ -156,7 +156,7 @@ public struct LocalLakehouse: Target {
             case .catalog(let spec)?, .schema(let spec)?: try writeNamespace(id, spec)
             default: throw TargetError(id, "internal error: a \(change.action.rawValue) without a namespace spec")
             }
-        case (.grants, _), (.pipeline, _), (.model, _):
+        case (.grants, _), (.pipeline, _), (.model, _), (.function, _):
             try withCatalog(id) { (catalog) throws(TargetError) in try catalog.apply(change) }
         case (.featureFlag, _):
             var flag: FlagSpec?
@@ -185,7 +185,7 @@ public struct LocalLakehouse: Target {
         switch id.kind {
         case .catalog, .schema: paths = [id.name.split(separator: ".").map(String.init)]
         case .table: paths = [id.name.split(separator: ".").map(String.init) + ["_delta_log"], [CatalogDatabase.fileName]]
-        case .grants, .pipeline, .model: paths = [[CatalogDatabase.fileName]]
+        case .grants, .pipeline, .model, .function: paths = [[CatalogDatabase.fileName]]
         case .featureFlag: paths = [[FlagFile.fileName]]
         }
         if change.action == .delete && [.catalog, .schema, .table].contains(id.kind) { paths.append([".trash"]) }

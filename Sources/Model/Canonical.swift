@@ -8,6 +8,7 @@ extension ResourceSpec {
         case .pipeline(let spec): return spec.canonical
         case .grants(let spec): return spec.canonical
         case .featureFlag(let spec): return spec.canonical
+        case .function(let spec): return spec.canonical
         }
     }
 }
@@ -28,6 +29,18 @@ extension Column {
         if let comment { fields["comment"] = .string(comment) }
         if let renamedFrom { fields["renamedFrom"] = .string(renamedFrom) }
         if let tags { fields["tags"] = .strings(tags) }
+        if let mask { fields["mask"] = .object(["function": .string(mask.function), "using": .array(mask.using.map(Value.string))]) }
+        return .object(fields)
+    }
+}
+
+extension FunctionSpec {
+    public var canonical: Value {
+        var fields: [String: Value] = [
+            "parameters": .array(parameters.map { .object(["name": .string($0.name), "type": .string($0.type.description)]) }),
+            "returns": .string(returns.description), "body": .string(body),
+        ]
+        if let comment { fields["comment"] = .string(comment) }
         return .object(fields)
     }
 }
@@ -48,6 +61,7 @@ extension TableSpec {
         if let comment { fields["comment"] = .string(comment) }
         if let location { fields["location"] = .string(location) }
         if let tags { fields["tags"] = .strings(tags) }
+        if let rowFilter { fields["rowFilter"] = .object(["function": .string(rowFilter.function), "on": .array(rowFilter.on.map(Value.string))]) }
         return .object(fields)
     }
 }

@@ -35,7 +35,7 @@ public struct Environment: Sendable, Hashable {
 
 extension Environment {
     /// Keys of `spec.targets`: `default`, or a kind's plural (catalogs and schemas follow tables).
-    public static let routingKeys = ["default", "tables", "pipelines", "grants", "flags", "models"]
+    public static let routingKeys = ["default", "tables", "functions", "pipelines", "grants", "flags", "models"]
 
     /// Where resources of `kind` live.
     public func target(for kind: ResourceKind) -> TargetSpec {

@@ -38,16 +38,19 @@ extension ResourceKind {
             return KindDescriptor(rank: 0, nameParts: 1, inNamespace: true, plural: "catalogs", routingKey: "tables", securable: .catalog)
         case .schema:
             return KindDescriptor(rank: 1, nameParts: 2, inNamespace: true, plural: "schemas", routingKey: "tables", securable: .schema)
+        case .function:
+            // Before tables: their masks and row filters call functions.
+            return KindDescriptor(rank: 2, nameParts: 3, inNamespace: true, plural: "functions", routingKey: "functions", securable: nil)
         case .table:
-            return KindDescriptor(rank: 2, nameParts: 3, inNamespace: true, plural: "tables", routingKey: "tables", securable: .table)
+            return KindDescriptor(rank: 3, nameParts: 3, inNamespace: true, plural: "tables", routingKey: "tables", securable: .table)
         case .model:
-            return KindDescriptor(rank: 3, nameParts: 3, inNamespace: true, plural: "models", routingKey: "models", securable: .model)
+            return KindDescriptor(rank: 4, nameParts: 3, inNamespace: true, plural: "models", routingKey: "models", securable: .model)
         case .pipeline:
-            return KindDescriptor(rank: 4, nameParts: nil, inNamespace: false, plural: "pipelines", routingKey: "pipelines", securable: .pipeline)
+            return KindDescriptor(rank: 5, nameParts: nil, inNamespace: false, plural: "pipelines", routingKey: "pipelines", securable: .pipeline)
         case .grants:
-            return KindDescriptor(rank: 5, nameParts: nil, inNamespace: false, plural: "grants", routingKey: "grants", securable: nil)
+            return KindDescriptor(rank: 6, nameParts: nil, inNamespace: false, plural: "grants", routingKey: "grants", securable: nil)
         case .featureFlag:
-            return KindDescriptor(rank: 6, nameParts: nil, inNamespace: false, plural: "flags", routingKey: "flags", securable: nil)
+            return KindDescriptor(rank: 7, nameParts: nil, inNamespace: false, plural: "flags", routingKey: "flags", securable: nil)
         }
     }
 

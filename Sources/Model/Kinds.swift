@@ -176,3 +176,52 @@ public struct ModelVersion: Sendable, Hashable {
         self.tags = tags
     }
 }
+
+/// A SQL user-defined function (`CREATE FUNCTION … RETURNS … RETURN body`): what
+/// column masks and row filters call.
+public struct FunctionSpec: Sendable, Hashable {
+    public struct Parameter: Sendable, Hashable {
+        public var name: String
+        public var type: DataType
+
+        public init(name: String, type: DataType) {
+            self.name = name
+            self.type = type
+        }
+    }
+
+    public var parameters: [Parameter]
+    public var returns: DataType
+    /// The SQL expression after `RETURN`.
+    public var body: String
+    public var comment: String?
+
+    public init(parameters: [Parameter], returns: DataType, body: String, comment: String? = nil) {
+        self.parameters = parameters
+        self.returns = returns
+        self.body = body
+        self.comment = comment
+    }
+}
+
+/// `columns[].mask`: the column is read through `function`, given the column and `using`.
+public struct ColumnMask: Sendable, Hashable {
+    public var function: String
+    public var using: [String]
+
+    public init(function: String, using: [String] = []) {
+        self.function = function
+        self.using = using
+    }
+}
+
+/// `rowFilter`: only rows for which `function(on…)` is true are read.
+public struct RowFilter: Sendable, Hashable {
+    public var function: String
+    public var on: [String]
+
+    public init(function: String, on: [String] = []) {
+        self.function = function
+        self.on = on
+    }
+}

@@ -25,6 +25,8 @@ public enum DestructiveReason: Sendable, Hashable {
     case modelVersionReplaced(Int)
     /// The resource is deleted, and with it what `loss` says.
     case deletes(ResourceID, DeletionLoss)
+    /// A column mask or a row filter is removed: what it hid becomes readable.
+    case opensData(what: String)
 }
 
 /// What deleting a resource takes with it.
@@ -36,6 +38,8 @@ public enum DeletionLoss: Sendable, Hashable {
     case privileges([String: [String]])
     case flagEvaluations
     case modelVersions(Int)
+    /// A function: masks and row filters calling it stop working.
+    case callers
 }
 
 /// Why policy refuses a change.

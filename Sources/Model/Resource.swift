@@ -2,6 +2,7 @@
 public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable {
     case catalog = "Catalog"
     case schema = "Schema"
+    case function = "Function"
     case table = "Table"
     case model = "Model"
     case pipeline = "Pipeline"
@@ -76,6 +77,7 @@ public struct NamespaceSpec: Sendable, Hashable {
 public enum ResourceSpec: Sendable, Hashable {
     case catalog(NamespaceSpec)
     case schema(NamespaceSpec)
+    case function(FunctionSpec)
     case table(TableSpec)
     case model(ModelSpec)
     case pipeline(PipelineSpec)
@@ -86,6 +88,7 @@ public enum ResourceSpec: Sendable, Hashable {
         switch self {
         case .catalog: return .catalog
         case .schema: return .schema
+        case .function: return .function
         case .table: return .table
         case .model: return .model
         case .pipeline: return .pipeline
@@ -157,8 +160,11 @@ public struct Resource: Sendable, Hashable {
     /// names (a pipeline's catalog, schema and tables; the securable of grants).
     public var dependencies: [ResourceID] {
         switch spec {
-        case .catalog, .schema, .table, .model, .featureFlag:
+        case .catalog, .schema, .model, .featureFlag, .function:
             return id.parents
+        case .table(let table):
+            // The functions its masks and row filter call must exist first.
+            return id.parents + table.functionsUsed.map { ResourceID(.function, $0) }
         case .pipeline(let pipeline):
             var result = [ResourceID(.catalog, pipeline.catalog), ResourceID(.schema, "\(pipeline.catalog).\(pipeline.target)")]
             result += (pipeline.consumes + pipeline.produces).map { ResourceID(.table, $0) }

@@ -13,12 +13,21 @@ public struct TableSpec: Sendable, Hashable {
     public var location: String?
     /// Unity Catalog tags on the table; nil: not managed (whatever is there stays).
     public var tags: [String: String]?
+    /// Which rows may be read.
+    public var rowFilter: RowFilter?
+
+    /// The functions its masks and row filter call.
+    public var functionsUsed: [String] {
+        Array(Set(columns.compactMap(\.mask?.function) + (rowFilter.map { [$0.function] } ?? []))).sorted()
+    }
 
     public init(
         comment: String? = nil, columns: [Column], partitionedBy: [String] = [], clusterBy: [String] = [],
-        properties: [String: String] = [:], constraints: [String: String] = [:], location: String? = nil, tags: [String: String]? = nil
+        properties: [String: String] = [:], constraints: [String: String] = [:], location: String? = nil, tags: [String: String]? = nil,
+        rowFilter: RowFilter? = nil
     ) {
         self.tags = tags
+        self.rowFilter = rowFilter
         self.comment = comment
         self.columns = columns
         self.partitionedBy = partitionedBy
@@ -47,6 +56,8 @@ public struct Column: Sendable, Hashable {
     public var renamedFrom: String?
     /// Unity Catalog tags on the column; nil: not managed.
     public var tags: [String: String]?
+    /// The function the column is read through.
+    public var mask: ColumnMask?
 
     public init(name: String, type: DataType, nullable: Bool = true, comment: String? = nil, renamedFrom: String? = nil, tags: [String: String]? = nil) {
         self.name = name

@@ -74,12 +74,15 @@ public enum DatabricksSQL {
     public static func statements(for change: Change) throws(TargetError) -> [String] {
         switch change.id.kind {
         case .catalog, .schema, .table: break
-        case .grants, .pipeline, .model, .featureFlag:
+        case .grants, .pipeline, .model, .featureFlag, .function:
             throw TargetError(change.id, "internal error: \(change.id.kind.plural) are not changed by SQL statements")
         }
         let name = fullName(change.id.name)
         if change.action != .delete, Self.declaresTags(change.desired?.spec) {
             throw TargetError(change.id, "tags (spec.tags, columns[].tags) are not managed on the Databricks target yet: nothing was changed; remove them from the manifest, or keep them in Unity Catalog by hand")
+        }
+        if change.action != .delete, case .table(let table)? = change.desired?.spec, !table.functionsUsed.isEmpty {
+            throw TargetError(change.id, "column masks and row filters are not managed on the Databricks target yet: nothing was changed; remove them from the manifest, or set them in Unity Catalog by hand")
         }
         switch (change.id.kind, change.action, change.desired?.spec) {
         case (.catalog, .create, .catalog(let spec)?), (.schema, .create, .schema(let spec)?):

@@ -179,6 +179,8 @@ public final class DatabricksWorkspace: Target {
             }
         case .featureFlag:
             throw TargetError(change.id, "a databricks target does not manage flags; route them to a local target with spec.targets.flags")
+        case .function:
+            throw TargetError(change.id, "a databricks target does not manage functions yet; route them to a local target with spec.targets.functions")
         }
     }
 

@@ -22,6 +22,7 @@ public enum GraphRenderer {
             switch node.kind {
             case .pipeline: out += "  \(ids[node]!){{\"\(label)\"}}\n"
             case .table: out += "  \(ids[node]!)[(\"\(label)\")]\n"
+            case .function: out += "  \(ids[node]!)([\"\(label)\"])\n"
             case .catalog, .schema, .model, .grants, .featureFlag: out += "  \(ids[node]!)[\"\(label)\"]\n"
             }
         }
@@ -48,6 +49,7 @@ public enum GraphRenderer {
             case .table: shape = "cylinder"
             case .grants: shape = "note"
             case .featureFlag: shape = "diamond"
+            case .function: shape = "ellipse"
             case .catalog, .schema, .model: shape = "box"
             }
             let label = node.kind == .table || node.kind == .pipeline ? node.name : node.description

@@ -30,6 +30,8 @@ public enum PlanText {
             return "model version \(number) is immutable, so changing its source or run deletes it and registers it again"
         case .deletes(let id, let loss):
             return "deleting \(id) " + deletion(loss)
+        case .opensData(let what):
+            return "removing \(what) opens the data it hid to everyone who can read the table"
         }
     }
 
@@ -43,6 +45,7 @@ public enum PlanText {
             return "revokes " + (list.isEmpty ? "nothing" : list.joined(separator: "; "))
         case .flagEvaluations: return "makes every evaluation of it fall back to the caller's default"
         case .modelVersions(let count): return "deletes the registered model and its \(count) version\(count == 1 ? "" : "s")"
+        case .callers: return "breaks every mask, row filter and query that calls it"
         }
     }
 

@@ -68,6 +68,26 @@ public enum SparkSchema {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Where a column's mask (`{"function", "using"}`) and a table's row filter
+    /// (`{"function", "on"}`) are kept, as JSON text: field metadata and configuration.
+    public static let maskKey = "reconcile.mask"
+    public static let rowFilterKey = "reconcile.rowFilter"
+
+    public static func callText(_ function: String, _ columnsKey: String, _ columns: [String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: ["function": function, columnsKey: columns], options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A mask or row filter written under `key`; nil when absent, an error when unreadable.
+    public static func call(_ text: Any?, _ columnsKey: String, key: String) throws(Invalid) -> (function: String, columns: [String])? {
+        guard let text else { return nil }
+        guard let string = text as? String, let object = try? JSONSerialization.jsonObject(with: Data(string.utf8)) as? [String: Any],
+              let function = object["function"] as? String, let columns = (object[columnsKey] ?? []) as? [String] else {
+            throw Invalid(message: "\(key) is not a JSON object with a function and its columns")
+        }
+        return (function, columns)
+    }
+
     public static func columns(from schema: Any) throws(Invalid) -> [Column] {
         guard let object = schema as? [String: Any], object["type"] as? String == "struct",
               let fields = object["fields"] as? [Any] else {
@@ -76,7 +96,9 @@ public enum SparkSchema {
         return try fields.map { (item: Any) throws(Invalid) -> Column in
             let field = try structField(item)
             let metadata = (item as? [String: Any])?["metadata"] as? [String: Any]
-            return Column(name: field.name, type: field.type, nullable: field.nullable, comment: field.comment, tags: try tags(metadata?[tagsKey]))
+            var column = Column(name: field.name, type: field.type, nullable: field.nullable, comment: field.comment, tags: try tags(metadata?[tagsKey]))
+            column.mask = try call(metadata?[maskKey], "using", key: maskKey).map { ColumnMask(function: $0.function, using: $0.columns) }
+            return column
         }
     }
 

@@ -91,7 +91,7 @@ import TestSupport
             }
             checked += 1
         }
-        #expect(checked == 8, "every kind and Environment")
+        #expect(checked == 9, "every kind and Environment")
     }
 
     /// The literal text of every message the code can print: string literals given to
