@@ -44,6 +44,11 @@ import TestSupport
             for (name, expression) in declared["constraints"] as? [String: String] ?? [:] {
                 configuration["delta.constraints." + name] = expression
             }
+            // Tags ride in the configuration as JSON text (keys sorted).
+            if let tags = declared["tags"] as? [String: String], !tags.isEmpty {
+                let data = try JSONSerialization.data(withJSONObject: tags, options: [.sortedKeys])
+                configuration["reconcile.tags"] = String(decoding: data, as: UTF8.self)
+            }
             #expect(table["configuration"] as? [String: String] == configuration, "\(path)")
         }
         // Types are spelt differently by the two (bigint / long); check one table in full.
