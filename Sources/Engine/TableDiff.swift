@@ -83,18 +83,7 @@ struct TableDiff {
                 // In place: the rows are checked for nulls before it is applied (Planner.dataChecks).
                 fields.append(FieldChange(op: .change, path: FieldChange.pointer(path + ["nullable"]), before: .bool(old.nullable), after: .bool(column.nullable)))
             }
-            if old.comment != column.comment {
-                fields += ValueDiff.diff(old.comment.map(Value.string), column.comment.map(Value.string), at: path + ["comment"])
-            }
-            if let tags = column.tags {
-                fields += ValueDiff.diff(.strings(old.tags ?? [:]), .strings(tags), at: path + ["tags"])
-            }
-            if old.mask != column.mask {
-                var change = FieldChange(op: column.mask == nil ? .remove : old.mask == nil ? .add : .change, path: FieldChange.pointer(path + ["mask"]),
-                                         before: old.mask.map { Self.call($0.function, $0.using) }, after: column.mask.map { Self.call($0.function, $0.using) })
-                if column.mask == nil { change.destructiveReason = .opensData(what: "the mask on column \(column.name)") }
-                fields.append(change)
-            }
+            fields += Self.governance(old, column, path)
         }
         for old in observed.columns where desired.column(named: old.name) == nil && !renamedAway.contains(old.name.lowercased()) {
             // Its data goes either way; with column mapping the table and its other columns stay.
@@ -105,6 +94,24 @@ struct TableDiff {
         // The target turns on what the change needs first; the plan shows the property (and a notice, the reader version).
         if mapsColumns { enable(DeltaProperties.columnMapping, "name", observed: observed, desired: desired) }
         if widensStorage { enable(DeltaProperties.typeWidening, "true", observed: observed, desired: desired) }
+    }
+
+    /// A column's comment, tags (where declared) and mask; removing a mask opens data.
+    static func governance(_ old: Column, _ column: Column, _ path: [String]) -> [FieldChange] {
+        var fields: [FieldChange] = []
+        if old.comment != column.comment {
+            fields += ValueDiff.diff(old.comment.map(Value.string), column.comment.map(Value.string), at: path + ["comment"])
+        }
+        if let tags = column.tags {
+            fields += ValueDiff.diff(.strings(old.tags ?? [:]), .strings(tags), at: path + ["tags"])
+        }
+        if old.mask != column.mask {
+            var change = FieldChange(op: column.mask == nil ? .remove : old.mask == nil ? .add : .change, path: FieldChange.pointer(path + ["mask"]),
+                                     before: old.mask.map { call($0.function, $0.using) }, after: column.mask.map { call($0.function, $0.using) })
+            if column.mask == nil { change.destructiveReason = .opensData(what: "the mask on column \(column.name)") }
+            fields.append(change)
+        }
+        return fields
     }
 
     static func call(_ function: String, _ columns: [String]) -> Value {
