@@ -120,8 +120,10 @@ public final class CatalogDatabase {
                 guard pair.count == 2, let type = try? DataType.parse(pair[1]) else { return nil }
                 return FunctionSpec.Parameter(name: pair[0], type: type)
             }
-            let returns = (try? DataType.parse(row[2].string ?? "")) ?? .string
-            let spec = FunctionSpec(parameters: parameters.count == pairs.count ? parameters : [], returns: returns, body: row[3].string ?? "", comment: row[4].string)
+            let returns = try? DataType.parse(row[2].string ?? "")
+            // An unreadable return type must not read as a match: the body says so, so the plan differs.
+            let body = (returns == nil ? "(unreadable return type) " : "") + (row[3].string ?? "")
+            let spec = FunctionSpec(parameters: parameters.count == pairs.count ? parameters : [], returns: returns ?? .string, body: body, comment: row[4].string)
             return Resource(id: ResourceID(.function, name), spec: .function(spec), observation: Observation())
         }
     }

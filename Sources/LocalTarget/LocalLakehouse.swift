@@ -247,7 +247,8 @@ public struct LocalLakehouse: Target {
             // Declared tags are the whole set; undeclared ones stay as the file has them.
             if let tags = spec.tags {
                 if !tags.isEmpty { object["tags"] = tags }
-            } else if let kept = try? readNamespace(url.appendingPathComponent(id.kind == .catalog ? Self.catalogFile : Self.schemaFile), id).tags {
+            } else if let kept = try readNamespace(url.appendingPathComponent(id.kind == .catalog ? Self.catalogFile : Self.schemaFile), id).tags {
+                // An unreadable file stops the write rather than dropping the tags it holds.
                 object["tags"] = kept
             }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
