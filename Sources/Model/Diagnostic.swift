@@ -26,7 +26,17 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public init(_ severity: Severity = .error, at location: SourceLocation?, _ message: String) {
         self.severity = severity
         self.location = location
-        self.message = message
+        self.message = Diagnostic.bounded(message)
+    }
+
+    /// The most characters a message keeps: a value quoted from the input (a 600 kB
+    /// column type) is cut in the middle, so the subject and the advice both stay.
+    public static let maxMessage = 1_000
+
+    static func bounded(_ message: String) -> String {
+        guard message.utf8.count > maxMessage, message.count > maxMessage else { return message }
+        let head = message.prefix(640), tail = message.suffix(300)
+        return "\(head)…(\(message.count - 940) characters left out)…\(tail)"
     }
 
     public static func error(at location: SourceLocation?, _ message: String) -> Diagnostic {

@@ -28,6 +28,8 @@ import TestSupport
         let (result, seconds) = try validate("apiVersion: reconcile/v1\nkind: Table\nmetadata: { name: main.silver.deep }\nspec:\n  columns: [{ name: c, type: \"\(type)\" }]\n")
         #expect(result.code == 1, "\(result.output.prefix(2000))")
         #expect(result.stderr.contains("manifests/hostile.yaml:5:") && result.stderr.contains("types nest more than 32 levels deep"), "\(result.stderr.prefix(2000))")
+        // The message quotes the type cut in the middle, not its 600 kB (it printed 700 kB).
+        #expect(result.stderr.utf8.count < 4_000 && result.stderr.contains("characters left out"), "\(result.stderr.utf8.count) bytes")
         #expect(seconds < 10)
     }
 

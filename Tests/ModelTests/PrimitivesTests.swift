@@ -12,6 +12,17 @@ import Testing
         #expect(Promotion.duration("h") == nil)
         #expect(Promotion.duration("15") == nil)
     }
+
+    @Test func aDiagnosticKeepsItsSubjectAndAdviceButNotAHugeQuotedValue() {
+        let value = String(repeating: "array<", count: 10_000)
+        let message = "Table/t: spec.columns[0].type: invalid type \"\(value)\": quote it and try again"
+        let bounded = Diagnostic.error(at: nil, message).message
+        #expect(bounded.count <= Diagnostic.maxMessage + 40)
+        #expect(bounded.hasPrefix("Table/t: spec.columns[0].type: invalid type"))
+        #expect(bounded.hasSuffix("quote it and try again"))
+        #expect(bounded.contains("…(\(message.count - 940) characters left out)…"))
+        #expect(Diagnostic.error(at: nil, "short").message == "short")
+    }
 }
 
 @Suite struct SafePathTests {
