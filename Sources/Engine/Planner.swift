@@ -237,6 +237,10 @@ public enum Planner {
         if let location = table.location {
             fields.append(FieldChange(op: .add, path: "/location", before: nil, after: .string(location)))
         }
+        if let filter = table.rowFilter {
+            fields.append(FieldChange(op: .add, path: "/rowFilter", before: nil, after: TableDiff.call(filter)))
+        }
+        if let tags = table.tags { fields += ValueDiff.diff(.object([:]), .strings(tags), at: ["tags"]) }
         return fields
     }
 

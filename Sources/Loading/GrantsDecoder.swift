@@ -61,7 +61,7 @@ struct GrantsDecoder {
         switch type {
         case .catalog: valid = Identifier.isFullName(name, parts: 1)
         case .schema: valid = Identifier.isFullName(name, parts: 2)
-        case .table, .model: valid = Identifier.isFullName(name, parts: 3)
+        case .table, .function, .model: valid = Identifier.isFullName(name, parts: 3)
         case .pipeline: valid = Identifier.isSlug(name)
         }
         if !valid {

@@ -140,7 +140,7 @@ public enum TargetSpec: Sendable, Hashable {
         switch self {
         case .local: return nil
         case .mlflow: return [.model]
-        case .databricks: return [.catalog, .schema, .table, .grants, .pipeline, .model]
+        case .databricks: return [.catalog, .schema, .table, .grants, .pipeline, .model, .function]
         }
     }
 }

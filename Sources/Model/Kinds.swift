@@ -42,13 +42,14 @@ public struct Schedule: Sendable, Hashable {
 /// What grants apply to.
 public struct Securable: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case catalog, schema, table, model, pipeline
+        case catalog, schema, table, function, model, pipeline
 
         public var resourceKind: ResourceKind {
             switch self {
             case .catalog: return .catalog
             case .schema: return .schema
             case .table: return .table
+            case .function: return .function
             case .model: return .model
             case .pipeline: return .pipeline
             }
@@ -67,6 +68,8 @@ public struct Securable: Sendable, Hashable, CustomStringConvertible {
                         "SELECT", "USE_SCHEMA", "WRITE_VOLUME"]
             case .table:
                 return ["ALL_PRIVILEGES", "APPLY_TAG", "MANAGE", "MODIFY", "SELECT"]
+            case .function:
+                return ["ALL_PRIVILEGES", "EXECUTE", "MANAGE"]
             case .model:
                 return ["ALL_PRIVILEGES", "APPLY_TAG", "EXECUTE", "MANAGE"]
             case .pipeline:

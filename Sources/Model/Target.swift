@@ -129,6 +129,43 @@ extension ResourceID {
     /// In an observation scope: every catalog the target holds, declared or not
     /// (`reconcile import`), where targets otherwise read only the declared ones.
     public static let everyCatalog = ResourceID(.catalog, "*")
+
+    /// In an observation scope: read the tags of a catalog, schema, table or column
+    /// (`entity` is `catalogs`, `schemas`, `tables` or `columns`, as Unity Catalog names
+    /// them; a column is `catalog.schema.table.column`). Tags are read only where a
+    /// manifest manages them, since a remote target pays a request per entity. A
+    /// marker's name starts with `#`, which no resource name can.
+    public static func tags(_ entity: String, _ name: String) -> ResourceID {
+        ResourceID(entity == "catalogs" ? .catalog : entity == "schemas" ? .schema : .table, "#tags:\(entity):\(name)")
+    }
+
+    /// The entity and name of a tags marker, or nil for a resource.
+    public var tagsMarker: (entity: String, name: String)? {
+        guard name.hasPrefix("#tags:") else { return nil }
+        let rest = name.dropFirst(6)
+        guard let colon = rest.firstIndex(of: ":") else { return nil }
+        return (String(rest[..<colon]), String(rest[rest.index(after: colon)...]))
+    }
+
+    /// Whether this is a scope marker (every catalog, tags), not a resource.
+    public var isScopeMarker: Bool { name == Self.everyCatalog.name || name.hasPrefix("#") }
+
+    /// The tags markers for what `resources` manage: every catalog, schema, table and
+    /// column whose manifest declares `tags` (an empty map included).
+    public static func tagMarkers(for resources: [Resource]) -> Set<ResourceID> {
+        var markers: Set<ResourceID> = []
+        for resource in resources {
+            switch resource.spec {
+            case .catalog(let spec) where spec.tags != nil: markers.insert(tags("catalogs", resource.id.name))
+            case .schema(let spec) where spec.tags != nil: markers.insert(tags("schemas", resource.id.name))
+            case .table(let spec):
+                if spec.tags != nil { markers.insert(tags("tables", resource.id.name)) }
+                for column in spec.columns where column.tags != nil { markers.insert(tags("columns", "\(resource.id.name).\(column.name)")) }
+            default: break
+            }
+        }
+        return markers
+    }
 }
 
 /// What a target says about a change it made.

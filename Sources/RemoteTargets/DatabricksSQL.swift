@@ -48,9 +48,11 @@ public enum DatabricksSQL {
         }
     }
 
+    /// A column's definition, with its mask: a new column is masked from its first moment.
     static func column(_ column: Column) -> String {
         var text = "\(identifier(column.name)) \(type(column.type))"
         if !column.nullable { text += " NOT NULL" }
+        if let clause = column.mask { text += " " + maskClause(clause) }
         if let comment = column.comment { text += " COMMENT \(literal(comment))" }
         return text
     }
@@ -59,32 +61,19 @@ public enum DatabricksSQL {
         "(" + map.keys.sorted().map { "\(literal($0)) = \(literal(map[$0]!))" }.joined(separator: ", ") + ")"
     }
 
-    /// Whether a spec declares tags anywhere (they are not written here yet).
-    static func declaresTags(_ spec: ResourceSpec?) -> Bool {
-        switch spec {
-        case .catalog(let namespace)?, .schema(let namespace)?: return namespace.tags != nil
-        case .table(let table)?: return table.tags != nil || table.columns.contains { $0.tags != nil }
-        default: return false
-        }
-    }
-
     /// The statements for `change`, in the order they must run. A kind SQL does not
     /// manage, or a change without the spec it needs, is an error: never no statements
     /// for a change that would then be journaled as applied.
     public static func statements(for change: Change) throws(TargetError) -> [String] {
         switch change.id.kind {
-        case .catalog, .schema, .table: break
-        case .grants, .pipeline, .model, .featureFlag, .function:
+        case .catalog, .schema, .table, .function: break
+        case .grants, .pipeline, .model, .featureFlag:
             throw TargetError(change.id, "internal error: \(change.id.kind.plural) are not changed by SQL statements")
         }
         let name = fullName(change.id.name)
-        if change.action != .delete, Self.declaresTags(change.desired?.spec) {
-            throw TargetError(change.id, "tags (spec.tags, columns[].tags) are not managed on the Databricks target yet: nothing was changed; remove them from the manifest, or keep them in Unity Catalog by hand")
-        }
-        if change.action != .delete, case .table(let table)? = change.desired?.spec, !table.functionsUsed.isEmpty {
-            throw TargetError(change.id, "column masks and row filters are not managed on the Databricks target yet: nothing was changed; remove them from the manifest, or set them in Unity Catalog by hand")
-        }
         switch (change.id.kind, change.action, change.desired?.spec) {
+        case (.function, .delete, _): return ["DROP FUNCTION IF EXISTS \(name)"]
+        case (.function, _, .function(let spec)?): return [createFunction(name, spec)]
         case (.catalog, .create, .catalog(let spec)?), (.schema, .create, .schema(let spec)?):
             let noun = change.id.kind == .catalog ? "CATALOG" : "SCHEMA"
             var create = "CREATE \(noun) IF NOT EXISTS \(name)"
@@ -92,6 +81,7 @@ public enum DatabricksSQL {
             if change.id.kind == .schema, !spec.properties.isEmpty { create += " WITH DBPROPERTIES \(properties(spec.properties))" }
             var statements = [create]
             if let owner = spec.owner { statements.append("ALTER \(noun) \(name) OWNER TO \(identifier(owner))") }
+            if let tags = spec.tags, !tags.isEmpty { statements.append("ALTER \(noun) \(name) SET TAGS \(properties(tags))") }
             return statements
         case (.catalog, .update, .catalog(let spec)?), (.schema, .update, .schema(let spec)?):
             let noun = change.id.kind == .catalog ? "CATALOG" : "SCHEMA"
@@ -106,7 +96,7 @@ public enum DatabricksSQL {
             if change.id.kind == .schema, change.fields.contains(where: { $0.segments.first == "properties" }) {
                 statements.append("ALTER SCHEMA \(name) SET DBPROPERTIES \(properties(spec.properties))")
             }
-            return statements
+            return statements + tagStatements("ALTER \(noun) \(name)", spec.tags ?? [:], change.fields, at: [])
         case (.catalog, .delete, _): return ["DROP CATALOG IF EXISTS \(name) RESTRICT"]
         case (.schema, .delete, _): return ["DROP SCHEMA IF EXISTS \(name) RESTRICT"]
         case (.table, .create, .table(let spec)?): return createTable(name, spec, replace: false)
@@ -122,12 +112,15 @@ public enum DatabricksSQL {
         var sql = "\(replace ? "CREATE OR REPLACE TABLE" : "CREATE TABLE IF NOT EXISTS") \(name) (\n"
         sql += spec.columns.map { "  " + column($0) }.joined(separator: ",\n")
         sql += "\n) USING DELTA"
+        // A new table is masked and filtered from its first moment (never a window without them).
+        if let filter = spec.rowFilter { sql += "\nWITH ROW FILTER \(fullName(filter.function)) ON (\(filter.on.map(identifier).joined(separator: ", ")))" }
         if !spec.partitionedBy.isEmpty { sql += "\nPARTITIONED BY (" + spec.partitionedBy.map(identifier).joined(separator: ", ") + ")" }
         if !spec.clusterBy.isEmpty { sql += "\nCLUSTER BY (" + spec.clusterBy.map(identifier).joined(separator: ", ") + ")" }
         if let comment = spec.comment { sql += "\nCOMMENT \(literal(comment))" }
         if let location = spec.location { sql += "\nLOCATION \(literal(location))" }
         if !spec.properties.isEmpty { sql += "\nTBLPROPERTIES \(properties(spec.properties))" }
         return [sql] + spec.constraints.keys.sorted().map { "ALTER TABLE \(name) ADD CONSTRAINT \(identifier($0)) CHECK (\(spec.constraints[$0]!))" }
+            + tagsOnCreate(name, spec)
     }
 
     static func alterTable(_ name: String, _ spec: TableSpec, _ fields: [FieldChange]) -> [String] {
@@ -151,6 +144,9 @@ public enum DatabricksSQL {
             .compactMap { spec.column(named: $0.segments[1]) }
         if !added.isEmpty {
             statements.append("ALTER TABLE \(name) ADD COLUMNS (" + added.map(column).joined(separator: ", ") + ")")
+            for column in added where !(column.tags ?? [:]).isEmpty {
+                statements.append("ALTER TABLE \(name) ALTER COLUMN \(identifier(column.name)) SET TAGS \(properties(column.tags!))")
+            }
         }
         var setProperties: [String: String] = [:], unsetProperties: [String] = []
         for field in fields {
@@ -167,8 +163,11 @@ public enum DatabricksSQL {
                 case "type": statements.append("\(target) TYPE \(type(column.type))")
                 case "nullable": statements.append("\(target) \(column.nullable ? "DROP" : "SET") NOT NULL")
                 case "comment": statements.append("\(target) COMMENT \(literal(column.comment ?? ""))")
+                case "mask": statements.append("\(target) " + (column.mask.map { "SET " + maskClause($0) } ?? "DROP MASK"))
                 default: break
                 }
+            case ("rowFilter", 1):
+                statements.append("ALTER TABLE \(name) " + (spec.rowFilter.map { "SET ROW FILTER \(fullName($0.function)) ON (\($0.on.map(identifier).joined(separator: ", ")))" } ?? "DROP ROW FILTER"))
             case ("properties", 2):
                 if enabling[segments[1]] != nil { continue }
                 if field.op == .remove { unsetProperties.append(segments[1]) } else { setProperties[segments[1]] = spec.properties[segments[1]] }
@@ -184,6 +183,10 @@ public enum DatabricksSQL {
         if !setProperties.isEmpty { statements.append("ALTER TABLE \(name) SET TBLPROPERTIES \(properties(setProperties))") }
         if !unsetProperties.isEmpty {
             statements.append("ALTER TABLE \(name) UNSET TBLPROPERTIES IF EXISTS (" + unsetProperties.sorted().map(literal).joined(separator: ", ") + ")")
+        }
+        statements += tagStatements("ALTER TABLE \(name)", spec.tags ?? [:], fields, at: [])
+        for column in spec.columns {
+            statements += tagStatements("ALTER TABLE \(name) ALTER COLUMN \(identifier(column.name))", column.tags ?? [:], fields, at: ["columns", column.name])
         }
         return statements
     }

@@ -31,12 +31,16 @@ public final class DatabricksWorkspace: Target {
 
     public func observe(scope: Set<ResourceID>) async throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
-        var catalogs = Set(scope.compactMap { [.grants, .pipeline, .model].contains($0.kind) ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
-        if catalogs.remove(ResourceID.everyCatalog.name) != nil {
+        let everything = scope.contains(.everyCatalog)
+        let declared = scope.filter { !$0.isScopeMarker }
+        var catalogs = Set(declared.compactMap { [.grants, .pipeline, .model].contains($0.kind) ? nil : $0.parents.first?.name ?? ($0.kind == .catalog ? $0.name : nil) })
+        if everything {
             for catalog in try await paged("/api/2.1/unity-catalog/catalogs", [:], key: "catalogs", pageSize: nil) {
                 if let name = catalog["name"]?.stringValue { catalogs.insert(name) }
             }
         }
+        // Functions are listed only where one is declared or owned (a request per schema).
+        let functionCatalogs = Set(declared.filter { $0.kind == .function }.compactMap { $0.parents.first?.name })
         for catalog in catalogs.sorted() {
             guard let info = try await getIfExists("/api/2.1/unity-catalog/catalogs/\(escape(catalog))", nil) else { continue }
             resources.append(Resource(id: ResourceID(.catalog, catalog), spec: .catalog(namespace(info)), observation: Observation()))
@@ -48,8 +52,12 @@ public final class DatabricksWorkspace: Target {
                     let id = ResourceID(.table, "\(catalog).\(name).\(tableName)")
                     resources.append(Resource(id: id, spec: .table(try tableSpec(table, id)), observation: Observation()))
                 }
+                if everything || functionCatalogs.contains(catalog) {
+                    resources += try await observeFunctions(catalog: catalog, schema: name)
+                }
             }
         }
+        resources = try await withTags(resources, markers: scope.compactMap(\.tagsMarker))
         resources += try await observePipelines(Set(scope.filter { $0.kind == .pipeline }.map(\.name)))
         resources += try await observeModels(scope.filter { $0.kind == .model }.map(\.name))
         for id in scope where id.kind == .grants {
@@ -124,8 +132,10 @@ public final class DatabricksWorkspace: Target {
                 do {
                     let field = try SparkSchema.structField(parsed)
                     let position = entry["position"].flatMap { if case .int(let p) = $0 { return p }; return nil } ?? index
-                    columns.append((position, Column(name: field.name, type: field.type, nullable: field.nullable,
-                                                     comment: entry["comment"]?.stringValue ?? field.comment)))
+                    var column = Column(name: field.name, type: field.type, nullable: field.nullable,
+                                        comment: entry["comment"]?.stringValue ?? field.comment)
+                    column.mask = Self.mask(entry)
+                    columns.append((position, column))
                     if case .int(let partition)? = entry["partition_index"] { partitions.append((partition, field.name)) }
                 } catch {
                     throw TargetError(id, "column \(index): \(error.message)")
@@ -148,10 +158,12 @@ public final class DatabricksWorkspace: Target {
                 if key.hasPrefix("delta.constraints.") { constraints[String(key.dropFirst(18))] = text } else { properties[key] = text }
             }
         }
-        return TableSpec(comment: table["comment"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
-                         columns: columns.sorted { $0.0 < $1.0 }.map(\.1), partitionedBy: partitions.sorted { $0.0 < $1.0 }.map(\.1),
-                         clusterBy: clusterBy, properties: properties, constraints: constraints,
-                         location: table["table_type"]?.stringValue == "EXTERNAL" ? table["storage_location"]?.stringValue : nil)
+        var spec = TableSpec(comment: table["comment"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
+                             columns: columns.sorted { $0.0 < $1.0 }.map(\.1), partitionedBy: partitions.sorted { $0.0 < $1.0 }.map(\.1),
+                             clusterBy: clusterBy, properties: properties, constraints: constraints,
+                             location: table["table_type"]?.stringValue == "EXTERNAL" ? table["storage_location"]?.stringValue : nil)
+        spec.rowFilter = Self.rowFilter(table)
+        return spec
     }
 
     // MARK: Apply
@@ -173,14 +185,12 @@ public final class DatabricksWorkspace: Target {
         case .grants: try await applyGrants(change)
         case .pipeline: try await applyPipeline(change)
         case .model: try await applyModel(change)
-        case .catalog, .schema, .table:
+        case .catalog, .schema, .table, .function:
             for statement in try DatabricksSQL.statements(for: change) {
                 try await execute(statement, change.id)
             }
         case .featureFlag:
             throw TargetError(change.id, "a databricks target does not manage flags; route them to a local target with spec.targets.flags")
-        case .function:
-            throw TargetError(change.id, "a databricks target does not manage functions yet; route them to a local target with spec.targets.functions")
         }
     }
 

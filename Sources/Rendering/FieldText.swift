@@ -57,6 +57,11 @@ enum FieldText {
         var words = [type]
         if value["nullable"] == .bool(false) { words.append("not null") }
         if let comment = value["comment"]?.stringValue { words.append("comment \"\(comment)\"") }
+        if let mask = value["mask"], let function = mask["function"]?.stringValue {
+            let using = mask["using"].flatMap { if case .array(let names) = $0, !names.isEmpty { return names.compactMap(\.stringValue) }; return nil }
+            words.append("masked by \(function)" + (using.map { " using (\($0.joined(separator: ", ")))" } ?? ""))
+        }
+        if let tags = value["tags"], case .object(let map) = tags, !map.isEmpty { words.append("tags \(tags)") }
         return words.joined(separator: " ")
     }
 

@@ -95,6 +95,7 @@ public final class EnvironmentRun {
         let observed: [Resource]
         do throws(TargetError) {
             let scope = Set(state.resources.map(\.id)).union(owned.resources).union(intents.map(\.resource))
+                .union(ResourceID.tagMarkers(for: state.resources))
             observed = try await target.observe(scope: everything ? scope.union([.everyCatalog]) : scope)
         } catch {
             throw ReconcileError(target: error, context: " (environment \(name), \(target.summary))")

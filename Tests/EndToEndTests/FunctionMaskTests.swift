@@ -91,4 +91,28 @@ import TestSupport
         #expect(result.stderr.contains("manifests/silver/customers.yaml:7:") && result.stderr.contains("function \"main.silver.mask_email\" is not declared"), "\(result.output)")
         #expect(result.stderr.contains("function \"main.silver.us_only\" is not declared"), "\(result.output)")
     }
+
+    /// Who may call a function: EXECUTE granted like any privilege, on a declared function.
+    @Test func grantsOnAFunctionConverge() throws {
+        let project = try project()
+        try project.write("manifests/grants.yaml", """
+        apiVersion: reconcile/v1
+        kind: Grants
+        metadata: { name: mask-callers }
+        spec:
+          securable: { type: function, name: "${var.catalog}.silver.mask_email" }
+          grants:
+            - { principal: analysts, privileges: [EXECUTE] }
+        """)
+        try project.commit("analysts may call the mask")
+        try project.apply("dev")
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0, "converges")
+        let rows = try Shell.check("sqlite3", [project.url.appendingPathComponent(".lakehouse/dev/catalog.db").path,
+                                               "SELECT securable_type, securable_name, principal, privilege FROM grants"])
+        #expect(rows.stdout.contains("function|main.silver.mask_email|analysts|EXECUTE"), "\(rows.output)")
+        try project.write("manifests/grants.yaml", try project.read("manifests/grants.yaml").replacingOccurrences(of: "[EXECUTE]", with: "[SELECT]"))
+        try project.commit("a privilege functions do not have")
+        let invalid = try project.reconcile("validate")
+        #expect(invalid.code == 1 && invalid.stderr.contains("manifests/grants.yaml:7:"), "\(invalid.output)")
+    }
 }

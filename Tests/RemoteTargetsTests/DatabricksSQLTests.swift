@@ -54,14 +54,6 @@ import Engine
         #expect(error?.message.contains("without its Table spec") == true)
     }
 
-    @Test func declaredTagsAreRefusedNeverDroppedSilently() {
-        let tagged = TableSpec(columns: [Column(name: "email", type: .string, tags: ["pii": "true"])])
-        let error = #expect(throws: TargetError.self) { try DatabricksSQL.statements(for: change(.create, from: nil, to: tagged)) }
-        #expect(error?.message.contains("tags (spec.tags, columns[].tags) are not managed on the Databricks target yet: nothing was changed") == true)
-        let untagged = TableSpec(columns: [Column(name: "email", type: .string)])
-        #expect(throws: Never.self) { try DatabricksSQL.statements(for: change(.create, from: nil, to: untagged)) }
-    }
-
     @Test func createTable() throws {
         try assertSnapshot(try DatabricksSQL.statements(for: change(.create, from: nil, to: orders)), "create-table.sql")
     }
@@ -120,5 +112,50 @@ import Engine
         let schema = Change(id: ResourceID(.schema, "main.sales"), action: .create, observed: nil,
                             desired: Resource(id: ResourceID(.schema, "main.sales"), spec: .schema(NamespaceSpec(properties: ["a'": "b"]))))
         try assertSnapshot(try DatabricksSQL.statements(for: catalog) + DatabricksSQL.statements(for: schema), "namespaces.sql")
+    }
+
+    // MARK: Governance (#15)
+
+    static let redact = FunctionSpec(parameters: [.init(name: "value", type: .string), .init(name: "region", type: .varchar(8))], returns: .string,
+                                     body: "CASE WHEN is_account_group_member('hr') THEN value ELSE '***' END", comment: "HR's view")
+
+    /// A function created and dropped; a table created masked, filtered and tagged from its first statement.
+    @Test func functionsAndAGovernedNewTable() throws {
+        let id = ResourceID(.function, "main.sales.redact")
+        let function = Change(id: id, action: .create, observed: nil, desired: Resource(id: id, spec: .function(Self.redact)))
+        var governed = orders
+        governed.columns[0].mask = ColumnMask(function: "main.sales.redact", using: ["date"])
+        governed.columns[1].tags = ["pii": "true", "it's": "quoted"]
+        governed.rowFilter = RowFilter(function: "main.sales.in_region", on: ["date", "select"])
+        governed.tags = ["classification": "confidential"]
+        let table = change(.create, from: nil, to: governed)
+        let drop = Change(id: id, action: .delete, observed: Resource(id: id, spec: .function(Self.redact)), desired: nil)
+        try assertSnapshot(try DatabricksSQL.statements(for: function) + DatabricksSQL.statements(for: table) + DatabricksSQL.statements(for: drop), "governance-create.sql")
+    }
+
+    /// Tags set, changed and removed; a mask and a row filter added, moved and dropped.
+    @Test func governanceChangesInPlace() throws {
+        var old = orders
+        old.tags = ["classification": "internal", "owner": "sales"]
+        old.columns[0].tags = ["pii": "false"]
+        old.columns[1].mask = ColumnMask(function: "main.sales.redact")
+        old.rowFilter = RowFilter(function: "main.sales.in_region", on: ["date"])
+        var new = old
+        new.tags = ["classification": "confidential"]
+        new.columns[0].tags = [:]
+        new.columns[0].mask = ColumnMask(function: "main.sales.redact", using: ["date"])
+        new.columns[1].mask = nil
+        new.columns.append(Column(name: "email", type: .string, tags: ["pii": "true"]))
+        new.columns[5].mask = ColumnMask(function: "main.sales.redact")
+        new.rowFilter = nil
+        let change = change(.update, from: old, to: new)
+        #expect(change.action == .update)
+        #expect(change.isDestructive, "dropping a mask and a row filter opens data")
+        var refiltered = old
+        refiltered.rowFilter = RowFilter(function: "main.sales.in_region", on: ["date", "select"])
+        let catalog = try #require(Planner.compare(observed: Resource(id: ResourceID(.catalog, "main"), spec: .catalog(NamespaceSpec(tags: ["a": "1", "b": "2"])), observation: Observation()),
+                                                   desired: Resource(id: ResourceID(.catalog, "main"), spec: .catalog(NamespaceSpec(tags: ["a": "3"])))))
+        try assertSnapshot(try DatabricksSQL.statements(for: change) + DatabricksSQL.statements(for: self.change(.update, from: old, to: refiltered))
+                           + DatabricksSQL.statements(for: catalog), "governance-alter.sql")
     }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A fake Databricks workspace for tests: the Unity Catalog catalogs, schemas,
-tables, models (versions, aliases) and permissions APIs, the Pipelines API (with
+tables (with column masks and row filters), functions, entity tag assignments,
+models (versions, aliases) and permissions APIs, the Pipelines API (with
 expected_last_modified), the Jobs API (list by name, create, reset, delete) and the
 SQL Statement Execution API, field by field as documented, with state changed by
 the DDL reconcile generates.
@@ -28,6 +29,7 @@ PORT, TOKEN, WAREHOUSE, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.ar
 PAGE = int(sys.argv[5]) if len(sys.argv) > 5 else 100
 lock = threading.Lock()
 catalogs, schemas, tables, grants, statements = {}, {}, {}, {}, {}
+functions, tags = {}, {}  # full name -> FunctionInfo fields; (entity type, full name) -> {key: value}
 pipelines, jobs, models, registered = {}, {}, {}, {}
 counter = {"lists": 0, "clock": 1700000000000, "job": 100}
 PIPELINE_FIELDS = {"name", "catalog", "target", "libraries", "configuration", "continuous", "development"}
@@ -85,6 +87,9 @@ def column(definition):
     field = {"name": name, "type": spark, "nullable": nullable, "metadata": {}}
     if comment:
         field["metadata"]["comment"] = unliteral(comment.group(1))
+    mask = mask_of(rest)
+    if mask:
+        field["mask"] = mask
     return field
 
 
@@ -95,10 +100,108 @@ def props(text):
         result[unliteral(key)] = unliteral(value)
     return result
 
+def full(text):
+    return ".".join(unquote_ident(p) for p in re.findall(r"`(?:[^`]|``)+`", text))
+
+
+def idents(text):
+    return [unquote_ident(c) for c in split_top(text)] if text.strip() else []
+
+
+def set_tags(entity, name, clause):
+    """SET TAGS ('k' = 'v', ...) as Unity Catalog checks it: at most 50 tags per object."""
+    current = tags.setdefault((entity, name), {})
+    current.update(props(clause))
+    if len(current) > 50:
+        return "TAG_LIMIT_EXCEEDED: an object has at most 50 tags"
+    return None
+
+
+def unset_tags(entity, name, clause):
+    for key in split_top(clause.strip()[1:-1]):
+        tags.get((entity, name), {}).pop(unliteral(key), None)
+    return None
+
+
+def mask_of(text):
+    m = re.search(r"MASK ((?:`(?:[^`]|``)+`\.?)+)(?: USING COLUMNS \(([^)]*)\))?", text)
+    if not m:
+        return None
+    function = full(m.group(1))
+    if function not in functions:
+        return {"missing": function}
+    return {"function_name": function, "using_column_names": idents(m.group(2) or "")}
+
+
+def governance(sql):
+    """Functions and tags on catalogs and schemas; None when the statement is not one of them."""
+    m = re.match(r"CREATE OR REPLACE FUNCTION ((?:`(?:[^`]|``)+`\.?){3})\((.*?)\)\nRETURNS (.+?)(?:\nCOMMENT ('(?:[^'\\]|\\.)*'))?\nRETURN (.*)$", sql, re.S)
+    if m:
+        name = full(m.group(1))
+        if ".".join(name.split(".")[:2]) not in schemas:
+            return "SCHEMA_NOT_FOUND: " + ".".join(name.split(".")[:2])
+        params = []
+        for position, p in enumerate(split_top(m.group(2))):
+            pm = re.match(r"\s*(`(?:[^`]|``)+`)\s+(.*)$", p, re.S)
+            params.append({"name": unquote_ident(pm.group(1)), "type_text": pm.group(2).strip().lower(), "position": position})
+        functions[name] = {"params": params, "returns": m.group(3).strip().lower(), "comment": unliteral(m.group(4)) if m.group(4) else None,
+                           "body": m.group(5)}
+        return ""
+    m = re.match(r"DROP FUNCTION IF EXISTS ((?:`(?:[^`]|``)+`\.?){3})$", sql)
+    if m:
+        functions.pop(full(m.group(1)), None)
+        return ""
+    m = re.match(r"ALTER (CATALOG|SCHEMA) (\S+) (SET|UNSET) TAGS (\(.*\))$", sql, re.S)
+    if m:
+        entity, name = ("catalogs", full(m.group(2))) if m.group(1) == "CATALOG" else ("schemas", full(m.group(2)))
+        if name not in (catalogs if entity == "catalogs" else schemas):
+            return "NO_SUCH_" + m.group(1)
+        return (set_tags if m.group(3) == "SET" else unset_tags)(entity, name, m.group(4)) or ""
+    return None
+
+
+def alter_governance(name, table, action):
+    """ALTER TABLE ... for tags, masks and row filters; None when the action is not one of them."""
+    m = re.match(r"(SET|UNSET) TAGS (\(.*\))$", action, re.S)
+    if m:
+        return (set_tags if m.group(1) == "SET" else unset_tags)("tables", name, m.group(2)) or ""
+    m = re.match(r"SET ROW FILTER ((?:`(?:[^`]|``)+`\.?){3}) ON \(([^)]*)\)$", action)
+    if m:
+        if full(m.group(1)) not in functions:
+            return "ROUTINE_NOT_FOUND: " + full(m.group(1))
+        table["row_filter"] = {"function_name": full(m.group(1)), "input_column_names": idents(m.group(2))}
+        return ""
+    if action == "DROP ROW FILTER":
+        table.pop("row_filter", None)
+        return ""
+    m = re.match(r"ALTER COLUMN (`(?:[^`]|``)+`) (SET|UNSET) TAGS (\(.*\))$", action, re.S)
+    if m:
+        column = unquote_ident(m.group(1))
+        if not any(f["name"] == column for f in table["columns"]):
+            return "UNRESOLVED_COLUMN: " + column
+        return (set_tags if m.group(2) == "SET" else unset_tags)("columns", name + "." + column, m.group(3)) or ""
+    m = re.match(r"ALTER COLUMN (`(?:[^`]|``)+`) (SET MASK .*|DROP MASK)$", action, re.S)
+    if m:
+        field = next((f for f in table["columns"] if f["name"] == unquote_ident(m.group(1))), None)
+        if field is None:
+            return "UNRESOLVED_COLUMN: " + unquote_ident(m.group(1))
+        if m.group(2) == "DROP MASK":
+            field.pop("mask", None)
+            return ""
+        mask = mask_of(m.group(2)[4:])
+        if "missing" in mask:
+            return "ROUTINE_NOT_FOUND: " + mask["missing"]
+        field["mask"] = mask
+        return ""
+    return None
+
 
 def run(sql):
     """Applies one DDL statement to the state; returns an error message or None."""
     sql = sql.strip()
+    handled = governance(sql)
+    if handled is not None:
+        return handled or None
     m = re.match(r"CREATE CATALOG IF NOT EXISTS (`[^`]+`)(?: COMMENT ('.*'))?$", sql, re.S)
     if m:
         catalogs.setdefault(unquote_ident(m.group(1)), {"comment": unliteral(m.group(2)) if m.group(2) else None, "owner": "admins"})
@@ -115,18 +218,25 @@ def run(sql):
         return None
     m = re.match(r"CREATE (?:OR REPLACE TABLE|TABLE IF NOT EXISTS) `([^`]+)`\.`([^`]+)`\.`([^`]+)` \((.*)\n\) USING DELTA(.*)$", sql, re.S)
     if m:
-        full = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
+        table_name = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
         rest = m.group(5)
         partitioned = re.search(r"PARTITIONED BY \(([^)]*)\)", rest)
         clustered = re.search(r"\nCLUSTER BY \(([^)]*)\)", rest)
         comment = re.search(r"\nCOMMENT ('(?:[^'\\]|\\.)*')", rest)
         tblprops = re.search(r"TBLPROPERTIES (\(.*\))", rest, re.S)
-        tables[full] = {"columns": [column(c) for c in split_top(m.group(4))],
+        columns = [column(c) for c in split_top(m.group(4))]
+        for c in columns:
+            if "missing" in c.get("mask", {}):
+                return "ROUTINE_NOT_FOUND: " + c["mask"]["missing"]
+        tables[table_name] = {"columns": columns,
                         "partitions": [unquote_ident(p) for p in partitioned.group(1).split(",")] if partitioned else [],
                         "comment": unliteral(comment.group(1)) if comment else None,
                         "properties": props(tblprops.group(1)) if tblprops else {}}
+        row_filter = re.search(r"\nWITH ROW FILTER ((?:`(?:[^`]|``)+`\.?){3}) ON \(([^)]*)\)", rest)
+        if row_filter:
+            tables[table_name]["row_filter"] = {"function_name": full(row_filter.group(1)), "input_column_names": idents(row_filter.group(2))}
         if clustered:
-            tables[full]["properties"]["clusteringColumns"] = json.dumps([[unquote_ident(c)] for c in clustered.group(1).split(",")])
+            tables[table_name]["properties"]["clusteringColumns"] = json.dumps([[unquote_ident(c)] for c in clustered.group(1).split(",")])
         return None
     m = re.match(r"ALTER TABLE `([^`]+)`\.`([^`]+)`\.`([^`]+)` (.*)$", sql, re.S)
     if m:
@@ -134,6 +244,9 @@ def run(sql):
         if table is None:
             return "TABLE_OR_VIEW_NOT_FOUND"
         action = m.group(4)
+        handled = alter_governance(f"{m.group(1)}.{m.group(2)}.{m.group(3)}", table, action)
+        if handled is not None:
+            return handled or None
         if action.startswith("CLUSTER BY "):
             keys = action[len("CLUSTER BY "):]
             if keys == "NONE":
@@ -198,7 +311,10 @@ def run(sql):
         return None
     m = re.match(r"DROP TABLE IF EXISTS `([^`]+)`\.`([^`]+)`\.`([^`]+)`$", sql)
     if m:
-        tables.pop(f"{m.group(1)}.{m.group(2)}.{m.group(3)}", None)
+        name = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
+        tables.pop(name, None)
+        for key in [k for k in tags if k[1] == name or k[1].startswith(name + ".")]:
+            tags.pop(key)
         return None
     # As Databricks: RESTRICT refuses a schema that holds tables, a catalog that holds schemas.
     m = re.match(r"DROP SCHEMA IF EXISTS `([^`]+)`\.`([^`]+)` RESTRICT$", sql)
@@ -268,6 +384,21 @@ class Handler(BaseHTTPRequestHandler):
                 handled = self.models(path, query, body)
             if handled is not None:
                 return handled
+            if self.command == "GET" and path == "/api/2.1/unity-catalog/functions":
+                prefix = f"{query['catalog_name']}.{query['schema_name']}."
+                items = [{"name": n.split(".")[2], "catalog_name": n.split(".")[0], "schema_name": n.split(".")[1], "full_name": n,
+                          "input_params": {"parameters": [dict(p, type_name=p["type_text"].split("<")[0].split("(")[0].upper()) for p in f["params"]]},
+                          "data_type": f["returns"].split("<")[0].split("(")[0].upper(), "full_data_type": f["returns"],
+                          "routine_body": "SQL", "routine_definition": f["body"], "comment": f["comment"], "security_type": "DEFINER"}
+                         for n, f in sorted(functions.items()) if n.startswith(prefix)]
+                return self.page(items, "functions", query, "max_results")
+            m = re.match(r"^/api/2\.1/unity-catalog/entity-tag-assignments/(catalogs|schemas|tables|columns)/([^/]+)/tags$", path)
+            if self.command == "GET" and m:
+                items = [{"entity_type": m.group(1), "entity_name": m.group(2), "tag_key": k, "tag_value": v}
+                         for k, v in sorted(tags.get((m.group(1), m.group(2)), {}).items())]
+                # As the API says: pages, and a page may be empty while a token follows.
+                query = dict(query, max_results=query.get("max_results", "2"))
+                return self.page(items, "tag_assignments", query, "max_results")
             m = re.match(r"^/api/2\.1/unity-catalog/permissions/([a-z]+)/(.+)$", path)
             if m and "forbidden" in m.group(2):
                 return self.reply(403, {"error_code": "PERMISSION_DENIED", "message": f"User does not have MANAGE on {m.group(1)} '{m.group(2)}'."})
@@ -441,7 +572,10 @@ class Handler(BaseHTTPRequestHandler):
                     continue
                 columns = []
                 for position, f in enumerate(t["columns"]):
-                    entry = {"name": f["name"], "type_text": f["type"], "type_json": json.dumps(f), "nullable": f["nullable"], "position": position}
+                    entry = {"name": f["name"], "type_text": f["type"], "type_json": json.dumps({k: v for k, v in f.items() if k != "mask"}),
+                             "nullable": f["nullable"], "position": position}
+                    if "mask" in f:
+                        entry["mask"] = f["mask"]
                     if "comment" in f["metadata"]:
                         entry["comment"] = f["metadata"]["comment"]
                     if f["name"] in t["partitions"]:
@@ -450,7 +584,7 @@ class Handler(BaseHTTPRequestHandler):
                 properties = dict(t["properties"], **{"delta.minReaderVersion": "1", "delta.minWriterVersion": "3"})
                 items.append({"name": name.split(".")[2], "catalog_name": query["catalog_name"], "schema_name": query["schema_name"],
                               "table_type": "MANAGED", "data_source_format": "DELTA", "columns": columns, "properties": properties,
-                              "comment": t["comment"]})
+                              "comment": t["comment"], **({"row_filter": t["row_filter"]} if "row_filter" in t else {})})
             key = "tables"
         page = items[offset:offset + PAGE]
         body = {key: page}
