@@ -114,7 +114,7 @@ public enum Loader {
 
     /// Renders the manifests for `environment`: substitutes its variables, decodes and
     /// validates every manifest, and reports duplicates.
-    public static func render(_ loaded: LoadedSource, for environment: Environment) -> DesiredState {
+    public static func render(_ loaded: LoadedSource, for environment: Environment, cache: DecodeCache? = nil) -> DesiredState {
         precondition(loaded.hasDocuments, "rendering a source whose manifests were let go; load the revision again")
         let sink = DiagnosticSink()
         var resources: [Resource] = []
@@ -125,11 +125,20 @@ public enum Loader {
             overlay.patch = Interpolation(variables: environment.variables, environment: environment.name, file: environmentFile, sink: sink).apply(overlay.patch)
             return overlay
         }
-        // Files parse and decode independently: on every core, each part with its own
+        // Files parse and decode independently: on every core, each file with its own
         // sink; then merged in file order, so diagnostics and duplicates read the same.
-        let decodedParts = Parallel.map(loaded.manifestFiles) { part in
-            [Self.decode(part, environment: environment, environmentFile: environmentFile, overlays: overlays)]
+        // A file whose blob was decoded for the same environment before is not read again.
+        let context = DecodeCache.Context(environment: environment, file: environmentFile,
+                                          fileBlob: loaded.source.files.first { $0.path == environmentFile }?.blob)
+        let known = cache?.parts(for: loaded.manifestFiles, in: context) ?? [:]
+        let missing = loaded.manifestFiles.filter { known[DecodeCache.Key($0)] == nil }
+        let fresh = Parallel.map(missing) { part in
+            part.map { Self.decode([$0], environment: environment, environmentFile: environmentFile, overlays: overlays) }
         }
+        var byFile = known
+        for (file, part) in zip(missing, fresh) { byFile[DecodeCache.Key(file)] = part }
+        cache?.keep(byFile, in: context)
+        let decodedParts = loaded.manifestFiles.compactMap { byFile[DecodeCache.Key($0)] }
         var matched = Set<Int>()
         var references: [Reference] = []
         // Unity Catalog stores names in lowercase: two spellings are one object.

@@ -9,11 +9,15 @@ public struct SourceFile: Sendable {
     public var bytes: [UInt8]
     /// A symbolic link: never read as YAML (it could point anywhere, and change underneath).
     public var isSymbolicLink: Bool
+    /// The git blob id of a committed file (nil in a working tree): the same id is the
+    /// same bytes, so what was decoded from it can be reused.
+    public var blob: String?
 
-    public init(path: String, bytes: [UInt8], isSymbolicLink: Bool = false) {
+    public init(path: String, bytes: [UInt8], isSymbolicLink: Bool = false, blob: String? = nil) {
         self.path = path
         self.bytes = bytes
         self.isSymbolicLink = isSymbolicLink
+        self.blob = blob
     }
 
     /// The 1-based line, for printing under a diagnostic.
@@ -88,7 +92,7 @@ public struct SourceSet: Sendable {
             },
             include: { $0.hasPrefix(project) && wanted(String($0.dropFirst(project.count))) })
         return SourceSet(revision: commit.id.hex, shortRevision: commit.id.short,
-                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes, isSymbolicLink: $0.isSymbolicLink) }, commit: commit, project: project)
+                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes, isSymbolicLink: $0.isSymbolicLink, blob: $0.id.hex) }, commit: commit, project: project)
     }
 
     /// Reads the files from the working tree at `root`, with uncommitted edits.

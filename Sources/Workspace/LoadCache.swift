@@ -13,7 +13,11 @@ public final class LoadCache: Sendable {
     }
 
     private let entries = Mutex(Entries())
-    /// How many revisions (and rendered states) are kept: the newest few.
+    /// Each manifest file's decoding, by blob id: a new revision decodes only the
+    /// files it changed.
+    public let files = DecodeCache()
+    /// How many revisions (and twice as many rendered states) are kept: the most
+    /// recently used, so memory is bounded however many revisions `watch` sees.
     let capacity: Int
 
     public init(capacity: Int = 3) { self.capacity = capacity }
@@ -21,8 +25,14 @@ public final class LoadCache: Sendable {
     /// How many revisions were parsed so far (a cache miss each).
     public var loads: Int { entries.withLock { $0.loads } }
 
+    /// A hit moves to the back: the least recently used entry goes first.
     func loaded(_ revision: String) -> LoadedSource? {
-        entries.withLock { $0.loaded.first { $0.revision == revision }?.source }
+        entries.withLock { entries in
+            guard let index = entries.loaded.firstIndex(where: { $0.revision == revision }) else { return nil }
+            let hit = entries.loaded.remove(at: index)
+            entries.loaded.append(hit)
+            return hit.source
+        }
     }
 
     /// Keeps `source` without its parsed manifests: what is rendered from them is kept
@@ -38,7 +48,12 @@ public final class LoadCache: Sendable {
     }
 
     func rendered(_ key: String) -> DesiredState? {
-        entries.withLock { $0.rendered.first { $0.key == key }?.state }
+        entries.withLock { entries in
+            guard let index = entries.rendered.firstIndex(where: { $0.key == key }) else { return nil }
+            let hit = entries.rendered.remove(at: index)
+            entries.rendered.append(hit)
+            return hit.state
+        }
     }
 
     func store(_ state: DesiredState, key: String) {

@@ -184,7 +184,7 @@ public final class Workspace {
             // A cached revision keeps no parsed manifests: read it again to render it.
             manifests = Loader.load(try Self.read(repository, manifests.source.revision, project: project))
         }
-        let state = Loader.render(manifests, for: environment)
+        let state = Loader.render(manifests, for: environment, cache: options.worktree ? nil : cache?.files)
         let libraries = Loader.missingLibraries(state, revision: state.shortRevision) { path in
             // Library paths are relative to the project.
             if let commit = manifests.source.commit { return repository.containsFile(project + path, at: commit) }
