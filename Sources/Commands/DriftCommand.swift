@@ -40,7 +40,7 @@ struct DriftCommand: AsyncParsableCommand {
             let run = try service.run(options.env!)
             guard heal else {
                 let report = try await run.drift(policy: policyFlags.options)
-                showNotice(context.lockNotice(run.environment, store: try run.existingStore()), output: options.output)
+                await showNotice(context.lockNotice(run.environment, store: try run.existingStore()), output: options.output)
                 Console.out(DriftRenderer.render(report, as: options.output, style: Console.stdoutStyle))
                 return report.hasDrift ? 2 : 0
             }

@@ -39,8 +39,8 @@ func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Op
     if let warning = context.uncommittedWarning(verb: "plan") { context.warn(warning) }
     let plan = try await run.plan(policy: policy)
     let store = try run.existingStore()
-    showNotice(context.lockNotice(run.environment, store: store), output: options.output)
-    showNotice(context.pinNotice(run.environment, store: store), output: options.output)
+    await showNotice(context.lockNotice(run.environment, store: store), output: options.output)
+    await showNotice(context.pinNotice(run.environment, store: store), output: options.output)
     Console.out(PlanRenderer.render(plan, as: options.output, style: Console.stdoutStyle, run: run.report))
     if let refused = Service.refusals(of: plan, verb: "plan") { throw refused }
     return plan.changesTarget ? 2 : 0

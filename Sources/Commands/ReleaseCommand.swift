@@ -64,7 +64,7 @@ struct UnlockCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
             let name = options.env!
-            switch try Service(context).unlock(name, force: force) {
+            switch try await Service(context).unlock(name, force: force) {
             case .notLocked: Console.out("\(name) is not locked.\n")
             case .unlocked(let lock): Console.out("Unlocked \(name) (was: \(lock.description)).\n")
             }

@@ -33,7 +33,7 @@ public enum Applier {
         try await target.beginApply(plan)
         let id: Int
         do {
-            id = try store.startApply(plan.environment, revision: plan.revision, planDigest: context.digest, actor: context.actor,
+            id = try await store.startApply(plan.environment, revision: plan.revision, planDigest: context.digest, actor: context.actor,
                                       kind: context.kind, changes: plan.changes.map { ($0.id, $0.action) })
         } catch {
             try? await target.endApply()
@@ -48,7 +48,7 @@ public enum Applier {
                 break
             }
             do {
-                try store.changeStarted(id, position: index)
+                try await store.changeStarted(id, position: index)
             } catch {
                 storeError = error
                 break
@@ -58,13 +58,13 @@ public enum Applier {
                 if !change.isMetadataOnly { applied = try await target.apply(change) }
             } catch {
                 outcomes[index] = .failed(error.message)
-                try? store.changeFailed(id, position: index, error: error.message)
+                try? await store.changeFailed(id, position: index, error: error.message)
                 context.progress(index, outcomes[index])
                 break
             }
             outcomes[index] = .applied
             do {
-                try store.changeApplied(id, position: index, environment: plan.environment, inventory: change.id, entry: Inventory.entry(after: change), applied: applied)
+                try await store.changeApplied(id, position: index, environment: plan.environment, inventory: change.id, entry: Inventory.entry(after: change), applied: applied)
             } catch {
                 storeError = error
                 break
@@ -76,7 +76,7 @@ public enum Applier {
         let ended: TargetError?
         do { try await target.endApply(); ended = nil } catch { ended = error }
         let outcome: ApplyRecord.Outcome = stopped ? .stopped : report.succeeded && storeError == nil && ended == nil ? .succeeded : .failed
-        try store.finishApply(id, outcome: outcome)
+        try await store.finishApply(id, outcome: outcome)
         if let error = storeError ?? ended { throw error }
         return report
     }

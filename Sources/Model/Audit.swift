@@ -60,7 +60,7 @@ public protocol AuditLog: AnyObject {
     /// Appends `event` after the newest entry; `seal` turns (event, sequence, previous
     /// hash) into the entry text and its hash, inside the store's transaction, so two
     /// writers never fork the chain.
-    func appendAudit(_ event: AuditEvent, seal: (AuditEvent, Int, String) -> (entry: String, hash: String)) throws(TargetError) -> AuditRecord
+    func appendAudit(_ event: AuditEvent, seal: @Sendable (AuditEvent, Int, String) -> (entry: String, hash: String)) async throws(TargetError) -> AuditRecord
     /// Every entry, oldest first (all environments of the store).
-    func auditTrail() throws(TargetError) -> [AuditRecord]
+    func auditTrail() async throws(TargetError) -> [AuditRecord]
 }

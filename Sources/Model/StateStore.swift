@@ -145,46 +145,46 @@ public struct Hold: Sendable, Hashable {
 public protocol StateStore: AuditLog {
     var location: String { get }
 
-    func inventory(_ environment: String) throws(TargetError) -> Inventory
+    func inventory(_ environment: String) async throws(TargetError) -> Inventory
 
     /// Takes the lock, or returns who holds it.
-    func acquireLock(_ environment: String, _ lock: LockInfo) throws(TargetError) -> LockInfo?
-    func releaseLock(_ environment: String, pid: Int32) throws(TargetError)
-    func currentLock(_ environment: String) throws(TargetError) -> LockInfo?
+    func acquireLock(_ environment: String, _ lock: LockInfo) async throws(TargetError) -> LockInfo?
+    func releaseLock(_ environment: String, pid: Int32) async throws(TargetError)
+    func currentLock(_ environment: String) async throws(TargetError) -> LockInfo?
     /// Removes the lock whoever holds it.
-    func breakLock(_ environment: String) throws(TargetError)
+    func breakLock(_ environment: String) async throws(TargetError)
     /// In one transaction: if `expected` still holds the lock, replaces it with
     /// `replacement` (nil: removes it) and returns nil; else returns who holds it now
     /// (nil holder and nil replacement: nothing to do). Of several processes taking
     /// over one dead holder's lock, exactly one wins.
-    func replaceLock(_ environment: String, expected: LockInfo, with replacement: LockInfo?) throws(TargetError) -> LockInfo?
+    func replaceLock(_ environment: String, expected: LockInfo, with replacement: LockInfo?) async throws(TargetError) -> LockInfo?
 
     /// Writes the journal of a new apply (every change pending) and returns its id.
     func startApply(_ environment: String, revision: String, planDigest: String, actor: String, kind: ApplyRecord.Kind,
-                    changes: [(ResourceID, Action)]) throws(TargetError) -> Int
-    func changeStarted(_ apply: Int, position: Int) throws(TargetError)
+                    changes: [(ResourceID, Action)]) async throws(TargetError) -> Int
+    func changeStarted(_ apply: Int, position: Int) async throws(TargetError)
     /// Marks a change applied and records its effect on the inventory, together.
-    func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?, applied: AppliedChange) throws(TargetError)
-    func changeFailed(_ apply: Int, position: Int, error: String) throws(TargetError)
-    func finishApply(_ apply: Int, outcome: ApplyRecord.Outcome) throws(TargetError)
+    func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?, applied: AppliedChange) async throws(TargetError)
+    func changeFailed(_ apply: Int, position: Int, error: String) async throws(TargetError)
+    func finishApply(_ apply: Int, outcome: ApplyRecord.Outcome) async throws(TargetError)
 
-    func history(_ environment: String, limit: Int) throws(TargetError) -> [ApplyRecord]
+    func history(_ environment: String, limit: Int) async throws(TargetError) -> [ApplyRecord]
 
     /// Changes of finished applies whose effect is not known yet (see `Intent`);
     /// with `includeRunning`, also those of applies still marked running (their
     /// process is known to be gone: a plan reads them as the next apply will).
-    func unresolvedIntents(_ environment: String, includeRunning: Bool) throws(TargetError) -> [Intent]
+    func unresolvedIntents(_ environment: String, includeRunning: Bool) async throws(TargetError) -> [Intent]
     /// Records what observation found for `intent`, with its effect on the inventory, together.
-    func resolve(_ intent: Intent, environment: String, effect: InventoryEffect) throws(TargetError)
+    func resolve(_ intent: Intent, environment: String, effect: InventoryEffect) async throws(TargetError)
 
-    func hold(_ environment: String) throws(TargetError) -> Hold?
-    func setHold(_ hold: Hold) throws(TargetError)
-    func releaseHold(_ environment: String) throws(TargetError)
+    func hold(_ environment: String) async throws(TargetError) -> Hold?
+    func setHold(_ hold: Hold) async throws(TargetError)
+    func releaseHold(_ environment: String) async throws(TargetError)
 }
 
 extension StateStore {
     /// The newest apply that succeeded.
-    public func lastSuccessfulApply(_ environment: String) throws(TargetError) -> ApplyRecord? {
-        try history(environment, limit: 1000).first { $0.outcome == .succeeded && $0.kind != .selected && $0.kind != .destroy }
+    public func lastSuccessfulApply(_ environment: String) async throws(TargetError) -> ApplyRecord? {
+        try await history(environment, limit: 1000).first { $0.outcome == .succeeded && $0.kind != .selected && $0.kind != .destroy }
     }
 }

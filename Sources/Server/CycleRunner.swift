@@ -108,7 +108,7 @@ public struct CycleRunner: Sendable {
         let plan: Plan, lastApplied: ApplyRecord?
         do throws(ReconcileError) {
             plan = try await run.plan(policy: .init())
-            lastApplied = try run.lastApplied()
+            lastApplied = try await run.lastApplied()
         } catch {
             return stalled(error, .plan)
         }
@@ -119,7 +119,7 @@ public struct CycleRunner: Sendable {
         do throws(ReconcileError) {
             let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
             let (drifted, healed) = try await driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, shouldStop: shouldStop, logger: logger)
-            let last = try? run.lastApplied()
+            let last = try? await run.lastApplied()
             output.result = CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: output.result.resourcesByKind, drifted: drifted, healed: healed,
                                         lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) })
         } catch {

@@ -11,7 +11,7 @@ extension EnvironmentRun {
         let store = try store()
         let record: AuditRecord
         do throws(TargetError) {
-            record = try store.appendAudit(event) { AuditChain.seal($0, sequence: $1, previous: $2) }
+            record = try await store.appendAudit(event) { AuditChain.seal($0, sequence: $1, previous: $2) }
         } catch {
             throw ReconcileError("\(summary), but its audit entry could not be written: \(error.description); the trail in \(store.location) lacks it", kind: .store)
         }
@@ -99,7 +99,7 @@ extension EnvironmentRun {
     /// Who signed `revision`, when the environment requires signed commits; nil when it
     /// does not. A refusal is audited.
     func verifySigned(_ revision: String, verb: String) async throws(ReconcileError) -> String? {
-        guard let (requirement, recorded) = try signatureRequirement() else { return nil }
+        guard let (requirement, recorded) = try await signatureRequirement() else { return nil }
         do throws(ReconcileError) {
             return try project.verifySignature(of: revision, requirement: requirement, environment: name)
         } catch {
@@ -112,11 +112,11 @@ extension EnvironmentRun {
 
     /// The environment's requirement now; else the one its last apply recorded (so an
     /// unsigned commit cannot drop the requirement and be applied in one step).
-    func signatureRequirement() throws(ReconcileError) -> (SignedCommits, recorded: Bool)? {
+    func signatureRequirement() async throws(ReconcileError) -> (SignedCommits, recorded: Bool)? {
         if let current = environment.policy.signedCommits { return (current, false) }
         guard let store = try existingStore() else { return nil }
         let trail: [AuditRecord]
-        do throws(TargetError) { trail = try store.auditTrail() } catch { throw ReconcileError(store: error) }
+        do throws(TargetError) { trail = try await store.auditTrail() } catch { throw ReconcileError(store: error) }
         for record in trail.reversed() {
             // An entry that cannot be read might be the apply that required signatures: undecidable, so stop.
             guard let entry = try? JSONSerialization.jsonObject(with: Data(record.entry.utf8)) as? [String: Any] else {

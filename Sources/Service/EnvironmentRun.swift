@@ -69,9 +69,9 @@ public final class EnvironmentRun {
     }
 
     /// The last successful apply, if any.
-    public func lastApplied() throws(ReconcileError) -> ApplyRecord? {
+    public func lastApplied() async throws(ReconcileError) -> ApplyRecord? {
         guard let store = try existingStore() else { return nil }
-        do throws(TargetError) { return try store.lastSuccessfulApply(name) } catch { throw ReconcileError(store: error) }
+        do throws(TargetError) { return try await store.lastSuccessfulApply(name) } catch { throw ReconcileError(store: error) }
     }
 
     // MARK: Observe and plan
@@ -84,11 +84,11 @@ public final class EnvironmentRun {
         var owned: Inventory
         var intents: [Intent]
         do throws(TargetError) {
-            owned = try store?.inventory(name) ?? Inventory(environment: name)
+            owned = try await store?.inventory(name) ?? Inventory(environment: name)
             // Under the lock, interrupted applies were closed already; without it, those
             // of a holder provably gone (or of no holder at all) count as the next apply will see them.
-            let holderGone = try holdsLock ? false : store?.currentLock(name).map { ProcessIdentity.liveness($0) == .dead } ?? true
-            intents = try store?.unresolvedIntents(name, includeRunning: holderGone) ?? []
+            let holderGone = try await holdsLock ? false : store?.currentLock(name).map { ProcessIdentity.liveness($0) == .dead } ?? true
+            intents = try await store?.unresolvedIntents(name, includeRunning: holderGone) ?? []
         } catch {
             throw ReconcileError(store: error)
         }
@@ -106,7 +106,7 @@ public final class EnvironmentRun {
             if holdsLock {
                 target.discardLeftovers(of: intents.map(\.resource))
                 do throws(TargetError) {
-                    for (intent, effect) in resolutions { try store.resolve(intent, environment: name, effect: effect) }
+                    for (intent, effect) in resolutions { try await store.resolve(intent, environment: name, effect: effect) }
                 } catch {
                     throw ReconcileError(store: error)
                 }
@@ -152,7 +152,7 @@ public final class EnvironmentRun {
     /// The drift: the target against the desired state of the revision last applied
     /// successfully (the source revision if none).
     public func drift(policy: PolicyCheck.Options) async throws(ReconcileError) -> DriftReport {
-        let last = try lastApplied()
+        let last = try await lastApplied()
         let state = try desired(at: last?.revision)
         var plan = try await plan(state, policy: policy)
         // A resource that matches its manifest but is not adopted yet is not drift:
@@ -195,7 +195,7 @@ public final class EnvironmentRun {
         do throws(TargetError) {
             if plan.hasChanges {
                 report = try await Applier.apply(plan, to: target, context: context)
-            } else if try store.lastSuccessfulApply(name)?.revision != plan.revision {
+            } else if try await store.lastSuccessfulApply(name)?.revision != plan.revision {
                 // A new revision that changes nothing is still what the environment now runs:
                 // history records it, so drift, promotion and rollback start from it.
                 _ = try await Applier.apply(plan, to: target, context: context)

@@ -20,7 +20,7 @@ extension Service {
         let name = run.name
         let mine = lockHolder(command: command)
         let holder: LockInfo?
-        do throws(TargetError) { holder = try store.acquireLock(name, mine) } catch { throw ReconcileError(store: error) }
+        do throws(TargetError) { holder = try await store.acquireLock(name, mine) } catch { throw ReconcileError(store: error) }
         if let holder {
             switch ProcessIdentity.liveness(holder) {
             case .alive:
@@ -29,44 +29,44 @@ extension Service {
                 throw ReconcileError("environment \(name) is locked by \(holder.description), \(why); if nothing runs there, run reconcile unlock --env \(name) --force", kind: .locked)
             case .dead:
                 let other: LockInfo?
-                do throws(TargetError) { other = try store.replaceLock(name, expected: holder, with: mine) } catch { throw ReconcileError(store: error) }
+                do throws(TargetError) { other = try await store.replaceLock(name, expected: holder, with: mine) } catch { throw ReconcileError(store: error) }
                 if let other {
                     throw ReconcileError("environment \(name) is locked: \(other.description) took over the stale lock of pid \(holder.pid) first; wait for it to finish", kind: .locked)
                 }
                 project.warning("environment \(name) was locked by \(holder.description), which is no longer running; took over its stale lock")
             }
         }
-        do throws(TargetError) { try recoverInterrupted(name, store: store) } catch {
-            try? store.releaseLock(name, pid: mine.pid)
+        do throws(TargetError) { try await recoverInterrupted(name, store: store) } catch {
+            try? await store.releaseLock(name, pid: mine.pid)
             throw ReconcileError(store: error)
         }
         run.holdsLock = true
-        defer {
-            run.holdsLock = false
-            try? store.releaseLock(name, pid: mine.pid)
-        }
-        return try await body()
+        let outcome: Result<T, ReconcileError>
+        do throws(ReconcileError) { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+        run.holdsLock = false
+        try? await store.releaseLock(name, pid: mine.pid)
+        return try outcome.get()
     }
 
     /// Applies still marked running belong to processes that died: report them and
     /// close their records as interrupted, so history holds no half-written entry.
-    func recoverInterrupted(_ name: String, store: any StateStore) throws(TargetError) {
-        for record in try store.history(name, limit: 20) where record.outcome == .running {
+    func recoverInterrupted(_ name: String, store: any StateStore) async throws(TargetError) {
+        for record in try await store.history(name, limit: 20) where record.outcome == .running {
             let done = record.changes.filter { $0.status == .applied }.count
             let current = record.changes.first { $0.status == .started }
             let at = current.map { "; it stopped during \($0.action.rawValue) \($0.resource)" } ?? ""
             project.warning("apply #\(record.id) of \(record.revision.prefix(7)) by \(record.actor), started \(LockInfo.format(record.startedAt)), was interrupted after \(done) of \(record.changes.count) changes\(at); it is recorded as interrupted and this run plans again from what exists")
-            try store.finishApply(record.id, outcome: .interrupted)
+            try await store.finishApply(record.id, outcome: .interrupted)
         }
     }
 
     /// Removes a lock whose holder is provably gone (or, with `force`, cannot be
     /// checked from here), recording the apply it left as interrupted.
-    public func unlock(_ name: String, force: Bool) throws(ReconcileError) -> UnlockResult {
+    public func unlock(_ name: String, force: Bool) async throws(ReconcileError) -> UnlockResult {
         let run = try run(name)
         guard let store = try run.existingStore() else { return .notLocked }
         let current: LockInfo?
-        do throws(TargetError) { current = try store.currentLock(name) } catch { throw ReconcileError(store: error) }
+        do throws(TargetError) { current = try await store.currentLock(name) } catch { throw ReconcileError(store: error) }
         guard let lock = current else { return .notLocked }
         switch ProcessIdentity.liveness(lock) {
         case .alive:
@@ -76,8 +76,8 @@ extension Service {
         case .dead, .unknown:
             let other: LockInfo?
             do throws(TargetError) {
-                try recoverInterrupted(name, store: store)
-                other = try store.replaceLock(name, expected: lock, with: nil)
+                try await recoverInterrupted(name, store: store)
+                other = try await store.replaceLock(name, expected: lock, with: nil)
             } catch {
                 throw ReconcileError(store: error)
             }

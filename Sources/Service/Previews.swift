@@ -99,7 +99,7 @@ extension Service {
         }
         guard try run.existingStore() != nil else { return nil }
         return try await withLock(run, command: "preview destroy") { () async throws(ReconcileError) in
-            let last = try run.lastApplied()
+            let last = try await run.lastApplied()
             let nothing = DesiredState(environment: run.environment, revision: last?.revision ?? "none", resources: [])
             let plan = try await run.plan(nothing, policy: .destroyingPreview)
             let report = try await run.apply(plan, kind: .destroy, control: control, overrides: PolicyCheck.Options.destroyingPreview.overridesUsed)

@@ -64,9 +64,9 @@ extension Service {
         var facts = PromotionGates.Facts(hold: nil, lastApply: nil, pending: nil, drifted: nil, now: Date())
         guard destination.environment.promotion?.from == source.name else { return facts }
         let destinationStore = try destination.store()
-        do throws(TargetError) { facts.hold = try destinationStore.hold(destination.name) } catch { throw ReconcileError(store: error) }
+        do throws(TargetError) { facts.hold = try await destinationStore.hold(destination.name) } catch { throw ReconcileError(store: error) }
         guard facts.hold == nil, try source.existingStore() != nil else { return facts }
-        facts.lastApply = try source.lastApplied()
+        facts.lastApply = try await source.lastApplied()
         let unguarded = PolicyCheck.Options(allowDestructive: true, allowEmpty: true)
         if facts.lastApply != nil && needs.contains(.applied) {
             let pending = try await source.plan(policy: unguarded)

@@ -51,10 +51,10 @@ extension Service {
         guard let store = try run.existingStore() else {
             throw ReconcileError("environment \(name) has no recorded applies to roll back to", kind: .invalid)
         }
-        let (current, wanted) = try selectRollback(run, store: store, to: to, steps: steps)
+        let (current, wanted) = try await selectRollback(run, store: store, to: to, steps: steps)
         // An applying rollback asks the window before it pins anything.
         if apply { try await run.passWindow(verb: "rollback", revision: wanted) }
-        let pin = try pinBack(run, store: store, from: current, to: wanted)
+        let pin = try await pinBack(run, store: store, from: current, to: wanted)
         try await run.audit(.rollback, revision: wanted, summary: "rollback of \(name) from \(current.prefix(7)) to \(wanted.prefix(7))\(pin.commit.map { " in commit \($0)" } ?? "")",
                             details: ["from": current, "to": wanted, "commit": pin.commit ?? "", "apply": apply ? "true" : "false"])
         control.events(.pinned(pin))
@@ -72,9 +72,9 @@ extension Service {
     }
 
     /// The revision applied now and the one to go back to, with the refusal in words.
-    func selectRollback(_ run: EnvironmentRun, store: any StateStore, to: String?, steps: Int?) throws(ReconcileError) -> (current: String, wanted: String) {
+    func selectRollback(_ run: EnvironmentRun, store: any StateStore, to: String?, steps: Int?) async throws(ReconcileError) -> (current: String, wanted: String) {
         let history: [ApplyRecord]
-        do throws(TargetError) { history = try store.history(run.name, limit: 10_000) } catch { throw ReconcileError(store: error) }
+        do throws(TargetError) { history = try await store.history(run.name, limit: 10_000) } catch { throw ReconcileError(store: error) }
         let resolved = try to.map { (revision) throws(ReconcileError) in try project.commit(revision) }
         switch RollbackSelection.select(history, to: resolved, steps: steps) {
         case .success(let choice):
@@ -91,7 +91,7 @@ extension Service {
 
     /// Writes the pin commit (unless already pinned there) and the hold, which records
     /// what the environment followed so release can restore it.
-    func pinBack(_ run: EnvironmentRun, store: any StateStore, from current: String, to wanted: String) throws(ReconcileError) -> RollbackPin {
+    func pinBack(_ run: EnvironmentRun, store: any StateStore, from current: String, to wanted: String) async throws(ReconcileError) -> RollbackPin {
         let environment = run.environment
         var pin = RollbackPin(environment: run.name, from: current, to: wanted, replaced: environment.source)
         if case .revision(let pinned) = environment.source, (try? project.commit(pinned)) == wanted {
@@ -108,9 +108,9 @@ extension Service {
         do throws(TargetError) {
             switch environment.source {
             case .branch, .current: pin.followed = environment.source
-            case .revision: pin.followed = try store.hold(run.name)?.followed  // kept from an earlier rollback
+            case .revision: pin.followed = try await store.hold(run.name)?.followed  // kept from an earlier rollback
             }
-            try store.setHold(Hold(environment: run.name, reason: "rolled back from \(current.prefix(7)) to \(wanted.prefix(7))",
+            try await store.setHold(Hold(environment: run.name, reason: "rolled back from \(current.prefix(7)) to \(wanted.prefix(7))",
                                    revision: wanted, actor: project.actor, since: Date(), followed: pin.followed))
         } catch {
             throw ReconcileError(store: error)
@@ -124,7 +124,7 @@ extension Service {
         let run = try run(name)
         guard let store = try run.existingStore() else { return .notHeld }
         let held: Hold?
-        do throws(TargetError) { held = try store.hold(name) } catch { throw ReconcileError(store: error) }
+        do throws(TargetError) { held = try await store.hold(name) } catch { throw ReconcileError(store: error) }
         guard let hold = held else { return .notHeld }
         var restored: (SourceSpec, String)?
         var pinMoved = false
@@ -140,7 +140,7 @@ extension Service {
         } else if hold.followed != nil {
             pinMoved = true  // someone moved the pin since the rollback: theirs stands
         }
-        do throws(TargetError) { try store.releaseHold(name) } catch { throw ReconcileError(store: error) }
+        do throws(TargetError) { try await store.releaseHold(name) } catch { throw ReconcileError(store: error) }
         let follows = restored.map { " and follows \(Self.followedText($0.0)) again in commit \($0.1)" } ?? ""
         try await run.audit(.release, revision: hold.revision, summary: "release of \(name): the hold \"\(hold.reason)\" (set by \(hold.actor)) is lifted\(follows)",
                             details: ["hold": hold.reason, "heldBy": hold.actor, "commit": restored?.1 ?? ""])

@@ -32,8 +32,8 @@ extension Workspace {
 
     /// Who holds the environment's apply lock, if anyone (a plan or drift taken now may
     /// be out of date when that apply ends).
-    public func lockNotice(_ environment: Environment, store: (any StateStore)?) -> String? {
-        guard let store, let lock = try? store.currentLock(environment.name) else { return nil }
+    public func lockNotice(_ environment: Environment, store: (any StateStore)?) async -> String? {
+        guard let store, let lock = try? await store.currentLock(environment.name) else { return nil }
         if ProcessIdentity.liveness(lock) == .dead {
             return "environment \(environment.name) is still locked by \(lock.description), which is no longer running: that apply was interrupted, and the next apply takes the lock over and settles it"
         }
@@ -42,8 +42,8 @@ extension Workspace {
 
     /// Says when a rollback pinned the environment away from the branch (or the run's
     /// revision) it followed, and how far behind it is.
-    public func pinNotice(_ environment: Environment, store: (any StateStore)?) -> String? {
-        guard let store, let hold = try? store.hold(environment.name), let followed = hold.followed,
+    public func pinNotice(_ environment: Environment, store: (any StateStore)?) async -> String? {
+        guard let store, let hold = try? await store.hold(environment.name), let followed = hold.followed,
               case .revision(let pinned) = environment.source else { return nil }
         let what: String
         var behind = ""

@@ -176,7 +176,7 @@ import Rendering
         let report = try await Applier.apply(Planner.plan(Fixture.input(desired: desired, observed: [])), to: RecordingTarget(),
                                        context: .init(store: store, actor: "ana", kind: .heal, digest: "d"))
         #expect(report.succeeded)
-        #expect(try store.lastSuccessfulApply("dev")?.kind == .heal)
+        await #expect(try store.lastSuccessfulApply("dev")?.kind == .heal)
         #expect(store.records[0].changes.allSatisfy { $0.status == .applied })
     }
 }

@@ -11,7 +11,7 @@ import TestSupport
 
     let lock = LockInfo(owner: "ana", pid: 42, host: "h1", processStart: "123", since: Date(timeIntervalSince1970: 1_000_000), command: "apply")
 
-    @Test func journalAndInventoryMoveTogether() throws {
+    @Test func journalAndInventoryMoveTogether() async throws {
         let dir = try TemporaryDirectory()
         let store = try store(dir)
         let table = ResourceID(.table, "main.s.t"), grants = ResourceID(.grants, "table:main.s.t")
@@ -35,10 +35,10 @@ import TestSupport
         #expect(closed.outcome == .interrupted)
         #expect(closed.changes.map(\.status) == [.applied, .applied, .interrupted])
         #expect(closed.finishedAt != nil)
-        #expect(try store.lastSuccessfulApply("dev") == nil)
+        #expect(try await store.lastSuccessfulApply("dev") == nil)
     }
 
-    @Test func historyIsNewestFirstPerEnvironment() throws {
+    @Test func historyIsNewestFirstPerEnvironment() async throws {
         let dir = try TemporaryDirectory()
         let store = try store(dir)
         for (revision, outcome) in [("r1", ApplyRecord.Outcome.succeeded), ("r2", .failed), ("r3", .succeeded)] {
@@ -48,7 +48,7 @@ import TestSupport
         _ = try store.startApply("prod", revision: "p1", planDigest: "d", actor: "a", kind: .apply, changes: [])
         #expect(try store.history("dev", limit: 10).map(\.revision) == ["r3", "r2", "r1"])
         #expect(try store.history("dev", limit: 2).count == 2)
-        #expect(try store.lastSuccessfulApply("dev")?.revision == "r3")
+        #expect(try await store.lastSuccessfulApply("dev")?.revision == "r3")
         #expect(try store.history("prod", limit: 10).map(\.outcome) == [.running])
     }
 

@@ -21,7 +21,7 @@ import Testing
         let result = try await service.apply("dev", policy: .init())
         #expect(result.plan.changes.count == 3)
         #expect(result.report?.appliedCount == 3 && result.failure == nil)
-        #expect(try project.stores["dev"]!.lastSuccessfulApply("dev")?.revision == "r1")
+        await #expect(try project.stores["dev"]!.lastSuccessfulApply("dev")?.revision == "r1")
         #expect(try await Service(project).plan("dev", policy: .init()).hasChanges == false, "the next plan is empty")
         #expect(project.stores["dev"]!.locks.isEmpty, "the lock is released")
     }
@@ -56,7 +56,7 @@ import Testing
         let error = await #expect(throws: ReconcileError.self) { try await Service(project).apply("dev", policy: .init()) }
         #expect(error?.kind == .locked)
         #expect(project.targets["dev"]?.resources.isEmpty != false)
-        #expect(throws: ReconcileError.self) { try Service(project).unlock("dev", force: true) }
+        await #expect(throws: ReconcileError.self) { try await Service(project).unlock("dev", force: true) }
     }
 
     @Test func unlockRemovesTheLockOfAProcessThatIsGone() async throws {
@@ -64,8 +64,8 @@ import Testing
         let gone = LockInfo(owner: "other", pid: 4_194_000, host: ProcessInfo.processInfo.hostName, processStart: "1", since: Date(),
                             command: "apply", pidNamespace: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? "")
         store.locks["dev"] = gone
-        #expect(try Service(project).unlock("dev", force: false) == .unlocked(gone))
-        #expect(try Service(project).unlock("dev", force: false) == .notLocked)
+        await #expect(try Service(project).unlock("dev", force: false) == .unlocked(gone))
+        await #expect(try Service(project).unlock("dev", force: false) == .notLocked)
     }
 
     @Test func healRestoresWhatPolicyAllowsAndReturnsTheRest() async throws {
