@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -71,16 +73,23 @@ let package = Package(
         /// Remote targets over REST (AsyncHTTPClient: pooled connections, deadlines,
         /// bounded bodies): the MLflow model registry and Databricks.
         .target(name: "RemoteTargets", dependencies: [
-            "Model", "SparkTypes", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "Model", "SparkTypes", "Runtime", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         /// History, inventory, locks, the apply journal and holds, in an SQLite file.
         .target(name: "SQLiteState", dependencies: ["Model", "SQLite", "Runtime"]),
+        /// The same in PostgreSQL (postgres-nio), shared by replicas and CI runners: schema
+        /// migrations, and the apply lock as an advisory lock of the holder's connection.
+        .target(name: "PostgresState", dependencies: [
+            "Model", "Runtime", .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // MARK: Orchestration
         /// Reading a repository for an environment, planning, locking, applying,
         /// drift, pinning: what commands and the watch loop share.
-        .target(name: "Workspace", dependencies: ["Model", "Engine", "Loading", "GitStore", "LocalTarget", "RemoteTargets", "SQLiteState", "Rendering"]),
+        .target(name: "Workspace", dependencies: ["Model", "Engine", "Loading", "GitStore", "LocalTarget", "RemoteTargets", "SQLiteState", "PostgresState", "Runtime", "Rendering"]),
         /// The verbs, once: plan, apply, drift, heal, promote, rollback, release, unlock
         /// over one run context per environment (one target, one store), returning typed
         /// results. The command line and the watch loop are adapters over it.
@@ -129,7 +138,7 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: ["Server", "Model", "Engine"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Model", "Engine", "Loading", "TestSupport"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),
-        .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "Model", "TestSupport"]),
+        .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "PostgresState", "Model", "TestSupport"]),
         .testTarget(name: "LocalTargetTests", dependencies: ["LocalTarget", "Model", "Engine", "SparkTypes", "Parquet", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Model", "TestSupport"]),

@@ -21,10 +21,10 @@ struct AuditCommand: AsyncParsableCommand {
 }
 
 /// The trail of the environment's store; nil when it has no store yet.
-private func trail(_ context: Context, _ name: String) throws(ReconcileError) -> (location: String, records: [AuditRecord])? {
+private func trail(_ context: Context, _ name: String) async throws(ReconcileError) -> (location: String, records: [AuditRecord])? {
     let environment = try context.environment(name)
     guard let store = try context.existingStore(for: environment) else { return nil }
-    do throws(TargetError) { return (store.location, try store.auditTrail()) } catch { throw ReconcileError(store: error) }
+    do throws(TargetError) { return await (store.location, try store.auditTrail()) } catch { throw ReconcileError(store: error) }
 }
 
 struct AuditShowCommand: AsyncParsableCommand {
@@ -42,7 +42,7 @@ struct AuditShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
-            let records = try trail(context, options.env!)?.records.suffix(limit) ?? []
+            let records = try await trail(context, options.env!)?.records.suffix(limit) ?? []
             Console.out(AuditRenderer.render(Array(records), as: options.output))
             return 0
         }
@@ -60,7 +60,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
-            guard let (location, records) = try trail(context, options.env!) else {
+            guard let (location, records) = try await trail(context, options.env!) else {
                 Console.out(AuditRenderer.verified(count: 0, last: nil, as: options.output))
                 return 0
             }

@@ -25,7 +25,7 @@ struct HistoryCommand: AsyncParsableCommand {
             let store = try context.existingStore(for: environment)
             let records: [ApplyRecord]
             do throws(TargetError) {
-                records = try store?.history(environment.name, limit: limit) ?? []
+                records = try await store?.history(environment.name, limit: limit) ?? []
             } catch {
                 throw ReconcileError(store: error)
             }

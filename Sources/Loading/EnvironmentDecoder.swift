@@ -32,7 +32,7 @@ struct EnvironmentDecoder {
         document.finish()
 
         let (target, routes) = decodeTargets(spec)
-        let statePath = decodeStatePath(spec, environment: name)
+        let state = decodeState(spec, environment: name)
         var variables: [String: String] = [:]
         for (key, entry) in spec.stringMap("variables") {
             variables[key] = entry.value
@@ -52,7 +52,8 @@ struct EnvironmentDecoder {
         environment.auditWebhook = auditWebhook
         environment.windows = windows
         environment.routes = routes
-        environment.statePath = statePath
+        environment.statePath = state.path
+        environment.statePostgres = state.postgres
         return (environment, overlays)
     }
 
@@ -92,15 +93,34 @@ struct EnvironmentDecoder {
         return (target, routes)
     }
 
-    private func decodeStatePath(_ spec: MappingReader, environment name: String) -> String? {
-        guard let stateReader = spec.mapping("state") else { return nil }
+    /// `spec.state`: a `path` (an SQLite file) or `postgres` (a reference to a
+    /// PostgreSQL URL), exactly one.
+    private func decodeState(_ spec: MappingReader, environment name: String) -> (path: String?, postgres: String?) {
+        guard let stateReader = spec.mapping("state") else { return (nil, nil) }
         defer { stateReader.finish() }
-        guard let node = stateReader.field("path", required: true), let path = stateReader.stringValue(node, "spec.state.path") else { return nil }
-        if let why = Self.unsafeRoot(path) {
-            stateReader.error(node, "spec.state.path \"\(path)\" cannot hold the state store: \(why); name a file such as .reconcile/\(name).db")
-            return nil
+        let pathNode = stateReader.field("path"), postgresNode = stateReader.field("postgres")
+        if pathNode == nil, postgresNode == nil {
+            stateReader.error(stateReader.node, "spec.state needs path (an SQLite file) or postgres (a reference to a PostgreSQL URL)")
+            return (nil, nil)
         }
-        return path
+        if let pathNode, postgresNode != nil {
+            stateReader.error(pathNode, "spec.state takes path or postgres, not both: one store holds an environment's history")
+            return (nil, nil)
+        }
+        if let postgresNode {
+            guard let value = stateReader.stringValue(postgresNode, "spec.state.postgres") else { return (nil, nil) }
+            guard value.hasPrefix("${env:") || value.hasPrefix("${file:"), value.hasSuffix("}") else {
+                stateReader.error(postgresNode, "spec.state.postgres must be a reference, \"${env:NAME}\" or \"${file:PATH}\", to the URL (postgres://user:password@host/database), so its password never sits in git")
+                return (nil, nil)
+            }
+            return (nil, value)
+        }
+        guard let pathNode, let path = stateReader.stringValue(pathNode, "spec.state.path") else { return (nil, nil) }
+        if let why = Self.unsafeRoot(path) {
+            stateReader.error(pathNode, "spec.state.path \"\(path)\" cannot hold the state store: \(why); name a file such as .reconcile/\(name).db")
+            return (nil, nil)
+        }
+        return (path, nil)
     }
 
     private func decodePolicy(_ reader: MappingReader) -> Policy {

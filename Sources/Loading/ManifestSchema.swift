@@ -171,7 +171,8 @@ public enum ManifestSchema {
         object([
             "target": targetSchema,
             "targets": object(Dictionary(uniqueKeysWithValues: Environment.routingKeys.map { ($0, targetSchema) })),
-            "state": object(["path": string("The state store when no target is local.")]),
+            "state": object(["path": string("The state store when no target is local."),
+                             "postgres": reference("The state store in PostgreSQL: a reference to its URL, postgres://user:password@host:5432/database.")]),
             "variables": ref("stringMap"),
             "policy": object([
                 "destructive": .object(["enum": ["allow", "deny"]]),

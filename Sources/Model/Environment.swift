@@ -7,6 +7,9 @@ public struct Environment: Sendable, Hashable {
     public var routes: [String: TargetSpec] = [:]
     /// Where the state store lives when no target is local (`spec.state.path`).
     public var statePath: String?
+    /// A PostgreSQL state store instead (`spec.state.postgres`): a reference,
+    /// `${env:NAME}` or `${file:PATH}`, to its URL, resolved when the store is opened.
+    public var statePostgres: String?
     public var variables: [String: String]
     public var policy: Policy
     /// Which revision of the manifests this environment runs.

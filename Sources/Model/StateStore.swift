@@ -142,8 +142,21 @@ public struct Hold: Sendable, Hashable {
 /// What an environment remembers between runs: history, inventory, its lock, the
 /// journal of the apply in progress, and holds. One implementation keeps it in an
 /// SQLite file in the target's root; a shared store can implement the same.
+/// Whether a lock's holder runs: decided only where it can be proven.
+public enum LockLiveness: Sendable, Equatable {
+    case alive
+    /// Provably gone (its process ended, or its database session with it).
+    case dead
+    /// Cannot be proven either way (why, for the message).
+    case unknown(String)
+}
+
 public protocol StateStore: AuditLog {
     var location: String { get }
+
+    /// Whether `lock`'s holder is alive, where the store can prove it (a lock tied to
+    /// the holder's database session); nil where only the holder's process can tell.
+    func liveness(of lock: LockInfo, environment: String) async throws(TargetError) -> LockLiveness?
 
     func inventory(_ environment: String) async throws(TargetError) -> Inventory
 
@@ -183,8 +196,26 @@ public protocol StateStore: AuditLog {
 }
 
 extension StateStore {
+    public func liveness(of lock: LockInfo, environment: String) async throws(TargetError) -> LockLiveness? { nil }
+
     /// The newest apply that succeeded.
     public func lastSuccessfulApply(_ environment: String) async throws(TargetError) -> ApplyRecord? {
         try await history(environment, limit: 1000).first { $0.outcome == .succeeded && $0.kind != .selected && $0.kind != .destroy }
+    }
+}
+
+extension SourceSpec {
+    /// How a store records what an environment followed: `branch:main`,
+    /// `revision:<sha>` or `current`.
+    public var storedText: String {
+        switch self {
+        case .current: return "current"
+        case .branch(let branch): return "branch:" + branch
+        case .revision(let revision): return "revision:" + revision
+        }
+    }
+
+    public init?(storedText text: String) {
+        if text == "current" { self = .current } else if text.hasPrefix("branch:") { self = .branch(String(text.dropFirst(7))) } else if text.hasPrefix("revision:") { self = .revision(String(text.dropFirst(9))) } else { return nil }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Model
 import Synchronization
 import SparkTypes
+import Runtime
 
 /// A Databricks workspace: catalogs, schemas and tables observed through the Unity
 /// Catalog API (listed per schema, paged) and changed by DDL on a SQL warehouse;
@@ -261,24 +262,11 @@ final class Credentials: Sendable {
     }
 
     static func resolve(_ reference: String) throws(RESTClient.Failure) -> String {
-        let inner = String(reference.dropFirst(2).dropLast())
-        if inner.hasPrefix("env:") {
-            let name = String(inner.dropFirst(4))
-            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-                throw RESTClient.Failure(status: nil, code: nil, message: "the environment variable \(name) is not set; it holds the Databricks credential")
-            }
-            return value
+        do throws(SecretReference.Failure) {
+            return try SecretReference.resolve(reference, what: "the Databricks credential")
+        } catch {
+            throw RESTClient.Failure(status: nil, code: nil, message: error.message)
         }
-        let path = String(inner.dropFirst(5))
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw RESTClient.Failure(status: nil, code: nil, message: "cannot read the credential file \(path)")
-        }
-        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        // One secret, one line: anything else is the wrong file (never echoed).
-        guard !value.isEmpty, !value.contains(where: \.isNewline) else {
-            throw RESTClient.Failure(status: nil, code: nil, message: "the credential file \(path) must hold the secret on a single line (it holds \(value.isEmpty ? "nothing" : "several lines")); check that it is the right file")
-        }
-        return value
     }
 
     func bearer() async throws(RESTClient.Failure) -> String {

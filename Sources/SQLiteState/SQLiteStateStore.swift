@@ -340,7 +340,7 @@ public final class SQLiteStateStore: StateStore {
         try run { () throws(SQLiteError) in
             try database.query("SELECT reason, revision, actor, since, followed FROM holds WHERE environment = ?", [.text(environment)]).first.map {
                 Hold(environment: environment, reason: $0[0].string ?? "", revision: $0[1].string ?? "", actor: $0[2].string ?? "",
-                     since: Self.date($0[3]) ?? Date(timeIntervalSince1970: 0), followed: $0[4].string.flatMap(Self.source(parsing:)))
+                     since: Self.date($0[3]) ?? Date(timeIntervalSince1970: 0), followed: $0[4].string.flatMap(SourceSpec.init(storedText:)))
             }
         }
     }
@@ -349,25 +349,9 @@ public final class SQLiteStateStore: StateStore {
         try write { () throws(SQLiteError) in
             try database.query("INSERT OR REPLACE INTO holds (environment, reason, revision, actor, since, followed) VALUES (?, ?, ?, ?, ?, ?)", [
                 .text(hold.environment), .text(hold.reason), .text(hold.revision), .text(hold.actor), .real(hold.since.timeIntervalSince1970),
-                SQLValue(hold.followed.map(Self.text(of:))),
+                SQLValue(hold.followed?.storedText),
             ])
         }
-    }
-
-    /// `branch:main`, `revision:<sha>` or `current`.
-    static func text(of source: SourceSpec) -> String {
-        switch source {
-        case .current: return "current"
-        case .branch(let branch): return "branch:" + branch
-        case .revision(let revision): return "revision:" + revision
-        }
-    }
-
-    static func source(parsing text: String) -> SourceSpec? {
-        if text == "current" { return .current }
-        if text.hasPrefix("branch:") { return .branch(String(text.dropFirst(7))) }
-        if text.hasPrefix("revision:") { return .revision(String(text.dropFirst(9))) }
-        return nil
     }
 
     public func releaseHold(_ environment: String) throws(TargetError) {

@@ -206,13 +206,13 @@ public struct CycleRunner: Sendable {
     }
 
     /// History, for /api/v1/history.
-    public func history(limit: Int) -> Value {
+    public func history(limit: Int) async -> Value {
         do throws(ReconcileError) {
             let workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD", path: settings.path))
             let environment = try workspace.environment(settings.environment)
             var records: [ApplyRecord] = []
             if let store = try workspace.existingStore(for: environment) {
-                do throws(TargetError) { records = try store.history(environment.name, limit: limit) } catch { throw ReconcileError(store: error) }
+                do throws(TargetError) { records = try await store.history(environment.name, limit: limit) } catch { throw ReconcileError(store: error) }
             }
             return HistoryRenderer.json(records, environment: environment.name)
         } catch {

@@ -124,8 +124,7 @@ public actor Reconciler: Service {
     public func metricsText() -> String { metrics.render(machine.status) }
     public func history(limit: Int) async -> Value {
         let runner = self.runner
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: runner.history(limit: limit)) }
-        }
+        // Off the actor: reading the mirror blocks the task that reads it.
+        return await Task.detached { await runner.history(limit: limit) }.value
     }
 }

@@ -87,7 +87,12 @@ public final class EnvironmentRun {
             owned = try await store?.inventory(name) ?? Inventory(environment: name)
             // Under the lock, interrupted applies were closed already; without it, those
             // of a holder provably gone (or of no holder at all) count as the next apply will see them.
-            let holderGone = try await holdsLock ? false : store?.currentLock(name).map { ProcessIdentity.liveness($0) == .dead } ?? true
+            var holderGone = true
+            if holdsLock {
+                holderGone = false
+            } else if let store, let holder = try await store.currentLock(name) {
+                holderGone = await ProcessIdentity.liveness(holder, environment: name, store: store) == .dead
+            }
             intents = try await store?.unresolvedIntents(name, includeRunning: holderGone) ?? []
         } catch {
             throw ReconcileError(store: error)

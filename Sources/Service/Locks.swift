@@ -22,7 +22,7 @@ extension Service {
         let holder: LockInfo?
         do throws(TargetError) { holder = try await store.acquireLock(name, mine) } catch { throw ReconcileError(store: error) }
         if let holder {
-            switch ProcessIdentity.liveness(holder) {
+            switch await ProcessIdentity.liveness(holder, environment: name, store: store) {
             case .alive:
                 throw ReconcileError("environment \(name) is locked: \(holder.description) is running; wait for it to finish", kind: .locked)
             case .unknown(let why):
@@ -68,7 +68,7 @@ extension Service {
         let current: LockInfo?
         do throws(TargetError) { current = try await store.currentLock(name) } catch { throw ReconcileError(store: error) }
         guard let lock = current else { return .notLocked }
-        switch ProcessIdentity.liveness(lock) {
+        switch await ProcessIdentity.liveness(lock, environment: name, store: store) {
         case .alive:
             throw ReconcileError("\(name) is locked by \(lock.description), which is still running; wait for it", kind: .locked)
         case .unknown(let why) where !force:

@@ -7,14 +7,19 @@ import SQLiteState
 public enum ProcessIdentity {
     public static var host: String { ProcessInfo.processInfo.hostName }
 
-    /// Whether a lock's holder runs: decided only where it can be proven.
-    public enum Liveness: Sendable, Equatable {
-        case alive
-        /// Provably gone: same host and PID namespace, and the pid is free or now
-        /// belongs to a process that started at another time.
-        case dead
-        /// Cannot be proven either way (why, for the message).
-        case unknown(String)
+    /// Whether a lock's holder runs (`.dead` only when provably gone: same host and
+    /// PID namespace, and the pid is free or belongs to a process started at another time).
+    public typealias Liveness = LockLiveness
+
+    /// The store's answer where it has one (a PostgreSQL advisory lock lives and dies
+    /// with its holder's session), else the process's; a store that cannot tell is unknown.
+    public static func liveness(_ lock: LockInfo, environment: String, store: any StateStore) async -> Liveness {
+        do throws(TargetError) {
+            if let known = try await store.liveness(of: lock, environment: environment) { return known }
+        } catch {
+            return .unknown("and the state store could not tell whether it still runs (\(error.message))")
+        }
+        return liveness(lock)
     }
 
     /// The start time the kernel gives a process (field 22 of /proc/PID/stat).

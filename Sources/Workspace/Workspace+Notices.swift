@@ -34,7 +34,7 @@ extension Workspace {
     /// be out of date when that apply ends).
     public func lockNotice(_ environment: Environment, store: (any StateStore)?) async -> String? {
         guard let store, let lock = try? await store.currentLock(environment.name) else { return nil }
-        if ProcessIdentity.liveness(lock) == .dead {
+        if await ProcessIdentity.liveness(lock, environment: environment.name, store: store) == .dead {
             return "environment \(environment.name) is still locked by \(lock.description), which is no longer running: that apply was interrupted, and the next apply takes the lock over and settles it"
         }
         return "environment \(environment.name) is locked by \(lock.description): changes may be in flight, so this may be out of date when it finishes"

@@ -6,6 +6,8 @@ import LocalTarget
 import Model
 import Rendering
 import SQLiteState
+import PostgresState
+import Runtime
 
 /// The options that say what to read.
 public struct ReadOptions: Sendable {
@@ -208,6 +210,17 @@ public final class Workspace {
 
     // MARK: Target and state
 
+    /// The PostgreSQL store a reference names (its URL is a secret: never shown whole).
+    static func postgresStore(_ reference: String) throws(ReconcileError) -> PostgresStateStore {
+        let text: String
+        do throws(SecretReference.Failure) {
+            text = try SecretReference.resolve(reference, what: "the state store's PostgreSQL URL")
+        } catch {
+            throw ReconcileError(error.message, kind: .store)
+        }
+        do throws(TargetError) { return PostgresStateStore(url: try PostgresURL.parse(text)) } catch { throw ReconcileError(error.message, kind: .store) }
+    }
+
     public func routedTarget(for environment: Environment) -> RoutedTarget {
         RoutedTarget(environment: environment, base: URL(fileURLWithPath: projectDirectory))
     }
@@ -223,7 +236,8 @@ public final class Workspace {
         return (projectDirectory + "/" + path, path)
     }
 
-    public func store(for environment: Environment) throws(ReconcileError) -> SQLiteStateStore {
+    public func store(for environment: Environment) throws(ReconcileError) -> any StateStore {
+        if let reference = environment.statePostgres { return try Self.postgresStore(reference) }
         let location = stateLocation(for: environment)
         do {
             if environment.statePath == nil, let local = routedTarget(for: environment).local { try local.ensureRoot() }
@@ -234,7 +248,8 @@ public final class Workspace {
     }
 
     /// The store if the environment has one yet: reading commands never create it.
-    public func existingStore(for environment: Environment) throws(ReconcileError) -> SQLiteStateStore? {
+    public func existingStore(for environment: Environment) throws(ReconcileError) -> (any StateStore)? {
+        if let reference = environment.statePostgres { return try Self.postgresStore(reference) }
         guard FileManager.default.fileExists(atPath: stateLocation(for: environment).path) else { return nil }
         return try store(for: environment)
     }

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import Model
+import TestSupport
+import PostgresState
+import SQLiteState
+
+/// The same store tests against both stores (#16): SQLite in a temporary directory,
+/// PostgreSQL from Debian's packages on loopback, a database per test.
+@Suite struct StateStoreContractTests {
+    /// Opens stores on one location: each call is another connection (another process).
+    struct Location {
+        let open: () throws -> any StateStore
+        let keep: Any?
+    }
+
+    static func location(_ kind: String) throws -> Location {
+        switch kind {
+        case "sqlite":
+            let dir = try TemporaryDirectory()
+            let path = dir.url.appendingPathComponent("state/state.db").path
+            return Location(open: { try SQLiteStateStore(path: path, displayPath: "state.db") }, keep: dir)
+        default:
+            let database = try PostgresServer.start().database()
+            return Location(open: { PostgresStateStore(url: try PostgresURL.parse(database.url)) }, keep: nil)
+        }
+    }
+
+    let lock = LockInfo(owner: "ana", pid: 42, host: "h1", processStart: "123", since: Date(timeIntervalSince1970: 1_000_000), command: "apply")
+
+    @Test(arguments: ["sqlite", "postgres"]) func journalAndInventoryMoveTogether(_ kind: String) async throws {
+        let location = try Self.location(kind)
+        let store = try location.open()
+        let table = ResourceID(.table, "main.s.t"), grants = ResourceID(.grants, "table:main.s.t")
+        let id = try await store.startApply("dev", revision: "abc", planDigest: "d1", actor: "ana", kind: .apply,
+                                            changes: [(table, .create), (grants, .create), (ResourceID(.catalog, "x"), .delete)])
+        try await store.changeStarted(id, position: 0)
+        try await store.changeApplied(id, position: 0, environment: "dev", inventory: table, entry: .init(protected: true), applied: AppliedChange(tableVersion: 4))
+        try await store.changeStarted(id, position: 1)
+        try await store.changeApplied(id, position: 1, environment: "dev", inventory: grants, entry: .init(principals: ["a", "b"]), applied: .done)
+        try await store.changeStarted(id, position: 2)
+
+        let reader = try location.open()
+        let running = try #require(try await reader.history("dev", limit: 5).first)
+        #expect(running.outcome == .running)
+        #expect(running.changes.map(\.status) == [.applied, .applied, .started])
+        #expect(running.changes.map(\.tableVersion) == [4, nil, nil])
+        #expect(try await reader.inventory("dev").entries == [table: .init(protected: true), grants: .init(principals: ["a", "b"])])
+        #expect(try await reader.unresolvedIntents("dev", includeRunning: true).map(\.position) == [0, 1, 2])
+        #expect(try await reader.unresolvedIntents("dev", includeRunning: false).isEmpty)
+
+        try await reader.finishApply(id, outcome: .interrupted)
+        let closed = try #require(try await store.history("dev", limit: 5).first)
+        #expect(closed.changes.map(\.status) == [.applied, .applied, .interrupted])
+        #expect(closed.finishedAt != nil)
+        let intents = try await store.unresolvedIntents("dev", includeRunning: false)
+        #expect(intents.map(\.position) == [0, 1, 2], "applied changes of an interrupted apply are settled by observation too")
+        try await store.resolve(intents[2], environment: "dev", effect: .set(.init(protected: false)))
+        try await store.resolve(intents[0], environment: "dev", effect: .remove)
+        #expect(try await reader.unresolvedIntents("dev", includeRunning: false).map(\.position) == [1])
+        #expect(try await reader.inventory("dev").entries == [grants: .init(principals: ["a", "b"]), ResourceID(.catalog, "x"): .init()])
+        #expect(try await store.lastSuccessfulApply("dev") == nil)
+    }
+
+    @Test(arguments: ["sqlite", "postgres"]) func historyIsNewestFirstPerEnvironment(_ kind: String) async throws {
+        let store = try Self.location(kind).open()
+        for (revision, outcome) in [("r1", ApplyRecord.Outcome.succeeded), ("r2", .failed), ("r3", .succeeded)] {
+            let id = try await store.startApply("dev", revision: revision, planDigest: "d", actor: "a", kind: .apply, changes: [])
+            try await store.finishApply(id, outcome: outcome)
+        }
+        _ = try await store.startApply("prod", revision: "p1", planDigest: "d", actor: "a", kind: .apply, changes: [])
+        #expect(try await store.history("dev", limit: 10).map(\.revision) == ["r3", "r2", "r1"])
+        #expect(try await store.history("dev", limit: 2).count == 2)
+        #expect(try await store.lastSuccessfulApply("dev")?.revision == "r3")
+        #expect(try await store.history("prod", limit: 10).map(\.outcome) == [.running])
+    }
+
+    @Test(arguments: ["sqlite", "postgres"]) func locksHoldsAndTheAuditChain(_ kind: String) async throws {
+        let location = try Self.location(kind)
+        let first = try location.open(), second = try location.open()
+        #expect(try await first.acquireLock("dev", lock) == nil)
+        var other = lock
+        other.pid = 43
+        #expect(try await second.acquireLock("dev", other) == lock, "one holder at a time; the other is told who")
+        #expect(try await second.currentLock("dev") == lock)
+        #expect(try await second.acquireLock("prod", other) == nil, "environments lock apart")
+        try await first.releaseLock("dev", pid: lock.pid)
+        #expect(try await second.currentLock("dev") == nil)
+        #expect(try await second.acquireLock("dev", other) == nil)
+        #expect(try await first.replaceLock("dev", expected: lock, with: nil) == other, "a takeover of a holder that moved on is refused")
+
+        let hold = Hold(environment: "dev", reason: "rolled back", revision: "abc", actor: "ana", since: Date(timeIntervalSince1970: 5), followed: .branch("main"))
+        try await first.setHold(hold)
+        #expect(try await second.hold("dev") == hold)
+        try await second.releaseHold("dev")
+        #expect(try await first.hold("dev") == nil)
+
+        let event = AuditEvent(kind: .apply, environment: "dev", actor: "ana", at: Date(timeIntervalSince1970: 7), summary: "applied")
+        let one = try await first.appendAudit(event) { _, sequence, previous in ("entry \(sequence) after \(previous.prefix(4))", "hash\(sequence)") }
+        let two = try await second.appendAudit(event) { _, sequence, previous in ("entry \(sequence) after \(previous)", "hash\(sequence)") }
+        #expect(one.sequence == 1 && two.sequence == 2)
+        #expect(try await first.auditTrail().map(\.entry) == [one.entry, "entry 2 after hash1"])
+    }
+}
