@@ -219,3 +219,11 @@ extension SourceSpec {
         if text == "current" { self = .current } else if text.hasPrefix("branch:") { self = .branch(String(text.dropFirst(7))) } else if text.hasPrefix("revision:") { self = .revision(String(text.dropFirst(9))) } else { return nil }
     }
 }
+
+/// Which of several `watch` replicas of an environment applies: the leader; the
+/// others plan, report and serve, and stand by. A store shared between machines
+/// (PostgreSQL) elects; a store in one file has one replica, always the leader.
+public protocol LeaderElection: AnyObject, Sendable {
+    /// Keeps leadership, or takes it if nobody holds it; false: another replica leads.
+    func lead() async throws(TargetError) -> Bool
+}

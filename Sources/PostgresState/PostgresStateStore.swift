@@ -21,7 +21,7 @@ import Synchronization
 /// and if it drops, the writes fail rather than continue without the lock.
 public final class PostgresStateStore: StateStore, Sendable {
     public let location: String
-    let url: PostgresURL
+    public let url: PostgresURL
     private let password: String?
     let logger: Logger
     private let state = Mutex<Task<PostgresConnection, any Error>?>(nil)

@@ -38,6 +38,9 @@ public struct CycleRunner: Sendable {
     let logger: Logger
     /// Revisions parsed and states rendered in earlier cycles.
     let cache = LoadCache()
+    /// This replica's part in the election among replicas sharing a store, kept
+    /// across cycles (its session holds the leadership).
+    let election = Election()
 
     public init(settings: WatchSettings, logger: Logger) {
         self.settings = settings
@@ -113,15 +116,24 @@ public struct CycleRunner: Sendable {
             return stalled(error, .plan)
         }
         output.plan = PlanRenderer.json(plan, run: run.report)
-        let sync = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
+        var sync = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
+        let leads: Bool
+        do throws(ReconcileError) { leads = try await election.leads(environment, in: service.project) } catch { return stalled(error, .apply) }
+        if !leads, case .apply = sync {
+            // Another replica leads: it applies; this one reports and serves.
+            logger.info("standing by: another replica sharing the state store leads and applies \(plan.changes.count) pending changes")
+            sync = .report(pending: plan.changes.count)
+        }
         let outcome: CycleResult.Outcome
         do throws(ReconcileError) { outcome = try await carryOut(sync, plan: plan, service: service, run: run, shouldStop: shouldStop, logger: logger) } catch { return stalled(error, .apply) }
         do throws(ReconcileError) {
             let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
-            let (drifted, healed) = try await driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, shouldStop: shouldStop, logger: logger)
+            let (drifted, healed) = try await driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, heals: leads,
+                                                           shouldStop: shouldStop, logger: logger)
             let last = try? await run.lastApplied()
             output.result = CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: output.result.resourcesByKind, drifted: drifted, healed: healed,
                                         lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) })
+            output.result.leads = environment.statePostgres == nil ? nil : leads
         } catch {
             return stalled(error, .plan)
         }
@@ -134,7 +146,7 @@ public struct CycleRunner: Sendable {
                           logger: Logger) async throws(ReconcileError) -> CycleResult.Outcome {
         switch sync {
         case .report(let pending):
-            logger.info("out of sync: \(pending) changes pending; auto-sync is off")
+            logger.info("out of sync: \(pending) changes pending\(run.environment.policy.autoSync ? "" : "; auto-sync is off")")
             return .outOfSync(pending: pending)
         case .apply where plan.window?.open == false && plan.changesTarget:
             // A closed change window: the changes wait for it to open (no refusal each cycle).
@@ -152,7 +164,7 @@ public struct CycleRunner: Sendable {
 
     /// Drift against what was applied, healed where the policy says heal and allows
     /// the change; returns how many resources still differ and how many were restored.
-    private func driftAndHeal(_ check: WatchDecisions.DriftCheck, service: Service, run: EnvironmentRun, plan: Plan, lastApplied: ApplyRecord?,
+    private func driftAndHeal(_ check: WatchDecisions.DriftCheck, service: Service, run: EnvironmentRun, plan: Plan, lastApplied: ApplyRecord?, heals leads: Bool,
                               shouldStop: @escaping @Sendable () -> Bool, logger: Logger) async throws(ReconcileError) -> (drifted: Int, healed: Int) {
         let drift: DriftReport
         switch check {
@@ -163,7 +175,7 @@ public struct CycleRunner: Sendable {
         let drifted = drift.plan.changes.count
         guard drifted > 0 else { return (0, 0) }
         logger.warning("drift: \(drift.changed.count) changed, \(drift.missing.count) missing, \(drift.extra.count) extra", metadata: ["resources": "\(Self.few(drift.plan.changes.map(\.id)))"])
-        guard WatchDecisions.heals(drifted: drifted, policy: run.environment.policy.drift) else { return (drifted, 0) }
+        guard leads, WatchDecisions.heals(drifted: drifted, policy: run.environment.policy.drift) else { return (drifted, 0) }
         if plan.window?.open == false {
             logger.info("drift not healed: the change window is closed\(Self.opening(plan.window))")
             return (drifted, 0)

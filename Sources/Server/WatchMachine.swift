@@ -99,6 +99,7 @@ public struct WatchMachine: Sendable {
             status.lastAppliedAt = applied.at
         }
         status.driftedResources = result.drifted
+        if let leads = result.leads { status.role = leads ? "leader" : "standby" }
         switch result.outcome {
         case .synced:
             status.sync = .synced

@@ -30,6 +30,8 @@ public struct WatchStatus: Sendable, Hashable, Codable {
     public var resourcesByKind: [String: Int]
     public var pendingChanges: Int
     public var driftedResources: Int
+    /// Among replicas sharing a state store: `leader` (applies) or `standby`; nil alone.
+    public var role: String?
     public var lastRunAt: Date?
     public var nextRunAt: Date?
     public var consecutiveFailures: Int
@@ -89,6 +91,8 @@ public struct CycleResult: Sendable, Hashable {
     /// Resources drift healing restored.
     public var healed: Int
     public var lastApplied: (revision: String, at: Date)?
+    /// Whether this replica leads (nil: no election, one replica).
+    public var leads: Bool?
 
     public init(outcome: Outcome, revision: String? = nil, resourcesByKind: [String: Int] = [:], drifted: Int = 0, healed: Int = 0,
                 lastApplied: (revision: String, at: Date)? = nil) {
@@ -102,7 +106,7 @@ public struct CycleResult: Sendable, Hashable {
 
     public static func == (a: CycleResult, b: CycleResult) -> Bool {
         a.outcome == b.outcome && a.revision == b.revision && a.resourcesByKind == b.resourcesByKind && a.drifted == b.drifted
-            && a.healed == b.healed && a.lastApplied?.revision == b.lastApplied?.revision && a.lastApplied?.at == b.lastApplied?.at
+            && a.healed == b.healed && a.lastApplied?.revision == b.lastApplied?.revision && a.lastApplied?.at == b.lastApplied?.at && a.leads == b.leads
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -210,6 +210,13 @@ public final class Workspace {
 
     // MARK: Target and state
 
+    /// The election among `watch` replicas, where the store is shared (PostgreSQL);
+    /// nil where one replica is all there is.
+    public func leaderElection(for environment: Environment) throws(ReconcileError) -> (any LeaderElection)? {
+        guard let reference = environment.statePostgres else { return nil }
+        return PostgresLeadership(url: try Self.postgresStore(reference).url, environment: environment.name)
+    }
+
     /// The PostgreSQL store a reference names (its URL is a secret: never shown whole).
     static func postgresStore(_ reference: String) throws(ReconcileError) -> PostgresStateStore {
         let text: String

@@ -64,6 +64,38 @@ import TestSupport
         #expect(killedAt == [2, 5, 9], "each step lies inside the apply")
     }
 
+    /// Two `watch` replicas on one environment and one store: one leads and applies,
+    /// the other plans, serves and stands by; when the leader dies (SIGKILL), its
+    /// session and leadership end, and the standby applies the next commit.
+    @Test func twoReplicasOneAppliesAndTheStandbyTakesOverWhenTheLeaderDies() throws {
+        let server = try PostgresServer.start()
+        let database = try server.database()
+        let project = try Project()
+        try project.write("environments/dev.yaml", Self.environment.replacingOccurrences(of: "prune: true }", with: "prune: true, autoSync: true }"))
+        try project.commit("replicas")
+        let environment = ["RECONCILE_DATABASE_URL": database.url]
+        let first = try Watcher(project, arguments: ["--env", "dev", "--cache-dir", project.url.path + "/.cache-1"], environment: environment)
+        let head = try project.repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        try first.wait(60, "the first replica to lead and apply") { try first.status()["role"] as? String == "leader" && first.status()["lastAppliedRevision"] as? String == head }
+        let second = try Watcher(project, arguments: ["--env", "dev", "--cache-dir", project.url.path + "/.cache-2"], environment: environment)
+        try second.wait(30, "the second replica to stand by") { try second.status()["role"] as? String == "standby" }
+
+        try project.write("manifests/silver/fresh.yaml", "apiVersion: reconcile/v1\nkind: Table\nmetadata: { name: main.silver.fresh }\nspec: { columns: [{ name: id, type: bigint }] }\n")
+        let next = try project.commit("a new table")
+        try first.wait(30, "the leader to apply it") { try first.status()["lastAppliedRevision"] as? String == next }
+        try second.wait(30, "the standby to see it applied") { try second.status()["lastAppliedRevision"] as? String == next }
+        #expect(!second.logText.contains("create applied"), "the standby applied nothing: \(second.logText.suffix(2000))")
+
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        try project.write("manifests/silver/later.yaml", "apiVersion: reconcile/v1\nkind: Table\nmetadata: { name: main.silver.later }\nspec: { columns: [{ name: id, type: bigint }] }\n")
+        let last = try project.commit("another table")
+        try second.wait(30, "the standby to take over and apply") { try second.status()["role"] as? String == "leader" && second.status()["lastAppliedRevision"] as? String == last }
+        #expect(second.logText.contains("create applied"))
+        #expect(try server.sql("SELECT count(*) FROM applies WHERE outcome = 'succeeded'", database: database.name) == "3", "one apply per revision, never two")
+        #expect(try server.sql("SELECT count(*) FROM applies WHERE outcome <> 'succeeded'", database: database.name) == "0")
+    }
+
     @Test func aDatabaseMigratedByANewerReconcileIsRefused() throws {
         let (project, database, url) = try project()
         #expect(try run(project, url, ["apply", "--env", "dev"]).code == 0)
