@@ -122,14 +122,19 @@ private struct TypeParser {
             return try structType()
         default:
             if let primitive = DataType.primitiveNames[name] { return primitive }
-            let known = Array(DataType.primitiveNames.keys) + ["decimal", "varchar", "char", "array", "map", "struct"]
-            // Other systems' names for Spark's types.
-            let peers = ["int64": "bigint", "int32": "int", "int16": "smallint", "int8": "tinyint", "uint64": "decimal(20,0)",
-                         "float64": "double", "float32": "float", "bool": "boolean", "text": "string", "str": "string",
-                         "utf8": "string", "datetime": "timestamp", "blob": "binary", "bytes": "binary", "number": "decimal(p,s)"]
-            let hint = peers[name.lowercased()].map { "; Spark calls it \($0)" } ?? Suggest.hint(for: name, in: known)
-            throw DataTypeParseError(message: "unknown type \"\(name)\"\(hint)", offset: start)
+            throw Self.unknown(name, at: start)
         }
+    }
+
+    /// An unknown type name, with Spark's name for another system's type or a near miss.
+    static func unknown(_ name: String, at offset: Int) -> DataTypeParseError {
+        let known = Array(DataType.primitiveNames.keys) + ["decimal", "varchar", "char", "array", "map", "struct"]
+        // Other systems' names for Spark's types.
+        let peers = ["int64": "bigint", "int32": "int", "int16": "smallint", "int8": "tinyint", "uint64": "decimal(20,0)",
+                     "float64": "double", "float32": "float", "bool": "boolean", "text": "string", "str": "string",
+                     "utf8": "string", "datetime": "timestamp", "blob": "binary", "bytes": "binary", "number": "decimal(p,s)"]
+        let hint = peers[name.lowercased()].map { "; Spark calls it \($0)" } ?? Suggest.hint(for: name, in: known)
+        return DataTypeParseError(message: "unknown type \"\(name)\"\(hint)", offset: offset)
     }
 
     /// `struct<name:T [not null] [comment 'c'], …>`, after the word `struct`.

@@ -29,6 +29,14 @@ extension DatabricksSQL {
         return statements
     }
 
+    /// The tag changes of a table and its columns.
+    static func tagStatements(_ name: String, _ spec: TableSpec, _ fields: [FieldChange]) -> [String] {
+        tagStatements("ALTER TABLE \(name)", spec.tags ?? [:], fields, at: [])
+            + spec.columns.flatMap { column in
+                tagStatements("ALTER TABLE \(name) ALTER COLUMN \(identifier(column.name))", column.tags ?? [:], fields, at: ["columns", column.name])
+            }
+    }
+
     /// `UNSET TAGS` for the keys the change removes, `SET TAGS` for those it adds or
     /// changes, on `subject` (`ALTER TABLE t`, `ALTER TABLE t ALTER COLUMN c`, …).
     /// `prefix` locates the tags among the change's fields (`[]` for the object's own).

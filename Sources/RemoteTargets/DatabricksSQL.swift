@@ -144,8 +144,8 @@ public enum DatabricksSQL {
             .compactMap { spec.column(named: $0.segments[1]) }
         if !added.isEmpty {
             statements.append("ALTER TABLE \(name) ADD COLUMNS (" + added.map(column).joined(separator: ", ") + ")")
-            for column in added where !(column.tags ?? [:]).isEmpty {
-                statements.append("ALTER TABLE \(name) ALTER COLUMN \(identifier(column.name)) SET TAGS \(properties(column.tags!))")
+            statements += added.compactMap { column in
+                (column.tags ?? [:]).isEmpty ? nil : "ALTER TABLE \(name) ALTER COLUMN \(identifier(column.name)) SET TAGS \(properties(column.tags!))"
             }
         }
         var setProperties: [String: String] = [:], unsetProperties: [String] = []
@@ -184,11 +184,7 @@ public enum DatabricksSQL {
         if !unsetProperties.isEmpty {
             statements.append("ALTER TABLE \(name) UNSET TBLPROPERTIES IF EXISTS (" + unsetProperties.sorted().map(literal).joined(separator: ", ") + ")")
         }
-        statements += tagStatements("ALTER TABLE \(name)", spec.tags ?? [:], fields, at: [])
-        for column in spec.columns {
-            statements += tagStatements("ALTER TABLE \(name) ALTER COLUMN \(identifier(column.name))", column.tags ?? [:], fields, at: ["columns", column.name])
-        }
-        return statements
+        return statements + tagStatements(name, spec, fields)
     }
 }
 
