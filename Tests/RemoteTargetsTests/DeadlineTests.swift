@@ -104,6 +104,9 @@ final class LoopbackServer: Sendable {
         let server = try LoopbackServer { connection in
             let body = String(repeating: "x", count: 300_000)
             LoopbackServer.write(connection, "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+            // Keep the connection open while the client reads: a close racing the read
+            // (under a loaded suite) ended the test as "closed before an answer" once.
+            Thread.sleep(forTimeInterval: 5)
         }
         let client = RESTClient(base: server.url, name: "Big", timeout: 300, attempts: 1, maxBody: 100_000)
         let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("GET", "/x") }
