@@ -65,7 +65,8 @@ extension DatabricksWorkspace {
         guard !markers.isEmpty else { return resources }
         var resources = resources
         let index = Dictionary(resources.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { first, _ in first })
-        for marker in markers.sorted(by: { ($0.entity, $0.name) < ($1.entity, $1.name) }) {
+        // Which resource (and column) each marker names; those that exist are read a few at a time.
+        let wanted: [(entity: String, name: String, position: Int, column: String?)] = markers.sorted(by: { ($0.entity, $0.name) < ($1.entity, $1.name) }).compactMap { marker in
             let (kind, owner, column): (ResourceKind, String, String?) = switch marker.entity {
             case "catalogs": (.catalog, marker.name, nil)
             case "schemas": (.schema, marker.name, nil)
@@ -73,8 +74,11 @@ extension DatabricksWorkspace {
             default: (.table, String(marker.name[..<(marker.name.lastIndex(of: ".") ?? marker.name.endIndex)]),
                       marker.name.lastIndex(of: ".").map { String(marker.name[marker.name.index(after: $0)...]) })
             }
-            guard let position = index[ResourceID(kind, owner)] else { continue }
-            let tags = try await tags(marker.entity, marker.name, resources[position].id)
+            return index[ResourceID(kind, owner)].map { (marker.entity, marker.name, $0, column) }
+        }
+        let requests = wanted.map { (entity: $0.entity, name: $0.name, id: resources[$0.position].id) }
+        let read = try await boundedMap(requests) { request throws(TargetError) in try await self.tags(request.entity, request.name, request.id) }
+        for ((_, _, position, column), tags) in zip(wanted, read) {
             switch resources[position].spec {
             case .catalog(var spec): spec.tags = tags; resources[position].spec = .catalog(spec)
             case .schema(var spec): spec.tags = tags; resources[position].spec = .schema(spec)
@@ -107,4 +111,43 @@ extension DatabricksWorkspace {
         }
         return tags
     }
+}
+
+/// Requests a remote target makes at once while it observes: the HTTP client pools
+/// four connections per host, so more would only queue.
+let observationConcurrency = 4
+
+/// `transform` over `items`, at most `limit` at a time, the results in the items' order;
+/// the first error ends it (the rest are cancelled).
+func boundedMap<Item: Sendable, Result: Sendable>(_ items: [Item], limit: Int = observationConcurrency,
+                                                  _ transform: @escaping @Sendable (Item) async throws(TargetError) -> Result) async throws(TargetError) -> [Result] {
+    guard items.count > 1 else {
+        var results: [Result] = []
+        for item in items { results.append(try await transform(item)) }
+        return results
+    }
+    var results = [Result?](repeating: nil, count: items.count)
+    do {
+        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+            var next = 0
+            while next < min(limit, items.count) {
+                let index = next, item = items[index]
+                group.addTask { (index, try await transform(item)) }
+                next += 1
+            }
+            while let (index, result) = try await group.next() {
+                results[index] = result
+                if next < items.count {
+                    let index = next, item = items[index]
+                    group.addTask { (index, try await transform(item)) }
+                    next += 1
+                }
+            }
+        }
+    } catch let error as TargetError {
+        throw error
+    } catch {
+        throw TargetError(nil, "observing was interrupted: \(error)")
+    }
+    return results.compactMap { $0 }
 }

@@ -123,14 +123,20 @@ public enum DatabricksSQL {
             + tagsOnCreate(name, spec)
     }
 
-    static func alterTable(_ name: String, _ spec: TableSpec, _ fields: [FieldChange]) -> [String] {
-        var statements: [String] = []
-        // Column mapping and type widening are turned on before the renames, drops and type changes that need them.
+    /// The table-feature properties (column mapping, type widening) the change turns on.
+    static func enabledFeatures(_ spec: TableSpec, _ fields: [FieldChange]) -> [String: String] {
         var enabling: [String: String] = [:]
         for field in fields where field.op == .add && field.segments.count == 2 && field.segments[0] == "properties"
             && DeltaProperties.setByEvolution.contains(field.segments[1]) {
             enabling[field.segments[1]] = spec.properties[field.segments[1]] ?? field.after?.stringValue
         }
+        return enabling
+    }
+
+    static func alterTable(_ name: String, _ spec: TableSpec, _ fields: [FieldChange]) -> [String] {
+        var statements: [String] = []
+        // Column mapping and type widening are turned on before the renames, drops and type changes that need them.
+        let enabling = enabledFeatures(spec, fields)
         if !enabling.isEmpty { statements.append("ALTER TABLE \(name) SET TBLPROPERTIES \(properties(enabling))") }
         for field in fields where field.segments.count == 3 && field.segments[0] == "columns" && field.segments[2] == "name" {
             guard let old = field.before?.stringValue, let new = field.after?.stringValue else { continue }

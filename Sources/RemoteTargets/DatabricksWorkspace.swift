@@ -45,18 +45,15 @@ public final class DatabricksWorkspace: Target {
         for catalog in catalogs.sorted() {
             guard let info = try await getIfExists("/api/2.1/unity-catalog/catalogs/\(escape(catalog))", nil) else { continue }
             resources.append(Resource(id: ResourceID(.catalog, catalog), spec: .catalog(namespace(info)), observation: Observation()))
-            for schema in try await paged("/api/2.1/unity-catalog/schemas", ["catalog_name": catalog], key: "schemas") {
-                guard let name = schema["name"]?.stringValue, name != "information_schema" else { continue }
-                resources.append(Resource(id: ResourceID(.schema, "\(catalog).\(name)"), spec: .schema(namespace(schema)), observation: Observation()))
-                for table in try await paged("/api/2.1/unity-catalog/tables", ["catalog_name": catalog, "schema_name": name], key: "tables") {
-                    guard let tableName = table["name"]?.stringValue else { continue }
-                    let id = ResourceID(.table, "\(catalog).\(name).\(tableName)")
-                    resources.append(Resource(id: id, spec: .table(try tableSpec(table, id)), observation: Observation()))
-                }
-                if everything || functionCatalogs.contains(catalog) {
-                    resources += try await observeFunctions(catalog: catalog, schema: name)
-                }
+            let schemas = try await paged("/api/2.1/unity-catalog/schemas", ["catalog_name": catalog], key: "schemas").filter {
+                guard let name = $0["name"]?.stringValue else { return false }
+                return name != "information_schema"
             }
+            // The schemas' tables (and functions) are listed a few schemas at a time.
+            let listFunctions = everything || functionCatalogs.contains(catalog)
+            resources += try await boundedMap(schemas) { schema throws(TargetError) in
+                try await self.observeSchema(schema, in: catalog, functions: listFunctions)
+            }.flatMap { $0 }
         }
         resources = try await withTags(resources, markers: scope.compactMap(\.tagsMarker))
         resources += try await observePipelines(Set(scope.filter { $0.kind == .pipeline }.map(\.name)))
@@ -75,6 +72,19 @@ public final class DatabricksWorkspace: Target {
                 resources.append(Resource(id: id, spec: .grants(GrantsSpec(securable: securable, grants: grants)), observation: Observation()))
             }
         }
+        return resources
+    }
+
+    /// A schema, its tables and (where asked) its functions.
+    func observeSchema(_ schema: Value, in catalog: String, functions: Bool) async throws(TargetError) -> [Resource] {
+        let name = schema["name"]?.stringValue ?? ""
+        var resources = [Resource(id: ResourceID(.schema, "\(catalog).\(name)"), spec: .schema(namespace(schema)), observation: Observation())]
+        for table in try await paged("/api/2.1/unity-catalog/tables", ["catalog_name": catalog, "schema_name": name], key: "tables") {
+            guard let tableName = table["name"]?.stringValue else { continue }
+            let id = ResourceID(.table, "\(catalog).\(name).\(tableName)")
+            resources.append(Resource(id: id, spec: .table(try tableSpec(table, id)), observation: Observation()))
+        }
+        if functions { resources += try await observeFunctions(catalog: catalog, schema: name) }
         return resources
     }
 

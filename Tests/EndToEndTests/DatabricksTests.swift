@@ -176,6 +176,9 @@ final class FakeWorkspace: @unchecked Sendable {
         print("databricks drift over 500 tables in 10 schemas: \(count) requests")
         #expect(count >= 12, "one per catalog, one per schema list, one per table list, plus 429 retries: \(count)")
         #expect(workspace.requests.contains { ($0["path"] as? String) == "/api/2.1/unity-catalog/tables" })
+        // The ten schemas' tables are listed a few at a time, never more than the client's four connections.
+        let overlap = workspace.requests.compactMap { $0["inflight"] as? Int }.max() ?? 0
+        #expect(overlap >= 2 && overlap <= 4, "requests answered at once: \(overlap)")
     }
 
     /// What a workspace holds undeclared imports to manifests whose plan changes nothing (#14).

@@ -32,6 +32,9 @@ catalogs, schemas, tables, grants, statements = {}, {}, {}, {}, {}
 functions, tags = {}, {}  # full name -> FunctionInfo fields; (entity type, full name) -> {key: value}
 pipelines, jobs, models, registered = {}, {}, {}, {}
 counter = {"lists": 0, "clock": 1700000000000, "job": 100}
+# Requests being answered at once (each logged with the count when it arrived).
+inflight = {"now": 0}
+inflight_lock = threading.Lock()
 PIPELINE_FIELDS = {"name", "catalog", "target", "libraries", "configuration", "continuous", "development"}
 JOB_FIELDS = {"name", "tags", "max_concurrent_runs", "schedule", "tasks"}
 
@@ -346,7 +349,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_request_line(self, body):
         with open(LOG, "a") as handle:
-            handle.write(json.dumps({"method": self.command, "path": urlparse(self.path).path, "body": body}) + "\n")
+            handle.write(json.dumps({"method": self.command, "path": urlparse(self.path).path, "body": body,
+                                     "inflight": getattr(self, "inflight", 1)}) + "\n")
 
     def handle_any(self):
         length = int(self.headers.get("Content-Length", "0"))
@@ -359,10 +363,24 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
             return self.reply(200, {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600, "scope": "all-apis"})
         body = json.loads(raw) if raw else None
+        with inflight_lock:
+            inflight["now"] += 1
+            self.inflight = inflight["now"]
+        try:
+            return self.answer(body)
+        finally:
+            with inflight_lock:
+                inflight["now"] -= 1
+
+    def answer(self, body):
         self.log_request_line(body)
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self.reply(401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."})
         url = urlparse(self.path)
+        if url.path == "/api/2.1/unity-catalog/tables":
+            # A list takes a moment, as a real one does: concurrent lists overlap.
+            import time
+            time.sleep(0.02)
         path, query = unquote(url.path), {k: v[0] for k, v in parse_qs(url.query).items()}
         with lock:
             if self.command == "GET" and path in ("/api/2.1/unity-catalog/schemas", "/api/2.1/unity-catalog/tables"):
