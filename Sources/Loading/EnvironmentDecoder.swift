@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Runtime
 import YAMLSource
 
 /// Decodes `environments/<name>.yaml`.
@@ -109,7 +110,7 @@ struct EnvironmentDecoder {
         }
         if let postgresNode {
             guard let value = stateReader.stringValue(postgresNode, "spec.state.postgres") else { return (nil, nil) }
-            guard value.hasPrefix("${env:") || value.hasPrefix("${file:"), value.hasSuffix("}") else {
+            guard SecretReference.isReference(value) else {
                 stateReader.error(postgresNode, "spec.state.postgres must be a reference, \"${env:NAME}\" or \"${file:PATH}\", to the URL (postgres://user:password@host/database), so its password never sits in git")
                 return (nil, nil)
             }
@@ -327,7 +328,7 @@ struct EnvironmentDecoder {
             }
             func secret(_ key: String) -> String? {
                 guard let node = authReader.field(key), let value = authReader.stringValue(node, authReader.path(key)) else { return nil }
-                guard value.hasPrefix("${env:") || value.hasPrefix("${file:"), value.hasSuffix("}") else {
+                guard SecretReference.isReference(value) else {
                     authReader.error(node, "\(authReader.path(key)) must be a reference, \"${env:NAME}\" or \"${file:PATH}\", so the secret never sits in git")
                     return nil
                 }

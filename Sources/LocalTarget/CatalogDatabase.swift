@@ -115,15 +115,19 @@ public final class CatalogDatabase {
         try database.query("SELECT name, parameters, returns, body, comment FROM functions").map { row in
             let name = row[0].string ?? ""
             // A row that does not parse reads as a function nobody declared: the plan replaces it.
-            let pairs = JSONColumn.strings(row[1]).map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
+            let list = JSONColumn.readableStrings(row[1])
+            let pairs = (list ?? []).map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
             let parameters = pairs.compactMap { pair -> FunctionSpec.Parameter? in
                 guard pair.count == 2, let type = try? DataType.parse(pair[1]) else { return nil }
                 return FunctionSpec.Parameter(name: pair[0], type: type)
             }
             let returns = try? DataType.parse(row[2].string ?? "")
-            // An unreadable return type must not read as a match: the body says so, so the plan differs.
-            let body = (returns == nil ? "(unreadable return type) " : "") + (row[3].string ?? "")
-            let spec = FunctionSpec(parameters: parameters.count == pairs.count ? parameters : [], returns: returns ?? .string, body: body, comment: row[4].string)
+            // Unreadable parameters or return type must not read as a match (a function of
+            // no parameters, or returning string): the body says so, so the plan differs.
+            let readable = list != nil && parameters.count == pairs.count
+            let unreadable = (readable ? "" : "(unreadable parameters) ") + (returns == nil ? "(unreadable return type) " : "")
+            let spec = FunctionSpec(parameters: readable ? parameters : [], returns: returns ?? .string,
+                                    body: unreadable + (row[3].string ?? ""), comment: row[4].string)
             return Resource(id: ResourceID(.function, name), spec: .function(spec), observation: Observation())
         }
     }
@@ -295,6 +299,13 @@ enum JSONColumn {
     static func encode(_ value: Any) -> SQLValue {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
         return .text(String(decoding: data, as: UTF8.self))
+    }
+
+    /// A JSON array of strings, or nil when the text is not one.
+    static func readableStrings(_ value: SQLValue) -> [String]? {
+        guard let text = value.string, let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any] else { return nil }
+        let strings = array.compactMap { $0 as? String }
+        return strings.count == array.count ? strings : nil
     }
 
     static func strings(_ value: SQLValue) -> [String] {

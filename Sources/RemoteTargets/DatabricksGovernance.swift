@@ -43,17 +43,21 @@ extension DatabricksWorkspace {
                             comment: info["comment"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    /// The mask a ColumnInfo carries.
+    /// The mask a ColumnInfo carries. One that cannot be read is never "no mask" (a
+    /// manifest without one would then match): it reads as a mask by an unreadable function.
     static func mask(_ column: Value) -> ColumnMask? {
-        guard let mask = column["mask"], let function = mask["function_name"]?.stringValue else { return nil }
+        guard let mask = column["mask"], mask != .null else { return nil }
+        guard let function = mask["function_name"]?.stringValue else { return ColumnMask(function: "(unreadable)") }
         var using: [String] = []
         if case .array(let names)? = mask["using_column_names"] { using = names.compactMap(\.stringValue) }
         return ColumnMask(function: function, using: using)
     }
 
-    /// The row filter a TableInfo carries (`function_name`; older answers say `name`).
+    /// The row filter a TableInfo carries (`function_name`; older answers say `name`);
+    /// one that cannot be read reads as a filter by an unreadable function, never as none.
     static func rowFilter(_ table: Value) -> RowFilter? {
-        guard let filter = table["row_filter"], let function = filter["function_name"]?.stringValue ?? filter["name"]?.stringValue else { return nil }
+        guard let filter = table["row_filter"], filter != .null else { return nil }
+        guard let function = filter["function_name"]?.stringValue ?? filter["name"]?.stringValue else { return RowFilter(function: "(unreadable)") }
         var on: [String] = []
         if case .array(let names)? = filter["input_column_names"] { on = names.compactMap(\.stringValue) }
         return RowFilter(function: function, on: on)

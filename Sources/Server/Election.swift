@@ -9,9 +9,13 @@ final class Election: Sendable {
     private let current = Mutex<(reference: String, election: any LeaderElection)?>(nil)
 
     func leads(_ environment: Environment, in project: any Project) async throws(ReconcileError) -> Bool {
-        guard let reference = environment.statePostgres, let workspace = project as? Workspace else {
+        guard let reference = environment.statePostgres else {
             current.withLock { $0 = nil }
             return true
+        }
+        // A shared store always elects: never lead by default.
+        guard let workspace = project as? Workspace else {
+            throw ReconcileError("internal error: watch runs on a repository, not a \(type(of: project))", kind: .bug)
         }
         let existing = current.withLock { $0?.reference == reference ? $0?.election : nil }
         let election: any LeaderElection

@@ -92,6 +92,29 @@ import TestSupport
         #expect(result.stderr.contains("function \"main.silver.us_only\" is not declared"), "\(result.output)")
     }
 
+    /// A function row damaged by hand never reads as a match: not even for a function of
+    /// no parameters, whose damaged parameter list could pass for an empty one.
+    @Test func aDamagedFunctionRowIsDriftNeverAMatch() throws {
+        let project = try project()
+        try project.write("manifests/constant.yaml", """
+        apiVersion: reconcile/v1
+        kind: Function
+        metadata: { name: "${var.catalog}.silver.region" }
+        spec: { parameters: [], returns: string, body: "'eu'" }
+        """)
+        try project.commit("a function of no parameters")
+        try project.apply("dev")
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0)
+        let database = project.url.appendingPathComponent(".lakehouse/dev/catalog.db").path
+        for damage in ["'not json'", "'[1]'", "'[\"x notatype<\"]'"] {
+            _ = try Shell.check("sqlite3", [database, "UPDATE functions SET parameters = \(damage) WHERE name = 'main.silver.region'"])
+            let drift = try project.reconcile("drift", "--env", "dev")
+            #expect(drift.code == 2 && drift.stdout.contains("Function/main.silver.region") && drift.stdout.contains("unreadable parameters"), "\(damage): \(drift.output)")
+        }
+        #expect(try project.reconcile("drift", "--env", "dev", "--heal").code == 0)
+        #expect(try project.reconcile("plan", "--env", "dev").code == 0)
+    }
+
     /// Who may call a function: EXECUTE granted like any privilege, on a declared function.
     @Test func grantsOnAFunctionConverge() throws {
         let project = try project()

@@ -116,6 +116,17 @@ import Engine
 
     // MARK: Governance (#15)
 
+    /// A mask or row filter the API shows in an unexpected shape is never "none".
+    @Test func anUnreadableMaskOrFilterIsNeverNone() {
+        #expect(DatabricksWorkspace.mask(.object(["name": "email"])) == nil)
+        #expect(DatabricksWorkspace.mask(.object(["name": "email", "mask": .null])) == nil)
+        #expect(DatabricksWorkspace.mask(.object(["mask": .object(["function_name": "main.s.f", "using_column_names": .array(["a"])])])) == ColumnMask(function: "main.s.f", using: ["a"]))
+        #expect(DatabricksWorkspace.mask(.object(["mask": .object(["function": "main.s.f"])])) == ColumnMask(function: "(unreadable)"))
+        #expect(DatabricksWorkspace.rowFilter(.object(["row_filter": .object(["name": "main.s.g"])])) == RowFilter(function: "main.s.g"))
+        #expect(DatabricksWorkspace.rowFilter(.object(["row_filter": .object([:])])) == RowFilter(function: "(unreadable)"))
+        #expect(DatabricksWorkspace.rowFilter(.object([:])) == nil)
+    }
+
     static let redact = FunctionSpec(parameters: [.init(name: "value", type: .string), .init(name: "region", type: .varchar(8))], returns: .string,
                                      body: "CASE WHEN is_account_group_member('hr') THEN value ELSE '***' END", comment: "HR's view")
 
