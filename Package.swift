@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Rendering", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "RemoteTargetsTests", dependencies: ["RemoteTargets", "Model", "Engine", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")], exclude: ["Snapshots"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Model", "Engine"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Model", "Engine", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Model", "Engine", "Loading", "TestSupport"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags", "Model", "TestSupport"]),
         .testTarget(name: "SQLiteStateTests", dependencies: ["SQLiteState", "PostgresState", "Model", "TestSupport"]),

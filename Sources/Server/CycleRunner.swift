@@ -41,10 +41,13 @@ public struct CycleRunner: Sendable {
     /// This replica's part in the election among replicas sharing a store, kept
     /// across cycles (its session holds the leadership).
     let election = Election()
+    /// The repository's mirror, shared with the process's other environments.
+    let mirror: SharedMirror
 
-    public init(settings: WatchSettings, logger: Logger) {
+    public init(settings: WatchSettings, logger: Logger, mirror: SharedMirror? = nil) {
         self.settings = settings
         self.logger = logger
+        self.mirror = mirror ?? SharedMirror(repository: settings.repository, directory: settings.cacheDirectory, token: settings.token)
     }
 
     /// A cycle that parsed a new revision frees most of what it allocated; glibc keeps
@@ -82,7 +85,7 @@ public struct CycleRunner: Sendable {
     private func cycle(shouldStop: @escaping @Sendable () -> Bool) async -> Output {
         var logger = self.logger
         do throws(GitError) {
-            _ = try Mirror.sync(url: settings.repository, into: settings.cacheDirectory, token: settings.token)
+            try await mirror.sync()
         } catch {
             logger.error("fetch failed: \(error.message)")
             return Output(result: CycleResult(outcome: .stalled(reason: "FetchFailed", message: "fetching \(Self.redact(settings.repository)) failed: \(error.message)")))
@@ -233,7 +236,7 @@ public struct CycleRunner: Sendable {
     }
 
     /// A URL without credentials, for logs.
-    static func redact(_ url: String) -> String {
+    public static func redact(_ url: String) -> String {
         guard let parsed = URL(string: url), parsed.user != nil || parsed.password != nil, var components = URLComponents(url: parsed, resolvingAgainstBaseURL: false) else { return url }
         components.user = nil
         components.password = nil

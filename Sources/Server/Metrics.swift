@@ -2,14 +2,30 @@ import CoreMetrics
 import Prometheus
 import Synchronization
 
-/// The watch loop's metrics: swift-metrics instruments on a Prometheus registry of
-/// this loop's own (no global bootstrap), rendered in Prometheus' text format.
+/// One Prometheus registry for a watch process (no global bootstrap): every
+/// environment's metrics are on it, told apart by their `environment` label.
+public final class MetricsRegistry: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let factory: PrometheusMetricsFactory
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets = ["reconcile_apply_duration_seconds": Metrics.buckets, "reconcile_cycle_duration_seconds": Metrics.buckets]
+        self.factory = factory
+    }
+
+    /// Prometheus' text exposition of every environment's metrics.
+    public func emit() -> String { registry.emitToString() }
+}
+
+/// One watched environment's metrics: swift-metrics instruments labelled with the
+/// environment, on the process's registry, rendered in Prometheus' text format.
 public final class Metrics: Sendable {
     public static let buckets: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
     static let results = ["synced", "out_of_sync", "applied", "apply_failed", "stalled", "stopped"]
 
     public let environment: String
-    private let registry: PrometheusCollectorRegistry
+    private let registry: MetricsRegistry
     private let factory: PrometheusMetricsFactory
     private let runs: [String: CoreMetrics.Counter]
     private let applyDurations: CoreMetrics.Recorder
@@ -21,12 +37,10 @@ public final class Metrics: Sendable {
     /// Gauges per declared kind and counters per remote target, made as they appear.
     private let dynamic = Mutex<(kinds: [String: CoreMetrics.Gauge], requests: [String: CoreMetrics.Counter])>(([:], [:]))
 
-    public init(environment: String) {
+    public init(environment: String, registry: MetricsRegistry = MetricsRegistry()) {
         self.environment = environment
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.valueHistogramBuckets = ["reconcile_apply_duration_seconds": Self.buckets, "reconcile_cycle_duration_seconds": Self.buckets]
         self.registry = registry
+        let factory = registry.factory
         self.factory = factory
         let env = [("environment", environment)]
         runs = Dictionary(uniqueKeysWithValues: Self.results.map { result in
@@ -62,8 +76,14 @@ public final class Metrics: Sendable {
         }
     }
 
-    /// The text exposition, with the gauges read from `status`.
+    /// The text exposition of the whole registry, with this environment's gauges read from `status`.
     public func render(_ status: WatchStatus) -> String {
+        update(status)
+        return registry.emit()
+    }
+
+    /// Sets the gauges from `status`.
+    public func update(_ status: WatchStatus) {
         drifted.record(status.driftedResources)
         pending.record(status.pendingChanges)
         lastApplied.record(status.lastAppliedAt?.timeIntervalSince1970 ?? 0)
@@ -80,6 +100,5 @@ public final class Metrics: Sendable {
                 gauge.record(count)
             }
         }
-        return registry.emitToString()
     }
 }

@@ -16,7 +16,10 @@ final class StopFlag: Sendable {
 /// lets the change in flight finish and be recorded before it returns.
 public actor Reconciler: Service {
     private var machine: WatchMachine
-    private var metrics: Metrics
+    private let metrics: Metrics
+    private let gate: CycleGate
+    /// The environment this reconciler keeps.
+    public nonisolated let environment: String
     private var lastPlan: Value?
     private var flagsFile: URL?
     private let runner: CycleRunner
@@ -27,9 +30,12 @@ public actor Reconciler: Service {
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
     private var exited = false
 
-    public init(runner: CycleRunner, interval: Double, notifier: Notifier, logger: Logger) {
+    /// `metrics` on the process's registry, `gate` shared by the process's reconcilers.
+    public init(runner: CycleRunner, interval: Double, notifier: Notifier, logger: Logger, metrics: Metrics? = nil, gate: CycleGate = CycleGate(permits: 1)) {
+        environment = runner.settings.environment
         machine = WatchMachine(environment: runner.settings.environment, interval: interval)
-        metrics = Metrics(environment: runner.settings.environment)
+        self.metrics = metrics ?? Metrics(environment: runner.settings.environment)
+        self.gate = gate
         self.runner = runner
         self.notifier = notifier
         self.logger = logger
@@ -81,12 +87,14 @@ public actor Reconciler: Service {
         switch action {
         case .runCycle(let reason):
             logger.info("reconciling", metadata: ["trigger": "\(reason)"])
-            let runner = self.runner
-            let stop = stopFlag
+            let runner = self.runner, stop = stopFlag, gate = self.gate
             // Off the actor: the cycle's git and file reads block the task running it,
-            // and its requests to remote targets wait without holding a thread.
+            // and its requests to remote targets wait without holding a thread. The gate
+            // bounds how many environments' cycles run at once.
             Task.detached {
-                let output = await runner.run(shouldStop: { stop.isSet })
+                await gate.enter()
+                let output = stop.isSet ? CycleRunner.Output(result: CycleResult(outcome: .stopped)) : await runner.run(shouldStop: { stop.isSet })
+                await gate.leave()
                 await self.finished(output)
             }
         case .schedule(let delay):
@@ -122,6 +130,8 @@ public actor Reconciler: Service {
     public var plan: Value? { lastPlan }
     public var appliedFlags: URL? { flagsFile }
     public func metricsText() -> String { metrics.render(machine.status) }
+    /// Sets this environment's gauges from its status (the group emits the registry).
+    public func updateMetrics() { metrics.update(machine.status) }
     public func history(limit: Int) async -> Value {
         let runner = self.runner
         // Off the actor: reading the mirror blocks the task that reads it.
