@@ -133,7 +133,8 @@ public enum Loader {
         let known = cache?.parts(for: loaded.manifestFiles, in: context) ?? [:]
         let missing = loaded.manifestFiles.filter { known[DecodeCache.Key($0)] == nil }
         let fresh = Parallel.map(missing) { part in
-            part.map { Self.decode([$0], environment: environment, environmentFile: environmentFile, overlays: overlays) }
+            let types = TypeMemo()
+            return part.map { Self.decode([$0], environment: environment, environmentFile: environmentFile, overlays: overlays, types: types) }
         }
         var byFile = known
         for (file, part) in zip(missing, fresh) { byFile[DecodeCache.Key(file)] = part }
@@ -184,8 +185,8 @@ public enum Loader {
 
     /// Parses `files` and renders and decodes their documents for `environment`:
     /// variables, overlays, decoding. Each tree is dropped once decoded.
-    static func decode(_ files: [SourceFile], environment: Environment, environmentFile: String, overlays: [Overlay]) -> DecodedPart {
-        let sink = DiagnosticSink()
+    static func decode(_ files: [SourceFile], environment: Environment, environmentFile: String, overlays: [Overlay], types: TypeMemo = TypeMemo()) -> DecodedPart {
+        let sink = DiagnosticSink(types: types)
         let references = ReferenceCollector()
         var part = DecodedPart()
         for file in files {

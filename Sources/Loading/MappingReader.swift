@@ -1,19 +1,31 @@
 import Model
 import YAMLSource
 
-/// Collects diagnostics for one load, with positions; also carries what one load
-/// memoizes (parsed column types: 10,000 tables repeat a few dozen type strings).
-final class DiagnosticSink {
-    private(set) var diagnostics: [Diagnostic] = []
+/// Parsed column types by their text, shared by the files one thread decodes:
+/// 10,000 tables repeat a few dozen type strings. Bounded: a text past `maxKept`
+/// distinct ones is parsed each time.
+final class TypeMemo {
+    static let maxKept = 10_000
     private var types: [String: Result<DataType, DataTypeParseError>] = [:]
 
     /// `DataType.parse(text)`, once per distinct text.
-    func parseType(_ text: String) throws(DataTypeParseError) -> DataType {
+    func parse(_ text: String) throws(DataTypeParseError) -> DataType {
         if let known = types[text] { return try known.get() }
         let result = Result { () throws(DataTypeParseError) -> DataType in try DataType.parse(text) }
-        types[text] = result
+        if types.count < Self.maxKept { types[text] = result }
         return try result.get()
     }
+}
+
+/// Collects diagnostics for one load, with positions; also carries what one load
+/// memoizes (parsed column types).
+final class DiagnosticSink {
+    private(set) var diagnostics: [Diagnostic] = []
+    private let types: TypeMemo
+
+    init(types: TypeMemo = TypeMemo()) { self.types = types }
+
+    func parseType(_ text: String) throws(DataTypeParseError) -> DataType { try types.parse(text) }
 
     func error(_ path: String, _ mark: Mark, _ message: String) {
         diagnostics.append(.error(at: SourceLocation(path: mark.file ?? path, line: mark.line, column: mark.column), message))

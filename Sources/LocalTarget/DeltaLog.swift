@@ -109,6 +109,11 @@ struct DeltaLog {
 
     /// `observedSnapshot()` by path: observing 10,000 tables builds no URLs.
     static func observedSnapshot(logPath: String, id: ResourceID, cache: SnapshotCache = .shared) throws(TargetError) -> DeltaSnapshot? {
+        if let unchanged = cache.unchanged(at: logPath) { return unchanged }
+        // The directory's time, taken before listing it: a change after this moves it.
+        let listedAt = SnapshotCache.now()
+        var directory = stat()
+        let directoryKnown = stat(logPath, &directory) == 0
         guard let log = try replayable(logPath: logPath, id: id) else { return nil }
 
         // The latest commit file's inode, size and modification time tell a table that
@@ -125,7 +130,11 @@ struct DeltaLog {
         var sawMetadata = false
         var commits = log.commits
         if let identity, let cached = cache.snapshot(at: logPath) {
-            if cached.identity == identity { return cached.snapshot }
+            if cached.identity == identity {
+                // Unchanged: kept again with this listing, which may now be settled.
+                cache.store(cached.snapshot, identity: identity, at: logPath, newest: newest, directory: directoryKnown ? directory : nil, listedAt: listedAt)
+                return cached.snapshot
+            }
             // A table that moved on replays only its new commits, when they are all there.
             let after = log.allCommits.filter { $0 > cached.snapshot.version }
             if cached.identity.version < log.latest, cached.snapshot.version == cached.identity.version,
@@ -146,7 +155,7 @@ struct DeltaLog {
         guard sawMetadata else {
             throw TargetError(id, "\(logPath): no metaData action in the log; the table is corrupt")
         }
-        if let identity { cache.store(snapshot, identity: identity, at: logPath) }
+        if let identity { cache.store(snapshot, identity: identity, at: logPath, newest: newest, directory: directoryKnown ? directory : nil, listedAt: listedAt) }
         return snapshot
     }
 
@@ -168,7 +177,9 @@ struct DeltaLog {
         }
         let listing = LogListing(entries.map(\.name))
         var checkpoint = listing.newestCheckpoint
-        if let hinted = DeltaCheckpoint.hinted(logPath: logPath), listing.checkpoints[hinted] != nil, hinted > (checkpoint ?? -1) {
+        // `_last_checkpoint` is read only when the listing has it (most logs have none:
+        // trying to open it cost more than the rest of an unchanged table's observation).
+        if listing.names.contains("_last_checkpoint"), let hinted = DeltaCheckpoint.hinted(logPath: logPath), listing.checkpoints[hinted] != nil, hinted > (checkpoint ?? -1) {
             checkpoint = hinted
         }
         if listing.commits.isEmpty && checkpoint == nil {

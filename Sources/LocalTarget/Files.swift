@@ -115,13 +115,60 @@ final class SnapshotCache: Sendable {
         var modified: Int
     }
 
-    private let entries = Mutex<[String: (snapshot: DeltaSnapshot, identity: Identity)]>([:])
-
-    func snapshot(at path: String) -> (snapshot: DeltaSnapshot, identity: Identity)? {
-        entries.withLock { $0[path] }
+    /// The `_delta_log` directory as it was listed: when its inode and modification
+    /// time are unchanged, no entry was added, removed or renamed since.
+    struct Listing: Equatable, Sendable {
+        var inode: UInt64
+        var modified: Int
+        /// The newest file, whose identity must hold too.
+        var newest: String
     }
 
-    func store(_ snapshot: DeltaSnapshot, identity: Identity, at path: String) {
-        entries.withLock { $0[path] = (snapshot, identity) }
+    struct Entry: Sendable {
+        var snapshot: DeltaSnapshot
+        var identity: Identity
+        /// Set only when the directory was last modified well before it was listed: a
+        /// directory changed twice within one clock tick keeps its time (git's "racily
+        /// clean" problem), so a recent one is always listed again.
+        var listing: Listing?
+    }
+
+    /// How long before its listing a directory must have been modified for its time to be trusted.
+    static let settledNanoseconds = 2_000_000_000
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func snapshot(at path: String) -> (snapshot: DeltaSnapshot, identity: Identity)? {
+        entries.withLock { $0[path].map { ($0.snapshot, $0.identity) } }
+    }
+
+    /// The snapshot kept for `path` when its directory and newest file are provably as
+    /// they were when listed (two `stat` calls); nil means list and read the log.
+    func unchanged(at path: String) -> DeltaSnapshot? {
+        guard let entry = entries.withLock({ $0[path] }), let listing = entry.listing else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0, UInt64(info.st_ino) == listing.inode, Self.nanoseconds(info.st_mtim) == listing.modified else { return nil }
+        guard stat(path + "/" + listing.newest, &info) == 0 else { return nil }
+        let identity = Identity(version: entry.identity.version, inode: UInt64(info.st_ino), size: Int(info.st_size), modified: Self.nanoseconds(info.st_mtim))
+        return identity == entry.identity ? entry.snapshot : nil
+    }
+
+    /// `directory`: the log directory's `stat` taken before it was listed, at `listedAt`
+    /// (nanoseconds of the real-time clock).
+    func store(_ snapshot: DeltaSnapshot, identity: Identity, at path: String, newest: String, directory: stat?, listedAt: Int) {
+        var listing: Listing?
+        if let directory, listedAt - Self.nanoseconds(directory.st_mtim) > Self.settledNanoseconds {
+            listing = Listing(inode: UInt64(directory.st_ino), modified: Self.nanoseconds(directory.st_mtim), newest: newest)
+        }
+        entries.withLock { $0[path] = Entry(snapshot: snapshot, identity: identity, listing: listing) }
+    }
+
+    static func nanoseconds(_ time: timespec) -> Int { Int(time.tv_sec) * 1_000_000_000 + Int(time.tv_nsec) }
+
+    /// Now, on the real-time clock that file times are set from.
+    static func now() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return nanoseconds(time)
     }
 }

@@ -171,7 +171,7 @@ public struct CycleRunner: Sendable {
                               shouldStop: @escaping @Sendable () -> Bool, logger: Logger) async throws(ReconcileError) -> (drifted: Int, healed: Int) {
         let drift: DriftReport
         switch check {
-        case .skip: return (0, 0)
+        case .skip, .justApplied: return (0, 0)
         case .usePlan: drift = DriftReport(environment: run.name, revision: plan.revision, appliedAt: lastApplied?.finishedAt, plan: plan)
         case .observe: drift = try await run.drift(policy: .init())
         }

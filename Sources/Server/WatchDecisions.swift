@@ -43,10 +43,15 @@ public enum WatchDecisions {
         case usePlan
         /// Observe again, against the revision now last applied.
         case observe
+        /// Every planned change was just applied: the target is what the plan made it,
+        /// so nothing is observed again; the next cycle observes (drift made during the
+        /// apply shows there, one interval later).
+        case justApplied
     }
 
     public static func driftCheck(sync: Sync, outcome: CycleResult.Outcome, stopping: Bool) -> DriftCheck {
         if stopping || outcome == .stopped { return .skip }
+        if case .applied = outcome { return .justApplied }
         return sync == .atApplied && outcome == .synced ? .usePlan : .observe
     }
 

@@ -216,6 +216,47 @@ import TestSupport
         #expect(recreated.columns.map(\.name) == ["id"])
     }
 
+    /// An unchanged table costs two `stat` calls once its log directory has settled;
+    /// a new commit is seen whether the directory had settled or had just changed.
+    @Test func aSettledLogIsCheckedByItsDirectoryAndNewCommitsAreAlwaysSeen() async throws {
+        let dir = try TemporaryDirectory()
+        let cache = SnapshotCache()
+        let id = ResourceID(.table, "a.b.t")
+        let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("t"), id: id)
+        let metadata = { (comment: String) throws -> [String: Any] in
+            ["metaData": try LocalLakehouse.metadata(id: "id-1", name: "t", spec: TableSpec(comment: comment, columns: columns),
+                                                schema: SparkSchema.json(columns: columns), evolution: [:], createdTime: 1)]
+        }
+        let path = log.logDirectory.path
+        try log.commit(version: 0, actions: [["protocol": ["minReaderVersion": 1, "minWriterVersion": 2]], try metadata("v0")])
+        // Just written: the directory's time is not trusted, and a commit in the same tick is seen.
+        #expect(try DeltaLog.observedSnapshot(logPath: path, id: id, cache: cache)?.description == "v0")
+        #expect(cache.unchanged(at: path) == nil, "a directory modified within the last two seconds is listed again")
+        try log.commit(version: 1, actions: [try metadata("v1")])
+        #expect(try DeltaLog.observedSnapshot(logPath: path, id: id, cache: cache)?.description == "v1")
+
+        // Settled (its time set ten seconds back): trusted, and still right after a new commit.
+        let past = timespec(tv_sec: time(nil) - 10, tv_nsec: 0)
+        var times = [past, past]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        #expect(try DeltaLog.observedSnapshot(logPath: path, id: id, cache: cache)?.description == "v1")
+        #expect(cache.unchanged(at: path)?.description == "v1", "two stats prove it unchanged")
+        try log.commit(version: 2, actions: [try metadata("v2")])
+        #expect(cache.unchanged(at: path) == nil, "a new entry moved the directory's time")
+        #expect(try DeltaLog.observedSnapshot(logPath: path, id: id, cache: cache)?.description == "v2")
+
+        // The newest commit rewritten in place (the directory untouched): its own identity tells.
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        _ = try DeltaLog.observedSnapshot(logPath: path, id: id, cache: cache)
+        #expect(cache.unchanged(at: path) != nil)
+        let newest = try FileHandle(forWritingTo: log.logDirectory.appendingPathComponent(DeltaLog.fileName(2)))
+        try newest.seekToEnd()
+        try newest.write(contentsOf: Data("\n".utf8))
+        try newest.close()
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        #expect(cache.unchanged(at: path) == nil, "the newest file's size changed")
+    }
+
     @Test func deleteMovesToTrash() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)

@@ -26,7 +26,8 @@ import Testing
 
     @Test func driftReusesThePlanOnlyAtTheAppliedRevision() {
         #expect(WatchDecisions.driftCheck(sync: .atApplied, outcome: .synced, stopping: false) == .usePlan)
-        #expect(WatchDecisions.driftCheck(sync: .apply, outcome: .applied(changes: 1, seconds: 0), stopping: false) == .observe)
+        #expect(WatchDecisions.driftCheck(sync: .apply, outcome: .applied(changes: 1, seconds: 0), stopping: false) == .justApplied)
+        #expect(WatchDecisions.driftCheck(sync: .apply, outcome: .applyFailed(message: "x", seconds: 0), stopping: false) == .observe)
         #expect(WatchDecisions.driftCheck(sync: .report(pending: 1), outcome: .outOfSync(pending: 1), stopping: false) == .observe)
         #expect(WatchDecisions.driftCheck(sync: .apply, outcome: .stopped, stopping: false) == .skip)
         #expect(WatchDecisions.driftCheck(sync: .atApplied, outcome: .synced, stopping: true) == .skip)
