@@ -133,8 +133,7 @@ public enum Loader {
         let known = cache?.parts(for: loaded.manifestFiles, in: context) ?? [:]
         let missing = loaded.manifestFiles.filter { known[DecodeCache.Key($0)] == nil }
         let fresh = Parallel.map(missing) { part in
-            let types = TypeMemo()
-            return part.map { Self.decode([$0], environment: environment, environmentFile: environmentFile, overlays: overlays, types: types) }
+            TypeMemo().sharing { types in part.map { Self.decode([$0], environment: environment, environmentFile: environmentFile, overlays: overlays, types: types) } }
         }
         var byFile = known
         for (file, part) in zip(missing, fresh) { byFile[DecodeCache.Key(file)] = part }

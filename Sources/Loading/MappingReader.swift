@@ -8,6 +8,9 @@ final class TypeMemo {
     static let maxKept = 10_000
     private var types: [String: Result<DataType, DataTypeParseError>] = [:]
 
+    /// `body` with this memo, for the files one thread decodes.
+    func sharing<T>(_ body: (TypeMemo) -> T) -> T { body(self) }
+
     /// `DataType.parse(text)`, once per distinct text.
     func parse(_ text: String) throws(DataTypeParseError) -> DataType {
         if let known = types[text] { return try known.get() }
