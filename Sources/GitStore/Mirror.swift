@@ -27,8 +27,16 @@ public enum Mirror {
         return nil
     }
 
-    /// Clones into `directory` on first use, fetches after; returns the mirror.
-    public static func sync(url: String, into directory: String, token: String? = nil) throws(GitError) -> Repository {
+    /// Clones into `directory` on first use, fetches after; returns the mirror. One
+    /// process at a time: several `watch` processes given one `--cache-dir` take turns
+    /// (a lock file in the mirror), waiting at most `lockTimeout` seconds.
+    public static func sync(url: String, into directory: String, token: String? = nil, lockTimeout: Double = 120) throws(GitError) -> Repository {
+        let lock = try FetchLock(directory: directory, timeout: lockTimeout)
+        defer { lock.release() }
+        return try fetch(url: url, into: directory, token: token)
+    }
+
+    private static func fetch(url: String, into directory: String, token: String?) throws(GitError) -> Repository {
         _ = Repository.ready
         var repo: OpaquePointer?
         if FileManager.default.fileExists(atPath: directory + "/HEAD") {
@@ -83,5 +91,35 @@ public enum Mirror {
             git_repository_set_head(repo, name)
         }
         return try Repository(at: directory)
+    }
+}
+
+/// An exclusive `flock` on `<mirror>/reconcile-fetch.lock` (git leaves other files in
+/// a repository's directory alone), held while one process fetches into the mirror;
+/// released when the process ends, however it ends.
+struct FetchLock {
+    let descriptor: Int32
+
+    init(directory: String, timeout: Double) throws(GitError) {
+        let path = directory + "/reconcile-fetch.lock"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw GitError(call: "open(\(path))", code: -1, message: "cannot open the mirror's lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
+                close(descriptor)
+                throw GitError(call: "flock(\(path))", code: -1,
+                               message: "another process has been fetching into \(directory) for over \(Int(timeout))s (it holds \(path)); give each watch its own --cache-dir, or stop the other")
+            }
+            usleep(50_000)
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

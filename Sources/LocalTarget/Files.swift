@@ -163,6 +163,21 @@ final class SnapshotCache: Sendable {
         entries.withLock { $0[path] = Entry(snapshot: snapshot, identity: identity, listing: listing) }
     }
 
+    /// Forgets the logs under `root` that are not in `present` (tables gone since): the
+    /// cache holds only what the lakehouse holds.
+    func forget(under root: String, except present: Set<String>) {
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        entries.withLock { entries in
+            for path in entries.keys where path.hasPrefix(prefix) && !present.contains(path) { entries[path] = nil }
+        }
+    }
+
+    /// How many logs are kept under `root`.
+    func count(under root: String) -> Int {
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return entries.withLock { $0.keys.filter { $0.hasPrefix(prefix) }.count }
+    }
+
     static func nanoseconds(_ time: timespec) -> Int { Int(time.tv_sec) * 1_000_000_000 + Int(time.tv_nsec) }
 
     /// Now, on the real-time clock that file times are set from.

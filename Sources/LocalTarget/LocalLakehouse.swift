@@ -74,6 +74,7 @@ public struct LocalLakehouse: Target {
                 do throws(TargetError) { return .success(try DeltaLog.observedSnapshot(logPath: table.logPath, id: table.id)) } catch { return .failure(error) }
             }
         }
+        SnapshotCache.shared.forget(under: root.path, except: Set(tables.map(\.logPath)))
         for (table, result) in zip(tables, snapshots) {
             guard let snapshot = try result.get() else { continue }
             resources.append(Resource(id: table.id, spec: .table(snapshot.spec),

@@ -67,3 +67,33 @@ import TestSupport
         #expect(Mirror.credentialProblem(url: "/srv/git/lake.git", token: "t") == nil)
     }
 }
+
+/// Processes sharing a mirror fetch one at a time, and a wait is bounded (#16).
+@Suite struct MirrorLockTests {
+    @Test func aFetchWaitsForAnotherProcessAndGivesUpAfterItsTimeout() throws {
+        let repo = try GitFixture()
+        try repo.write("manifests/a.yaml", "a: 1\n")
+        try repo.commit("one")
+        let cache = try TemporaryDirectory()
+        let mirror = cache.url.appendingPathComponent("m.git").path
+        _ = try Mirror.sync(url: repo.url.path, into: mirror)
+
+        // Another holder of the lock (flock locks belong to an open file, so a second
+        // open in this process stands in for another process).
+        let holder = open(mirror + "/reconcile-fetch.lock", O_RDWR)
+        #expect(holder >= 0 && flock(holder, LOCK_EX) == 0)
+        let started = Date()
+        #expect {
+            try Mirror.sync(url: repo.url.path, into: mirror, lockTimeout: 0.5)
+        } throws: { error in
+            (error as? GitError)?.message.contains("another process has been fetching into \(mirror)") == true
+        }
+        #expect(Date().timeIntervalSince(started) < 5, "bounded")
+        flock(holder, LOCK_UN)
+        close(holder)
+        try repo.write("manifests/a.yaml", "a: 2\n")
+        let second = try repo.commit("two")
+        let synced = try Mirror.sync(url: repo.url.path, into: mirror, lockTimeout: 0.5)
+        #expect(try synced.resolve("HEAD").id.hex == second, "free again: the fetch runs")
+    }
+}

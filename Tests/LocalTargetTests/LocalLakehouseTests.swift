@@ -261,9 +261,13 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
         try await converge(lakehouse, desired(TableSpec(columns: columns)))
+        let root = dir.url.appendingPathComponent("lake").path
+        #expect(try lakehouse.observe().count == 3)
+        #expect(SnapshotCache.shared.count(under: root) == 1)
         let plan = try await converge(lakehouse, Array(desired(TableSpec(columns: columns)).prefix(2)))
         #expect(plan.changes.map(\.action) == [.delete])
         #expect(try lakehouse.observe().count == 2)
+        #expect(SnapshotCache.shared.count(under: root) == 0, "a deleted table's snapshot is not kept")
         let trash = try FileManager.default.contentsOfDirectory(atPath: dir.url.appendingPathComponent("lake/.trash").path)
         #expect(trash.count == 1)
         #expect(trash[0].hasSuffix("Table-main.s.t"))
