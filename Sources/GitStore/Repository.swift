@@ -9,6 +9,12 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(call) failed: \(message)" }
 
+    public init(call: String, code: Int32, message: String) {
+        self.call = call
+        self.code = code
+        self.message = message
+    }
+
     /// Reads `git_error_last()` right after a failing call (it is per thread).
     static func last(_ call: String, code: Int32) -> GitError {
         let message = git_error_last().flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "error \(code)"

@@ -38,7 +38,10 @@ public enum HTTPAPI {
     /// /api/v1/environments/{env}/… and /environments/{env}/ofrep/….
     public static func router(group: WatchGroup, secrets: APISecrets, ofrep: OFREPService) -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/healthz") { _, _ in text(200, "ok\n") }
+        router.get("/healthz") { _, _ in
+            if let reason = group.notLive() { return text(503, "not live: \(reason)\n") }
+            return text(200, "ok\n")
+        }
         router.get("/readyz") { _, _ in await readiness(group) }
         router.get("/metrics") { request, _ in
             if let refusal = readRefusal(request, secrets) { return refusal }
@@ -266,7 +269,7 @@ public enum WatchServer {
                               notifier: Notifier(urls: [], logger: logger), logger: logger,
                               metrics: Metrics(environment: settings.environment, registry: registry), gate: gate)
         }
-        return WatchGroup(members: members, registry: registry)
+        return WatchGroup(members: members, registry: registry, mirror: mirror)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GitStore
 import Server
 import Synchronization
 import Testing
@@ -51,6 +52,28 @@ import TestSupport
         #expect(mirrored == head, "a fetch asked after the commit sees it")
     }
 
+    /// A remote that accepts and never answers: the cycle waits a bounded time and
+    /// says why, and the process reports itself not live while the fetch hangs.
+    @Test func aFetchFromASilentRemoteIsBoundedAndMakesTheProcessNotLive() async throws {
+        let silent = try SilentServer()
+        let root = try TemporaryDirectory("reconcile-mirror")
+        let mirror = SharedMirror(repository: "git://127.0.0.1:\(silent.port)/lake.git", directory: root.url.appendingPathComponent("m.git").path,
+                                  token: nil, timeout: 1)
+        let group = WatchGroup(members: [], registry: MetricsRegistry(), mirror: mirror)
+        #expect(group.notLive() == nil)
+        let started = Date()
+        await #expect {
+            try await mirror.sync()
+        } throws: { error in
+            (error as? GitError)?.message.contains("has not finished after 1s") == true
+        }
+        #expect(Date().timeIntervalSince(started) < 5, "the wait is bounded")
+        #expect((mirror.runningFor() ?? 0) > 0.5, "the fetch itself still hangs")
+        let reason = try #require(group.notLive(now: Date().addingTimeInterval(2)))
+        #expect(reason.contains("cannot be cancelled; restart this process"))
+        silent.close()
+    }
+
     /// Two environments' metrics on one registry, told apart by their label.
     @Test func environmentsShareOneRegistry() {
         let registry = MetricsRegistry()
@@ -71,4 +94,27 @@ final class Counts: Sendable {
     private let state = Mutex((now: 0, most: 0, done: 0))
     func change(_ body: (inout (now: Int, most: Int, done: Int)) -> Void) { state.withLock { body(&$0) } }
     var value: (now: Int, most: Int, done: Int) { state.withLock { $0 } }
+}
+
+/// A TCP listener on loopback that completes handshakes (the kernel's backlog) and
+/// never reads or answers.
+final class SilentServer: Sendable {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(descriptor, 16) == 0 else { throw TestFailure("cannot listen on loopback") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { shutdown(descriptor, Int32(SHUT_RDWR)); Glibc.close(descriptor) }
 }
