@@ -161,7 +161,7 @@ struct DataChecker {
 
     static func stats(_ facts: DeltaSnapshot.FileFacts) -> [String: Any]? {
         guard let text = facts.stats else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+        return (try? JSONReader.parse(text)) as? [String: Any]
     }
 
     /// The rows of a data file with only `columns` (physical names); all its rows, without values, when none.

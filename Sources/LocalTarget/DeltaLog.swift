@@ -214,7 +214,7 @@ struct DeltaLog {
         Self.forEachLine(data) { line in
             lineIndex += 1
             guard failure == nil, !line.allSatisfy({ $0 == 32 || $0 == 13 }) else { return }
-            guard let action = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+            guard let action = (try? JSONReader.parse(line)) as? [String: Any] else {
                 failure = TargetError(id, "\(path):\(lineIndex): not a JSON action; the commit is corrupt")
                 return
             }
@@ -248,7 +248,7 @@ struct DeltaLog {
                 snapshot.clusteringColumns = []
             } else {
                 guard let text = domain["configuration"] as? String,
-                      let configuration = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+                      let configuration = (try? JSONReader.parse(text)) as? [String: Any],
                       let paths = configuration["clusteringColumns"] as? [[String]] else {
                     throw TargetError(id, "\(place): the delta.clustering domain has no readable clusteringColumns")
                 }
@@ -257,7 +257,7 @@ struct DeltaLog {
         }
         if let metadata = action["metaData"] as? [String: Any] {
             guard let schemaString = metadata["schemaString"] as? String,
-                  let schema = try? JSONSerialization.jsonObject(with: Data(schemaString.utf8)) else {
+                  let schema = try? JSONReader.parse(schemaString) else {
                 throw TargetError(id, "\(place): metaData has no readable schemaString")
             }
             do {

@@ -134,7 +134,7 @@ struct DeltaSchema {
 
     /// The fields of a `schemaString`.
     static func fields(of schemaString: String, id: ResourceID) throws(TargetError) -> [[String: Any]] {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(schemaString.utf8))) as? [String: Any],
+        guard let object = (try? JSONReader.parse(schemaString)) as? [String: Any],
               let fields = object["fields"] as? [[String: Any]] else {
             throw TargetError(id, "the table's schemaString is not a readable struct; the log is corrupt")
         }

@@ -56,7 +56,7 @@ public enum SparkSchema {
     /// Tags written under `tagsKey`; nil when absent, an error when unreadable.
     public static func tags(_ text: Any?) throws(Invalid) -> [String: String]? {
         guard let text else { return nil }
-        guard let string = text as? String, let object = try? JSONSerialization.jsonObject(with: Data(string.utf8)) as? [String: Any],
+        guard let string = text as? String, let object = (try? JSONReader.parse(string)) as? [String: Any],
               object.values.allSatisfy({ $0 is String }) else {
             throw Invalid(message: "\(tagsKey) is not a JSON object of strings")
         }
@@ -81,7 +81,7 @@ public enum SparkSchema {
     /// A mask or row filter written under `key`; nil when absent, an error when unreadable.
     public static func call(_ text: Any?, _ columnsKey: String, key: String) throws(Invalid) -> (function: String, columns: [String])? {
         guard let text else { return nil }
-        guard let string = text as? String, let object = try? JSONSerialization.jsonObject(with: Data(string.utf8)) as? [String: Any],
+        guard let string = text as? String, let object = (try? JSONReader.parse(string)) as? [String: Any],
               let function = object["function"] as? String, let columns = (object[columnsKey] ?? []) as? [String] else {
             throw Invalid(message: "\(key) is not a JSON object with a function and its columns")
         }
