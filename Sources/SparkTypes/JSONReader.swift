@@ -131,7 +131,13 @@ public enum JSONReader {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") { index += 1; break }
                 guard byte >= 0x20 else { throw failure("a control character inside a string") }
-                if byte != UInt8(ascii: "\\") { scalars.append(byte); index += 1; continue }
+                if byte != UInt8(ascii: "\\") {
+                    // A run without escapes is copied at once.
+                    let run = index
+                    while index < bytes.count, bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") { index += 1 }
+                    scalars.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<index]))
+                    continue
+                }
                 index += 1
                 guard let escape = current else { throw failure("unterminated string") }
                 index += 1

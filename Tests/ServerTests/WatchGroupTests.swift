@@ -67,7 +67,7 @@ import TestSupport
         } throws: { error in
             (error as? GitError)?.message.contains("has not finished after 1s") == true
         }
-        #expect(Date().timeIntervalSince(started) < 5, "the wait is bounded")
+        #expect(Date().timeIntervalSince(started) < 30, "the wait is bounded (loose: a loaded full run delays timers)")
         #expect((mirror.runningFor() ?? 0) > 0.5, "the fetch itself still hangs")
         let reason = try #require(group.notLive(now: Date().addingTimeInterval(2)))
         #expect(reason.contains("cannot be cancelled; restart this process"))
