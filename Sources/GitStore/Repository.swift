@@ -121,10 +121,13 @@ public final class Repository {
 
     /// Reads every blob at `commit` whose path `include` accepts, descending only into
     /// directories `descend` accepts. Straight from the object database: no checkout.
+    /// `known`: the bytes of a blob already read, by its id (a blob's id is its bytes'
+    /// hash, so they are the same bytes); those are not read again.
     public func blobs(
         at commit: Commit,
         descend: (String) -> Bool,
-        include: (String) -> Bool
+        include: (String) -> Bool,
+        known: (String) -> [UInt8]? = { _ in nil }
     ) throws(GitError) -> [Blob] {
         var oid = git_oid()
         git_oid_fromstr(&oid, commit.id.hex)
@@ -137,7 +140,7 @@ public final class Repository {
         guard code == 0, let tree else { throw GitError.last("git_commit_tree(\(commit.id.short))", code: code) }
         defer { git_tree_free(tree) }
         var found: [Blob] = []
-        try walk(tree: tree, prefix: "", descend: descend, include: include, into: &found)
+        try walk(tree: tree, prefix: "", descend: descend, include: include, known: known, into: &found)
         return found.sorted { $0.path < $1.path }
     }
 
@@ -159,7 +162,7 @@ public final class Repository {
 
     private func walk(
         tree: OpaquePointer, prefix: String,
-        descend: (String) -> Bool, include: (String) -> Bool,
+        descend: (String) -> Bool, include: (String) -> Bool, known: (String) -> [UInt8]?,
         into found: inout [Blob]
     ) throws(GitError) {
         let count = git_tree_entrycount(tree)
@@ -175,9 +178,14 @@ public final class Repository {
                 let code = git_tree_lookup(&subtree, handle, id)
                 guard code == 0, let subtree else { throw GitError.last("git_tree_lookup(\(path))", code: code) }
                 defer { git_tree_free(subtree) }
-                try walk(tree: subtree, prefix: path + "/", descend: descend, include: include, into: &found)
+                try walk(tree: subtree, prefix: path + "/", descend: descend, include: include, known: known, into: &found)
             case GIT_OBJECT_BLOB:
                 guard include(path) else { continue }
+                let objectID = ObjectID(id), isLink = git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK
+                if let bytes = known(objectID.hex) {
+                    found.append(Blob(path: path, id: objectID, bytes: bytes, isSymbolicLink: isLink))
+                    continue
+                }
                 var blob: OpaquePointer?
                 let code = git_blob_lookup(&blob, handle, id)
                 guard code == 0, let blob else { throw GitError.last("git_blob_lookup(\(path))", code: code) }
@@ -190,7 +198,7 @@ public final class Repository {
                 } else {
                     bytes = []
                 }
-                found.append(Blob(path: path, id: ObjectID(id), bytes: bytes, isSymbolicLink: git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK))
+                found.append(Blob(path: path, id: objectID, bytes: bytes, isSymbolicLink: isLink))
             default:
                 continue
             }

@@ -79,7 +79,8 @@ public struct SourceSet: Sendable {
     }
 
     /// Reads the files at `revision` straight from the object database: no checkout.
-    public static func read(from repository: Repository, revision: String, project: String = "") throws(GitError) -> SourceSet {
+    /// `known`: bytes already read, by blob id (a long-running process keeps the last revision's).
+    public static func read(from repository: Repository, revision: String, project: String = "", known: (String) -> [UInt8]? = { _ in nil }) throws(GitError) -> SourceSet {
         let commit = try repository.resolve(revision)
         let blobs = try repository.blobs(
             at: commit,
@@ -90,7 +91,8 @@ public struct SourceSet: Sendable {
                 let inside = directory.dropFirst(project.count)
                 return inside == manifestDirectory || inside == environmentDirectory || inside.hasPrefix(manifestDirectory + "/")
             },
-            include: { $0.hasPrefix(project) && wanted(String($0.dropFirst(project.count))) })
+            include: { $0.hasPrefix(project) && wanted(String($0.dropFirst(project.count))) },
+            known: known)
         return SourceSet(revision: commit.id.hex, shortRevision: commit.id.short,
                          files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes, isSymbolicLink: $0.isSymbolicLink, blob: $0.id.hex) }, commit: commit, project: project)
     }

@@ -78,7 +78,8 @@ public final class Workspace {
             source = hit.source
             loaded = hit
         } else {
-            source = try Self.read(repository, options.revision, project: project)
+            let known = cache?.knownBytes() ?? [:]
+            source = try Self.read(repository, options.revision, project: project) { known[$0] }
             loaded = Loader.load(source)
             cache?.store(loaded, revision: source.revision + "|" + project)
         }
@@ -111,9 +112,9 @@ public final class Workspace {
         return ""
     }
 
-    public static func read(_ repository: Repository, _ revision: String, project: String = "") throws(ReconcileError) -> SourceSet {
+    public static func read(_ repository: Repository, _ revision: String, project: String = "", known: (String) -> [UInt8]? = { _ in nil }) throws(ReconcileError) -> SourceSet {
         do {
-            return try SourceSet.read(from: repository, revision: revision, project: project)
+            return try SourceSet.read(from: repository, revision: revision, project: project, known: known)
         } catch {
             if error.isNotFound || error.call.hasPrefix("git_revparse") || error.call.hasPrefix("git_object_peel") {
                 throw ReconcileError("unknown revision \"\(revision)\": \(error.message); pass a branch, tag, sha or HEAD~n that exists", kind: .invalid)

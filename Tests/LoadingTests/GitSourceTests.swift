@@ -97,3 +97,28 @@ import TestSupport
         #expect(try synced.resolve("HEAD").id.hex == second, "free again: the fetch runs")
     }
 }
+
+/// A long-running process reads from git only the blobs a new revision changed (#16).
+@Suite struct KnownBlobTests {
+    @Test func knownBlobsAreTakenAsGivenAndTheRestRead() throws {
+        let repo = try GitFixture()
+        try repo.write("environments/dev.yaml", "kind: Environment\n")
+        try repo.write("manifests/a.yaml", "a: 1\n")
+        try repo.write("manifests/b.yaml", "b: 1\n")
+        try repo.commit("one")
+        let repository = try Repository(at: repo.url.path)
+        let first = try SourceSet.read(from: repository, revision: "HEAD")
+        let a = try #require(first.file("manifests/a.yaml")?.blob)
+        try repo.write("manifests/b.yaml", "b: 2\n")
+        try repo.commit("two")
+        // Bytes given for a's blob are used as they are (a stand-in proves git was not asked).
+        var asked: [String] = []
+        let second = try SourceSet.read(from: repository, revision: "HEAD") { blob in
+            asked.append(blob)
+            return blob == a ? Array("from the cache\n".utf8) : nil
+        }
+        #expect(second.file("manifests/a.yaml")?.bytes == Array("from the cache\n".utf8))
+        #expect(second.file("manifests/b.yaml")?.bytes == Array("b: 2\n".utf8), "a changed blob is read from git")
+        #expect(Set(asked).count == 3, "asked for every wanted file's blob: \(asked)")
+    }
+}
