@@ -17,7 +17,7 @@ extension PostgresStateStore {
         }
         var inventory = Inventory(environment: environment)
         for (resource, protected, principals) in rows {
-            guard let id = ResourceID(parsing: resource) else { continue }
+            let id = try StoredRows.value(resource, ResourceID.init(parsing:), "an inventory row of \(environment) names a resource that", store: location)
             inventory.entries[id] = Inventory.Entry(protected: protected, principals: principals.map { $0.isEmpty ? [] : $0.components(separatedBy: "\n") })
         }
         return inventory
@@ -89,16 +89,21 @@ extension PostgresStateStore {
                 """, logger: logger).decode((Int, String, String, String, String, Double, Double?, String).self)
             for try await (id, revision, digest, actor, kind, started, finished, outcome) in applies {
                 records.append(ApplyRecord(id: id, environment: environment, revision: revision, planDigest: digest, actor: actor,
-                                           kind: ApplyRecord.Kind(rawValue: kind) ?? .apply, startedAt: Date(timeIntervalSince1970: started),
-                                           finishedAt: finished.map(Date.init(timeIntervalSince1970:)),
-                                           outcome: ApplyRecord.Outcome(rawValue: outcome) ?? .failed, changes: []))
+                                           kind: try StoredRows.value(kind, ApplyRecord.Kind.init(rawValue:), "the kind of apply \(id)", store: location),
+                                           startedAt: Date(timeIntervalSince1970: started), finishedAt: finished.map(Date.init(timeIntervalSince1970:)),
+                                           outcome: try StoredRows.value(outcome, ApplyRecord.Outcome.init(rawValue:), "the outcome of apply \(id)", store: location),
+                                           changes: []))
             }
             for index in records.indices {
                 let changes = try await connection.query("SELECT position, resource, action, status, error, table_version FROM apply_changes WHERE apply_id = \(records[index].id) ORDER BY position", logger: logger)
                     .decode((Int, String, String, String, String?, Int?).self)
                 for try await (position, resource, action, status, error, version) in changes {
-                    guard let id = ResourceID(parsing: resource), let action = Action(rawValue: action), let status = ChangeRecord.Status(rawValue: status) else { continue }
-                    records[index].changes.append(ChangeRecord(position: position, resource: id, action: action, status: status, error: error, tableVersion: version))
+                    let place = "change \(position) of apply \(records[index].id)"
+                    records[index].changes.append(ChangeRecord(
+                        position: position, resource: try StoredRows.value(resource, ResourceID.init(parsing:), "the resource of \(place)", store: location),
+                        action: try StoredRows.value(action, Action.init(rawValue:), "the action of \(place)", store: location),
+                        status: try StoredRows.value(status, ChangeRecord.Status.init(rawValue:), "the status of \(place)", store: location),
+                        error: error, tableVersion: version))
                 }
             }
             return records
@@ -117,8 +122,10 @@ extension PostgresStateStore {
                 ORDER BY c.apply_id, c.position
                 """, logger: logger).decode((Int, Int, String, String).self)
             for try await (apply, position, resource, action) in rows {
-                guard let id = ResourceID(parsing: resource), let action = Action(rawValue: action) else { continue }
-                intents.append(Intent(apply: apply, position: position, resource: id, action: action))
+                let place = "change \(position) of apply \(apply) in the journal"
+                intents.append(Intent(apply: apply, position: position,
+                                      resource: try StoredRows.value(resource, ResourceID.init(parsing:), "the resource of \(place)", store: location),
+                                      action: try StoredRows.value(action, Action.init(rawValue:), "the action of \(place)", store: location)))
             }
             return intents
         }

@@ -143,9 +143,10 @@ public final class SQLiteStateStore: StateStore {
         }
         var inventory = Inventory(environment: environment)
         for row in rows {
-            guard let id = row[0].string.flatMap(ResourceID.init(parsing:)) else { continue }
+            let id = try StoredRows.value(row[0].string, ResourceID.init(parsing:), "an inventory row of \(environment) names a resource that", store: location)
             let principals = row[2].string.map { $0.isEmpty ? [] : $0.components(separatedBy: "\n") }
-            inventory.entries[id] = Inventory.Entry(protected: row[1].int == 1, principals: principals)
+            inventory.entries[id] = Inventory.Entry(protected: try StoredRows.flag(row[1].int.map(Int64.init), "the protected flag of \(id) in \(environment)'s inventory", store: location),
+                                                    principals: principals)
         }
         return inventory
     }
@@ -272,42 +273,50 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func history(_ environment: String, limit: Int) throws(TargetError) -> [ApplyRecord] {
-        try run { () throws(SQLiteError) in
+        let rows = try run { () throws(SQLiteError) in
             let applies = try database.query("""
                 SELECT id, revision, plan_digest, actor, kind, started_at, finished_at, outcome FROM applies
                 WHERE environment = ? ORDER BY id DESC LIMIT ?
                 """, [.text(environment), .int(Int64(limit))])
-            return try applies.map { (row: [SQLValue]) throws(SQLiteError) -> ApplyRecord in
-                let id = row[0].int ?? 0
-                let changes = try database.query("SELECT position, resource, action, status, error, table_version FROM apply_changes WHERE apply_id = ? ORDER BY position", [.int(Int64(id))])
-                    .compactMap { change -> ChangeRecord? in
-                        guard let resource = change[1].string.flatMap(ResourceID.init(parsing:)),
-                              let action = change[2].string.flatMap(Action.init(rawValue:)),
-                              let status = change[3].string.flatMap(ChangeRecord.Status.init(rawValue:)) else { return nil }
-                        return ChangeRecord(position: change[0].int ?? 0, resource: resource, action: action, status: status, error: change[4].string,
-                                            tableVersion: change[5].int)
-                    }
-                return ApplyRecord(
-                    id: id, environment: environment, revision: row[1].string ?? "", planDigest: row[2].string ?? "",
-                    actor: row[3].string ?? "", kind: row[4].string.flatMap(ApplyRecord.Kind.init(rawValue:)) ?? .apply,
-                    startedAt: Self.date(row[5]) ?? Date(timeIntervalSince1970: 0), finishedAt: Self.date(row[6]),
-                    outcome: row[7].string.flatMap(ApplyRecord.Outcome.init(rawValue:)) ?? .failed, changes: changes)
+            return try applies.map { (row: [SQLValue]) throws(SQLiteError) -> ([SQLValue], [[SQLValue]]) in
+                (row, try database.query("SELECT position, resource, action, status, error, table_version FROM apply_changes WHERE apply_id = ? ORDER BY position",
+                                         [.int(Int64(row[0].int ?? 0))]))
             }
+        }
+        return try rows.map { (row, changes) throws(TargetError) -> ApplyRecord in
+            let id = row[0].int ?? 0
+            let records = try changes.map { change throws(TargetError) -> ChangeRecord in
+                let place = "change \(change[0].int ?? 0) of apply \(id)"
+                return ChangeRecord(position: change[0].int ?? 0, resource: try StoredRows.value(change[1].string, ResourceID.init(parsing:), "the resource of \(place)", store: location),
+                                    action: try StoredRows.value(change[2].string, Action.init(rawValue:), "the action of \(place)", store: location),
+                                    status: try StoredRows.value(change[3].string, ChangeRecord.Status.init(rawValue:), "the status of \(place)", store: location),
+                                    error: change[4].string, tableVersion: change[5].int)
+            }
+            return ApplyRecord(
+                id: id, environment: environment, revision: row[1].string ?? "", planDigest: row[2].string ?? "", actor: row[3].string ?? "",
+                kind: try StoredRows.value(row[4].string, ApplyRecord.Kind.init(rawValue:), "the kind of apply \(id)", store: location),
+                startedAt: try StoredRows.value(Self.date(row[5]).map { "\($0.timeIntervalSince1970)" }, { Double($0).map(Date.init(timeIntervalSince1970:)) },
+                                                "the start time of apply \(id)", store: location),
+                finishedAt: Self.date(row[6]),
+                outcome: try StoredRows.value(row[7].string, ApplyRecord.Outcome.init(rawValue:), "the outcome of apply \(id)", store: location), changes: records)
         }
     }
 
     public func unresolvedIntents(_ environment: String, includeRunning: Bool) throws(TargetError) -> [Intent] {
-        try run { () throws(SQLiteError) in
+        let rows = try run { () throws(SQLiteError) in
             try database.query("""
                 SELECT c.apply_id, c.position, c.resource, c.action FROM apply_changes c JOIN applies a ON a.id = c.apply_id
                 WHERE a.environment = ? AND c.resolved = 0 AND (
                   (a.outcome != 'running' AND (c.status IN ('interrupted', 'failed') OR (c.status = 'applied' AND a.outcome = 'interrupted')))
                   OR (? AND a.outcome = 'running' AND c.status IN ('started', 'applied', 'failed')))
                 ORDER BY c.apply_id, c.position
-                """, [.text(environment), SQLValue(includeRunning)]).compactMap { row -> Intent? in
-                guard let resource = row[2].string.flatMap(ResourceID.init(parsing:)), let action = row[3].string.flatMap(Action.init(rawValue:)) else { return nil }
-                return Intent(apply: Int(row[0].int ?? 0), position: Int(row[1].int ?? 0), resource: resource, action: action)
-            }
+                """, [.text(environment), SQLValue(includeRunning)])
+        }
+        return try rows.map { row throws(TargetError) -> Intent in
+            let place = "change \(row[1].int ?? 0) of apply \(row[0].int ?? 0) in the journal"
+            return Intent(apply: Int(row[0].int ?? 0), position: Int(row[1].int ?? 0),
+                          resource: try StoredRows.value(row[2].string, ResourceID.init(parsing:), "the resource of \(place)", store: location),
+                          action: try StoredRows.value(row[3].string, Action.init(rawValue:), "the action of \(place)", store: location))
         }
     }
 

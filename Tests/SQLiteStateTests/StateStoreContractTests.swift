@@ -12,6 +12,8 @@ import SQLiteState
     struct Location {
         let open: () throws -> any StateStore
         let keep: Any?
+        /// Runs SQL on the store behind reconcile's back (a damaged or newer row).
+        var sql: (String) throws -> Void = { _ in }
     }
 
     static func location(_ kind: String) throws -> Location {
@@ -19,14 +21,42 @@ import SQLiteState
         case "sqlite":
             let dir = try TemporaryDirectory()
             let path = dir.url.appendingPathComponent("state/state.db").path
-            return Location(open: { try SQLiteStateStore(path: path, displayPath: "state.db") }, keep: dir)
+            return Location(open: { try SQLiteStateStore(path: path, displayPath: "state.db") }, keep: dir, sql: { statement in
+                let result = try Shell.run("python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", path, statement])
+                guard result.code == 0 else { throw TestFailure("sqlite3: \(result.output)") }
+            })
         default:
-            let database = try PostgresServer.start().database()
-            return Location(open: { PostgresStateStore(url: try PostgresURL.parse(database.url)) }, keep: nil)
+            let server = try PostgresServer.start(), database = try server.database()
+            return Location(open: { PostgresStateStore(url: try PostgresURL.parse(database.url)) }, keep: nil, sql: { try server.sql($0, database: database.name) })
         }
     }
 
     let lock = LockInfo(owner: "ana", pid: 42, host: "h1", processStart: "123", since: Date(timeIntervalSince1970: 1_000_000), command: "apply")
+
+    /// A row this version cannot read stops the read with the store and the row named:
+    /// never skipped (a resource left unowned and unprotected, an interrupted change left
+    /// unsettled) and never given a default (history misstated).
+    @Test(arguments: ["sqlite", "postgres"]) func aRowThatDoesNotReadIsAnErrorNeverSkipped(_ kind: String) async throws {
+        let location = try Self.location(kind)
+        let store = try location.open()
+        let table = ResourceID(.table, "main.s.t")
+        let id = try await store.startApply("dev", revision: "abc", planDigest: "d1", actor: "ana", kind: .apply, changes: [(table, .create)])
+        try await store.changeStarted(id, position: 0)
+        try await store.changeApplied(id, position: 0, environment: "dev", inventory: table, entry: .init(protected: true), applied: .done)
+        try await store.finishApply(id, outcome: .interrupted)
+
+        try location.sql("UPDATE inventory SET resource = 'Tabel/main.s.t'")
+        await #expect { try await store.inventory("dev") } throws: { "\($0)".contains("an inventory row of dev names a resource that is \"Tabel/main.s.t\"") }
+        try location.sql("UPDATE inventory SET resource = 'Table/main.s.t'")
+        #expect(try await store.inventory("dev").entries[table]?.protected == true)
+
+        try location.sql("UPDATE applies SET outcome = 'paused'")
+        await #expect { try await store.history("dev", limit: 5) } throws: { "\($0)".contains("the outcome of apply \(id) is \"paused\"") }
+        try location.sql("UPDATE applies SET outcome = 'interrupted'")
+        try location.sql("UPDATE apply_changes SET action = 'explode'")
+        await #expect { try await store.unresolvedIntents("dev", includeRunning: false) } throws: { "\($0)".contains("the action of change 0 of apply \(id) in the journal is \"explode\"") }
+        await #expect { try await store.history("dev", limit: 5) } throws: { "\($0)".contains("does not guess what a row meant") }
+    }
 
     @Test(arguments: ["sqlite", "postgres"]) func journalAndInventoryMoveTogether(_ kind: String) async throws {
         let location = try Self.location(kind)
