@@ -308,13 +308,20 @@ enum JSONColumn {
         return strings.count == array.count ? strings : nil
     }
 
+    /// A JSON array of strings; text that is not one reads as a list nothing declares
+    /// (`(unreadable …)`), so it never matches a manifest and the plan rewrites it.
     static func strings(_ value: SQLValue) -> [String] {
-        guard let text = value.string, let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any] else { return [] }
-        return array.compactMap { $0 as? String }
+        readableStrings(value) ?? [unreadable(value)]
     }
 
+    /// A JSON object of strings; text that is not one reads as a map nothing declares.
     static func map(_ value: SQLValue) -> [String: String] {
-        guard let text = value.string, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
-        return object.compactMapValues { $0 as? String }
+        guard let text = value.string, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [unreadable(value): ""] }
+        let strings = object.compactMapValues { $0 as? String }
+        return strings.count == object.count ? strings : [unreadable(value): ""]
+    }
+
+    static func unreadable(_ value: SQLValue) -> String {
+        "(unreadable: \(String((value.string ?? "empty").prefix(60))))"
     }
 }

@@ -4,6 +4,7 @@ import Model
 import Engine
 import TestSupport
 @testable import LocalTarget
+import SQLite
 
 @Suite struct CatalogDatabaseTests {
     let store = MemoryStateStore()
@@ -127,5 +128,22 @@ import TestSupport
         }
         #expect(Date().timeIntervalSince(started) >= 0.25, "it waits before giving up")
         withExtendedLifetime(holder) {}
+    }
+}
+
+/// A catalog.db list or map that does not read is never a match for a manifest (#16 review).
+@Suite struct JSONColumnTests {
+    @Test func unreadableListsAndMapsReadAsNothingDeclared() {
+        #expect(JSONColumn.strings(.text("[\"a\",\"b\"]")) == ["a", "b"])
+        #expect(JSONColumn.strings(.text("[]")) == [])
+        for damaged: SQLValue in [.text("not json"), .text("[1]"), .text("[\"a\", 2]"), .text("{}"), .null] {
+            let read = JSONColumn.strings(damaged)
+            #expect(read.count == 1 && read[0].hasPrefix("(unreadable: "), "\(damaged): \(read)")
+        }
+        #expect(JSONColumn.map(.text("{\"k\":\"v\"}")) == ["k": "v"])
+        #expect(JSONColumn.map(.text("{}")) == [:])
+        for damaged: SQLValue in [.text("[]"), .text("{\"k\":1}"), .text("oops"), .null] {
+            #expect(JSONColumn.map(damaged).keys.first?.hasPrefix("(unreadable: ") == true, "\(damaged)")
+        }
     }
 }
