@@ -108,8 +108,9 @@ struct DeltaLog {
     }
 
     /// `observedSnapshot()` by path: observing 10,000 tables builds no URLs.
-    static func observedSnapshot(logPath: String, id: ResourceID, cache: SnapshotCache = .shared) throws(TargetError) -> DeltaSnapshot? {
-        if let unchanged = cache.unchanged(at: logPath) { return unchanged }
+    /// `provenFirst`: try proving the log unchanged from the cache first (false when the caller just did).
+    static func observedSnapshot(logPath: String, id: ResourceID, cache: SnapshotCache = .shared, provenFirst: Bool = true) throws(TargetError) -> DeltaSnapshot? {
+        if provenFirst, let unchanged = cache.unchanged(at: logPath) { return unchanged }
         // The directory's time, taken before listing it: a change after this moves it.
         let listedAt = SnapshotCache.now()
         var directory = stat()

@@ -60,18 +60,22 @@ public struct LocalLakehouse: Target {
                 resources.append(Resource(id: schemaID, spec: .schema(try readNamespace(schemaURL.appendingPathComponent(Self.schemaFile), schemaID)),
                                           observation: Observation()))
                 let schemaPath = schemaURL.path
-                // A table is a directory with a _delta_log directory; the listing says
-                // which entries are directories, so most need no stat.
+                // A table is a directory with a _delta_log directory (checked on every
+                // core, below); the listing says which entries are directories.
                 let entries = (Files.entries(in: schemaPath) ?? []).filter { !$0.name.hasPrefix(".") && !$0.name.hasPrefix("_") && ($0.isDirectory || !$0.typeKnown) }
-                for table in entries.map(\.name).sorted() where isDirectory(schemaPath + "/" + table + "/_delta_log") {
+                for table in entries.map(\.name).sorted() {
                     tables.append(TableLocation(id: ResourceID(.table, "\(catalog).\(schema).\(table)"), logPath: schemaPath + "/" + table + "/_delta_log"))
                 }
             }
         }
-        // Tables read independently: on every core, in order.
+        // Tables read independently: on every core, in order. A log proven unchanged
+        // needs no other check (two stats); else a directory without a _delta_log
+        // directory is not a table.
         let snapshots = Parallel.map(tables) { part in
             part.map { table -> Result<DeltaSnapshot?, TargetError> in
-                do throws(TargetError) { return .success(try DeltaLog.observedSnapshot(logPath: table.logPath, id: table.id)) } catch { return .failure(error) }
+                if let unchanged = SnapshotCache.shared.unchanged(at: table.logPath) { return .success(unchanged) }
+                guard Self.isDirectory(table.logPath) else { return .success(nil) }
+                do throws(TargetError) { return .success(try DeltaLog.observedSnapshot(logPath: table.logPath, id: table.id, provenFirst: false)) } catch { return .failure(error) }
             }
         }
         SnapshotCache.shared.forget(under: root.path, except: Set(tables.map(\.logPath)))
@@ -130,7 +134,9 @@ public struct LocalLakehouse: Target {
 
     private func isDirectory(_ url: URL) -> Bool { isDirectory(url.path) }
 
-    private func isDirectory(_ path: String) -> Bool {
+    private func isDirectory(_ path: String) -> Bool { Self.isDirectory(path) }
+
+    private static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
