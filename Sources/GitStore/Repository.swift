@@ -53,6 +53,8 @@ public struct Blob: Sendable {
     public var bytes: [UInt8]
     /// A symbolic link (mode 120000): `bytes` is the path it points to.
     public var isSymbolicLink = false
+    /// Not read: the caller said it has no use for these bytes (`bytes` is empty).
+    public var omitted = false
 }
 
 let libgit2Ready: Bool = {
@@ -121,13 +123,13 @@ public final class Repository {
 
     /// Reads every blob at `commit` whose path `include` accepts, descending only into
     /// directories `descend` accepts. Straight from the object database: no checkout.
-    /// `known`: the bytes of a blob already read, by its id (a blob's id is its bytes'
-    /// hash, so they are the same bytes); those are not read again.
+    /// `skip(path, id)`: the caller has no use for that blob's bytes (it decoded the same
+    /// id before: a blob's id is its bytes' hash); it is listed, marked omitted, not read.
     public func blobs(
         at commit: Commit,
         descend: (String) -> Bool,
         include: (String) -> Bool,
-        known: (String) -> [UInt8]? = { _ in nil }
+        skip: (String, String) -> Bool = { _, _ in false }
     ) throws(GitError) -> [Blob] {
         var oid = git_oid()
         git_oid_fromstr(&oid, commit.id.hex)
@@ -140,7 +142,7 @@ public final class Repository {
         guard code == 0, let tree else { throw GitError.last("git_commit_tree(\(commit.id.short))", code: code) }
         defer { git_tree_free(tree) }
         var found: [Blob] = []
-        try walk(tree: tree, prefix: "", descend: descend, include: include, known: known, into: &found)
+        try walk(tree: tree, prefix: "", descend: descend, include: include, skip: skip, into: &found)
         return found.sorted { $0.path < $1.path }
     }
 
@@ -162,7 +164,7 @@ public final class Repository {
 
     private func walk(
         tree: OpaquePointer, prefix: String,
-        descend: (String) -> Bool, include: (String) -> Bool, known: (String) -> [UInt8]?,
+        descend: (String) -> Bool, include: (String) -> Bool, skip: (String, String) -> Bool,
         into found: inout [Blob]
     ) throws(GitError) {
         let count = git_tree_entrycount(tree)
@@ -178,12 +180,12 @@ public final class Repository {
                 let code = git_tree_lookup(&subtree, handle, id)
                 guard code == 0, let subtree else { throw GitError.last("git_tree_lookup(\(path))", code: code) }
                 defer { git_tree_free(subtree) }
-                try walk(tree: subtree, prefix: path + "/", descend: descend, include: include, known: known, into: &found)
+                try walk(tree: subtree, prefix: path + "/", descend: descend, include: include, skip: skip, into: &found)
             case GIT_OBJECT_BLOB:
                 guard include(path) else { continue }
                 let objectID = ObjectID(id), isLink = git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK
-                if let bytes = known(objectID.hex) {
-                    found.append(Blob(path: path, id: objectID, bytes: bytes, isSymbolicLink: isLink))
+                if !isLink, skip(path, objectID.hex) {
+                    found.append(Blob(path: path, id: objectID, bytes: [], isSymbolicLink: false, omitted: true))
                     continue
                 }
                 var blob: OpaquePointer?

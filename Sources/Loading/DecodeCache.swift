@@ -17,6 +17,11 @@ public final class DecodeCache: Sendable {
             path = file.path
             blob = file.blob
         }
+
+        init(path: String, blob: String) {
+            self.path = path
+            self.blob = blob
+        }
     }
 
     struct Context: Hashable {
@@ -37,6 +42,12 @@ public final class DecodeCache: Sendable {
 
     /// How many files were decoded into the cache so far (a miss each).
     public var decoded: Int { state.withLock { $0.decoded } }
+
+    /// Whether the file at `path` with blob `blob` was decoded (in the last render's
+    /// context: a render in another context reads the revision again).
+    public func decoded(path: String, blob: String) -> Bool {
+        state.withLock { $0.parts[Key(path: path, blob: blob)] != nil }
+    }
 
     /// The parts known for `files` in `context`.
     func parts(for files: [SourceFile], in context: Context) -> [Key: Loader.DecodedPart] {

@@ -131,7 +131,7 @@ public enum Loader {
         let context = DecodeCache.Context(environment: environment, file: environmentFile,
                                           fileBlob: loaded.source.files.first { $0.path == environmentFile }?.blob)
         let known = cache?.parts(for: loaded.manifestFiles, in: context) ?? [:]
-        let missing = loaded.manifestFiles.filter { known[DecodeCache.Key($0)] == nil }
+        let missing = readable(loaded.manifestFiles.filter { known[DecodeCache.Key($0)] == nil }, sink: sink)
         let fresh = Parallel.map(missing) { part in
             TypeMemo().sharing { types in part.map { Self.decode([$0], environment: environment, environmentFile: environmentFile, overlays: overlays, types: types) } }
         }
@@ -173,6 +173,27 @@ public enum Loader {
         return DesiredState(environment: environment, revision: loaded.source.revision, shortRevision: loaded.source.shortRevision,
                             resources: resources, diagnostics: parseProblems + sink.diagnostics + lineage,
                             libraries: references.filter { $0.kind == .library })
+    }
+
+    /// `files` that were read. Never decodes a file that was not as if it were empty (its
+    /// resources would vanish from the plan): an error; callers read again first (needsBytes).
+    static func readable(_ files: [SourceFile], sink: DiagnosticSink) -> [SourceFile] {
+        for file in files where file.omitted {
+            sink.append(.error(at: SourceLocation(path: file.path, line: 1, column: 1), "internal error: \(file.path) was not read from git, and its decoding is not cached; nothing was planned from this revision"))
+        }
+        return files.filter { !$0.omitted }
+    }
+
+    /// Whether rendering `loaded` for `environment` needs bytes that were not read
+    /// (a file whose decoding is not cached in this environment's context).
+    public static func needsBytes(_ loaded: LoadedSource, for environment: Environment, cache: DecodeCache?) -> Bool {
+        let omitted = loaded.manifestFiles.filter(\.omitted)
+        guard !omitted.isEmpty else { return false }
+        guard let cache else { return true }
+        let environmentFile = loaded.overlays[environment.name]?.file ?? ""
+        let context = DecodeCache.Context(environment: environment, file: environmentFile,
+                                          fileBlob: loaded.source.files.first { $0.path == environmentFile }?.blob)
+        return cache.parts(for: omitted, in: context).count != omitted.count
     }
 
     struct DecodedPart: Sendable {

@@ -12,12 +12,16 @@ public struct SourceFile: Sendable {
     /// The git blob id of a committed file (nil in a working tree): the same id is the
     /// same bytes, so what was decoded from it can be reused.
     public var blob: String?
+    /// Not read from git (`bytes` is empty): what its blob decodes to was cached. A
+    /// render that would need it must read the revision again, never decode emptiness.
+    public var omitted: Bool
 
-    public init(path: String, bytes: [UInt8], isSymbolicLink: Bool = false, blob: String? = nil) {
+    public init(path: String, bytes: [UInt8], isSymbolicLink: Bool = false, blob: String? = nil, omitted: Bool = false) {
         self.path = path
         self.bytes = bytes
         self.isSymbolicLink = isSymbolicLink
         self.blob = blob
+        self.omitted = omitted
     }
 
     /// The 1-based line, for printing under a diagnostic.
@@ -79,8 +83,9 @@ public struct SourceSet: Sendable {
     }
 
     /// Reads the files at `revision` straight from the object database: no checkout.
-    /// `known`: bytes already read, by blob id (a long-running process keeps the last revision's).
-    public static func read(from repository: Repository, revision: String, project: String = "", known: (String) -> [UInt8]? = { _ in nil }) throws(GitError) -> SourceSet {
+    /// `skip(path, blob)`: a manifest whose decoding is cached is listed but not read
+    /// (environment files are always read).
+    public static func read(from repository: Repository, revision: String, project: String = "", skip: (String, String) -> Bool = { _, _ in false }) throws(GitError) -> SourceSet {
         let commit = try repository.resolve(revision)
         let blobs = try repository.blobs(
             at: commit,
@@ -92,9 +97,9 @@ public struct SourceSet: Sendable {
                 return inside == manifestDirectory || inside == environmentDirectory || inside.hasPrefix(manifestDirectory + "/")
             },
             include: { $0.hasPrefix(project) && wanted(String($0.dropFirst(project.count))) },
-            known: known)
+            skip: { path, blob in path.hasPrefix(project + manifestDirectory + "/") && skip(path, blob) })
         return SourceSet(revision: commit.id.hex, shortRevision: commit.id.short,
-                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes, isSymbolicLink: $0.isSymbolicLink, blob: $0.id.hex) }, commit: commit, project: project)
+                         files: blobs.map { SourceFile(path: $0.path, bytes: $0.bytes, isSymbolicLink: $0.isSymbolicLink, blob: $0.id.hex, omitted: $0.omitted) }, commit: commit, project: project)
     }
 
     /// Reads the files from the working tree at `root`, with uncommitted edits.

@@ -8,8 +8,6 @@ import Synchronization
 public final class LoadCache: Sendable {
     private struct Entries {
         var loads = 0
-        /// The last revision's file bytes by blob id, within `maxKeptBytes`.
-        var bytes: [String: [UInt8]] = [:]
         var loaded: [(revision: String, source: LoadedSource)] = []
         var rendered: [(key: String, state: DesiredState)] = []
     }
@@ -22,18 +20,7 @@ public final class LoadCache: Sendable {
     /// recently used, so memory is bounded however many revisions `watch` sees.
     let capacity: Int
 
-    /// At most this many bytes of files are kept for the next revision to reuse: a
-    /// larger revision is read whole each time.
-    let maxKeptBytes: Int
-
-    public init(capacity: Int = 3, maxKeptBytes: Int = 64 << 20) {
-        self.capacity = capacity
-        self.maxKeptBytes = maxKeptBytes
-    }
-
-    /// The last revision's file bytes by blob id: a new revision reads from git only
-    /// the blobs it changed.
-    public func knownBytes() -> [String: [UInt8]] { entries.withLock { $0.bytes } }
+    public init(capacity: Int = 3) { self.capacity = capacity }
 
     /// How many revisions were parsed so far (a cache miss each).
     public var loads: Int { entries.withLock { $0.loads } }
@@ -52,15 +39,7 @@ public final class LoadCache: Sendable {
     /// as rendered states; a state not kept is rendered from the revision read again.
     func store(_ source: LoadedSource, revision: String) {
         let light = source.withoutDocuments()
-        var bytes: [String: [UInt8]] = [:], total = 0
-        for file in source.source.files {
-            guard let blob = file.blob else { continue }
-            total += file.bytes.count
-            guard total <= maxKeptBytes else { bytes = [:]; break }
-            bytes[blob] = file.bytes
-        }
         entries.withLock { entries in
-            entries.bytes = bytes
             entries.loads += 1
             entries.loaded.removeAll { $0.revision == revision }
             entries.loaded.append((revision, light))

@@ -78,8 +78,10 @@ public final class Workspace {
             source = hit.source
             loaded = hit
         } else {
-            let known = cache?.knownBytes() ?? [:]
-            source = try Self.read(repository, options.revision, project: project) { known[$0] }
+            // Manifests whose decoding is cached are listed, not read (their blob ids say
+            // they are the same bytes); a render that needs them reads again (desired).
+            let files = cache?.files
+            source = try Self.read(repository, options.revision, project: project) { files?.decoded(path: $0, blob: $1) ?? false }
             loaded = Loader.load(source)
             cache?.store(loaded, revision: source.revision + "|" + project)
         }
@@ -112,9 +114,9 @@ public final class Workspace {
         return ""
     }
 
-    public static func read(_ repository: Repository, _ revision: String, project: String = "", known: (String) -> [UInt8]? = { _ in nil }) throws(ReconcileError) -> SourceSet {
+    public static func read(_ repository: Repository, _ revision: String, project: String = "", skip: (String, String) -> Bool = { _, _ in false }) throws(ReconcileError) -> SourceSet {
         do {
-            return try SourceSet.read(from: repository, revision: revision, project: project, known: known)
+            return try SourceSet.read(from: repository, revision: revision, project: project, skip: skip)
         } catch {
             if error.isNotFound || error.call.hasPrefix("git_revparse") || error.call.hasPrefix("git_object_peel") {
                 throw ReconcileError("unknown revision \"\(revision)\": \(error.message); pass a branch, tag, sha or HEAD~n that exists", kind: .invalid)
@@ -183,10 +185,7 @@ public final class Workspace {
         // The environment file comes from this run's revision, the manifests from theirs.
         let cacheKey = "\(source.revision)|\(manifests.source.revision)|\(project)|\(environment.name)"
         if !options.worktree, let hit = cache?.rendered(cacheKey) { return hit }
-        if !manifests.hasDocuments {
-            // A cached revision keeps no parsed manifests: read it again to render it.
-            manifests = Loader.load(try Self.read(repository, manifests.source.revision, project: project))
-        }
+        manifests = try renderable(manifests, for: environment)
         let state = Loader.render(manifests, for: environment, cache: options.worktree ? nil : cache?.files)
         let libraries = Loader.missingLibraries(state, revision: state.shortRevision) { path in
             // Library paths are relative to the project.
@@ -203,6 +202,22 @@ public final class Workspace {
         }
         if !options.worktree { cache?.store(state, key: cacheKey) }
         return state
+    }
+
+    /// `manifests` with every file a render for `environment` needs read.
+    private func renderable(_ manifests: LoadedSource, for environment: Environment) throws(ReconcileError) -> LoadedSource {
+        let files = options.worktree ? nil : cache?.files
+        var manifests = manifests
+        if !manifests.hasDocuments {
+            // A cached revision keeps no parsed manifests: read it again to render it.
+            manifests = Loader.load(try Self.read(repository, manifests.source.revision, project: project) { files?.decoded(path: $0, blob: $1) ?? false })
+        }
+        if Loader.needsBytes(manifests, for: environment, cache: files) {
+            // Read for another context (another environment, an edited environment file):
+            // the files not read are needed now; read the revision whole.
+            manifests = Loader.load(try Self.read(repository, manifests.source.revision, project: project))
+        }
+        return manifests
     }
 
     public func desired(_ name: String) throws(ReconcileError) -> DesiredState {

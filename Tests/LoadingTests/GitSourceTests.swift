@@ -100,7 +100,7 @@ import TestSupport
 
 /// A long-running process reads from git only the blobs a new revision changed (#16).
 @Suite struct KnownBlobTests {
-    @Test func knownBlobsAreTakenAsGivenAndTheRestRead() throws {
+    @Test func skippedManifestsAreListedNotReadAndEnvironmentFilesAlwaysRead() throws {
         let repo = try GitFixture()
         try repo.write("environments/dev.yaml", "kind: Environment\n")
         try repo.write("manifests/a.yaml", "a: 1\n")
@@ -111,14 +111,15 @@ import TestSupport
         let a = try #require(first.file("manifests/a.yaml")?.blob)
         try repo.write("manifests/b.yaml", "b: 2\n")
         try repo.commit("two")
-        // Bytes given for a's blob are used as they are (a stand-in proves git was not asked).
         var asked: [String] = []
-        let second = try SourceSet.read(from: repository, revision: "HEAD") { blob in
-            asked.append(blob)
-            return blob == a ? Array("from the cache\n".utf8) : nil
+        let second = try SourceSet.read(from: repository, revision: "HEAD") { path, blob in
+            asked.append(path)
+            return blob == a || path.hasPrefix("environments/")
         }
-        #expect(second.file("manifests/a.yaml")?.bytes == Array("from the cache\n".utf8))
-        #expect(second.file("manifests/b.yaml")?.bytes == Array("b: 2\n".utf8), "a changed blob is read from git")
-        #expect(Set(asked).count == 3, "asked for every wanted file's blob: \(asked)")
+        let skipped = try #require(second.file("manifests/a.yaml"))
+        #expect(skipped.omitted && skipped.bytes.isEmpty && skipped.blob == a, "listed with its blob id, not read")
+        #expect(second.file("manifests/b.yaml")?.bytes == Array("b: 2\n".utf8) && second.file("manifests/b.yaml")?.omitted == false)
+        #expect(second.file("environments/dev.yaml")?.bytes == Array("kind: Environment\n".utf8), "environment files are always read")
+        #expect(Set(asked) == ["manifests/a.yaml", "manifests/b.yaml"], "only manifests may be skipped: \(asked)")
     }
 }

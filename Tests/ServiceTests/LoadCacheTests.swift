@@ -5,31 +5,43 @@ import Testing
 import TestSupport
 import Workspace
 
-/// What `watch` keeps between revisions gives the same source as reading afresh (#16).
+/// What `watch` keeps between revisions renders what reading afresh renders (#16):
+/// manifests whose decoding is cached are not read again, and a render in another
+/// context (an edited environment file, another environment) reads what it needs.
 @Suite struct LoadCacheTests {
-    @Test func aNewRevisionReadThroughTheCacheIsTheRevisionReadAfresh() throws {
+    func environment(_ name: String, _ catalog: String) -> String {
+        "apiVersion: reconcile/v1\nkind: Environment\nmetadata: { name: \(name) }\nspec:\n  target: { type: local, path: .lakehouse/\(name) }\n  variables: { prefix: \(catalog) }\n"
+    }
+
+    func rendered(_ workspace: Workspace, _ name: String) throws -> [String] {
+        try workspace.desired(workspace.environment(name)).resources.map { "\($0.id) \($0.spec)" }
+    }
+
+    @Test func aRevisionRenderedThroughTheCacheIsTheRevisionRenderedAfresh() throws {
         let repo = try GitFixture()
-        try repo.write("environments/dev.yaml", "apiVersion: reconcile/v1\nkind: Environment\nmetadata: { name: dev }\nspec:\n  target: { type: local, path: .lakehouse/dev }\n")
-        for index in 0..<20 { try repo.write("manifests/t\(index).yaml", "apiVersion: reconcile/v1\nkind: Catalog\nmetadata: { name: c\(index) }\n") }
+        try repo.write("environments/dev.yaml", environment("dev", "d"))
+        try repo.write("environments/staging.yaml", environment("staging", "s"))
+        for index in 0..<20 { try repo.write("manifests/t\(index).yaml", "apiVersion: reconcile/v1\nkind: Catalog\nmetadata: { name: \"${var.prefix}\(index)\" }\n") }
         try repo.commit("one")
         let cache = LoadCache()
-        _ = try Workspace(ReadOptions(repo: repo.url.path), cache: cache)
-        #expect(cache.knownBytes().count == 21, "every file's bytes kept by blob id")
+        let options = ReadOptions(repo: repo.url.path)
+        #expect(try rendered(Workspace(options, cache: cache), "dev") == rendered(Workspace(options), "dev"))
 
         try repo.write("manifests/t3.yaml", "apiVersion: reconcile/v1\nkind: Catalog\nmetadata: { name: changed }\n")
         try FileManager.default.removeItem(at: repo.url.appendingPathComponent("manifests/t4.yaml"))
         try repo.write("manifests/new.yaml", "apiVersion: reconcile/v1\nkind: Catalog\nmetadata: { name: added }\n")
         try repo.commit("two")
-        let cached = try Workspace(ReadOptions(repo: repo.url.path), cache: cache).source
-        let fresh = try Workspace(ReadOptions(repo: repo.url.path)).source
-        #expect(cached.files.map(\.path) == fresh.files.map(\.path))
-        #expect(cached.files.map(\.bytes) == fresh.files.map(\.bytes))
-        #expect(cached.files.map(\.blob) == fresh.files.map(\.blob))
-        #expect(cache.knownBytes().count == 21, "the last revision's, not every revision's")
+        let cached = try Workspace(options, cache: cache)
+        #expect(cached.source.files.filter(\.omitted).count == 18, "the 18 unchanged manifests are listed, not read")
+        #expect(try rendered(cached, "dev") == rendered(Workspace(options), "dev"))
+        // Another environment: another context, so the revision is read whole for it.
+        #expect(try rendered(cached, "staging") == rendered(Workspace(options), "staging"))
 
-        // Over the byte budget nothing is kept: memory stays bounded however large the revision.
-        let small = LoadCache(maxKeptBytes: 100)
-        _ = try Workspace(ReadOptions(repo: repo.url.path), cache: small)
-        #expect(small.knownBytes().isEmpty)
+        // An edited environment file changes the context: every manifest is read again.
+        try repo.write("environments/dev.yaml", environment("dev", "e"))
+        try repo.commit("three")
+        let edited = try Workspace(options, cache: cache)
+        #expect(try rendered(edited, "dev") == rendered(Workspace(options), "dev"))
+        #expect(try rendered(edited, "dev").contains { $0.hasPrefix("Catalog/e0 ") })
     }
 }
