@@ -69,11 +69,13 @@ final class LoopbackServer: Sendable {
     @Test func aServerThatDripsItsBodyCannotHoldARequestPastTheDeadline() async throws {
         let server = try LoopbackServer { connection in
             LoopbackServer.write(connection, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
-            for _ in 0..<30 { LoopbackServer.write(connection, " "); Thread.sleep(forTimeInterval: 0.5) }
+            // A minute of drips (its thread is detached: the test does not wait for it), so
+            // a loaded run whose threads are busy for seconds still meets the deadline first.
+            for _ in 0..<120 { LoopbackServer.write(connection, " "); Thread.sleep(forTimeInterval: 0.5) }
         }
         let client = RESTClient(base: server.url, name: "Slow", timeout: 1.5, attempts: 1)
         let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("GET", "/x") }
-        // Had the deadline not held, the server would have closed after 15 s with the body
+        // Had the deadline not held, the server would have closed after 60 s with the body
         // unfinished: another failure. (Wall-clock bounds are not asserted: the test
         // suite's other tests can hold the cooperative threads for seconds.)
         #expect(failure?.message.contains("within the deadline") == true, "the deadline covers the body, not only the head: \(failure?.message ?? "")")
