@@ -215,8 +215,15 @@ struct DeltaLog {
         Self.forEachLine(data) { line in
             lineIndex += 1
             guard failure == nil, !line.allSatisfy({ $0 == 32 || $0 == 13 }) else { return }
-            guard let action = (try? JSONReader.parse(line)) as? [String: Any] else {
-                failure = TargetError(id, "\(path):\(lineIndex): not a JSON action; the commit is corrupt")
+            let action: [String: Any]
+            do throws(JSONReader.Failure) {
+                guard let object = try JSONReader.parse(line) as? [String: Any] else {
+                    failure = TargetError(id, "\(path):\(lineIndex): not a JSON action; the commit is corrupt (the line is JSON, not an object)")
+                    return
+                }
+                action = object
+            } catch {
+                failure = TargetError(id, "\(path):\(lineIndex): not a JSON action; the commit is corrupt (\(error.message) at byte \(error.offset + 1))")
                 return
             }
             do throws(TargetError) { try replay(action, into: &snapshot, sawMetadata: &sawMetadata, at: "\(path):\(lineIndex)", id: id) } catch { failure = error }

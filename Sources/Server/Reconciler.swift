@@ -129,7 +129,6 @@ public actor Reconciler: Service {
     public var status: WatchStatus { machine.status }
     public var plan: Value? { lastPlan }
     public var appliedFlags: URL? { flagsFile }
-    public func metricsText() -> String { metrics.render(machine.status) }
     /// Sets this environment's gauges from its status (the group emits the registry).
     public func updateMetrics() { metrics.update(machine.status) }
     public func history(limit: Int) async -> Value {

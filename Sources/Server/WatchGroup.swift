@@ -81,6 +81,9 @@ public final class SharedMirror: Sendable {
         let failure: GitError? = await withCheckedContinuation { continuation in
             answer.set(continuation)
             queue.async { [self] in answer.give(fetch(askedAt: asked)) }
+            // On a dispatch timer, not a task: a task's sleep waits for a free cooperative
+            // thread, which busy cycles can hold for minutes. A timer whose answer came
+            // first does nothing when it fires (at most timeout/interval of them wait).
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
                 answer.give(GitError(call: "fetch", code: -1, message: "fetching \(CycleRunner.redact(repository)) has not finished after \(Int(timeout))s; the remote stopped answering (watch's /healthz fails until the fetch ends)"))
             }

@@ -144,6 +144,7 @@ import TestSupport
             try lakehouse.observe()
         } throws: { error in
             (error as! TargetError).message.contains("00000000000000000001.json:3: not a JSON action")
+                && (error as! TargetError).message.contains("expected a string key at byte 2")
         }
         withExtendedLifetime(dir) {}
     }

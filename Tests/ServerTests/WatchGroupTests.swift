@@ -61,13 +61,14 @@ import TestSupport
                                   token: nil, timeout: 1)
         let group = WatchGroup(members: [], registry: MetricsRegistry(), mirror: mirror)
         #expect(group.notLive() == nil)
-        let started = Date()
         await #expect {
             try await mirror.sync()
         } throws: { error in
             (error as? GitError)?.message.contains("has not finished after 1s") == true
         }
-        #expect(Date().timeIntervalSince(started) < 30, "the wait is bounded (loose: a loaded full run delays timers)")
+        // Bounded: the answer is the deadline's (its message), given while the fetch still
+        // hangs (below). Wall time is not asserted: in a loaded full run the suite's other
+        // tests hold the cooperative threads for minutes before this task resumes.
         #expect((mirror.runningFor() ?? 0) > 0.5, "the fetch itself still hangs")
         let reason = try #require(group.notLive(now: Date().addingTimeInterval(2)))
         #expect(reason.contains("cannot be cancelled; restart this process"))
