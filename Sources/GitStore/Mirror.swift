@@ -29,14 +29,16 @@ public enum Mirror {
 
     /// Clones into `directory` on first use, fetches after; returns the mirror. One
     /// process at a time: several `watch` processes given one `--cache-dir` take turns
-    /// (a lock file in the mirror), waiting at most `lockTimeout` seconds.
-    public static func sync(url: String, into directory: String, token: String? = nil, lockTimeout: Double = 120) throws(GitError) -> Repository {
+    /// (a lock file in the mirror), waiting at most `lockTimeout` seconds. A mirror
+    /// holding more than `compactAbove` packs is compacted into one after the fetch.
+    public static func sync(url: String, into directory: String, token: String? = nil, lockTimeout: Double = 120,
+                            compactAbove: Int = 50) throws(GitError) -> Repository {
         let lock = try FetchLock(directory: directory, timeout: lockTimeout)
         defer { lock.release() }
-        return try fetch(url: url, into: directory, token: token)
+        return try fetch(url: url, into: directory, token: token, compactAbove: compactAbove)
     }
 
-    private static func fetch(url: String, into directory: String, token: String?) throws(GitError) -> Repository {
+    private static func fetch(url: String, into directory: String, token: String?, compactAbove: Int) throws(GitError) -> Repository {
         _ = Repository.ready
         var repo: OpaquePointer?
         if FileManager.default.fileExists(atPath: directory + "/HEAD") {
@@ -90,6 +92,7 @@ public enum Mirror {
         if git_remote_default_branch(&buffer, remote) == 0, let name = buffer.ptr {
             git_repository_set_head(repo, name)
         }
+        try compact(repo, directory: directory, above: compactAbove)
         return try Repository(at: directory)
     }
 }

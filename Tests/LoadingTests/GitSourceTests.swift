@@ -123,3 +123,52 @@ import TestSupport
         #expect(Set(asked) == ["manifests/a.yaml", "manifests/b.yaml"], "only manifests may be skipped: \(asked)")
     }
 }
+
+/// A mirror that fetches for days does not pile up one pack per fetch (#16).
+@Suite struct MirrorCompactionTests {
+    private func packs(_ mirror: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: mirror + "/objects/pack")) ?? [])
+            .filter { $0.hasSuffix(".pack") }
+    }
+
+    @Test func packsAreCompactedAndEveryRevisionStaysReadable() throws {
+        let repo = try GitFixture()
+        let cache = try TemporaryDirectory()
+        let mirror = cache.url.appendingPathComponent("m.git").path
+        var commits: [String] = []
+        try repo.write("manifests/a.yaml", "a: 0\n")
+        commits.append(try repo.commit("zero"))
+        _ = try repo.git("tag", "-a", "v0", "-m", "first release")
+        _ = try Mirror.sync(url: repo.url.path, into: mirror, compactAbove: 3)
+        let early = try Repository(at: mirror)
+        #expect(try early.blobs(at: early.resolve(commits[0]), descend: { _ in true }, include: { $0.hasPrefix("manifests/") }).first?.bytes == Array("a: 0\n".utf8))
+
+        // A revision that a force-push takes off every branch (history may still name it).
+        try repo.write("manifests/a.yaml", "a: abandoned\n")
+        let abandoned = try repo.commit("abandoned")
+        _ = try Mirror.sync(url: repo.url.path, into: mirror, compactAbove: 3)
+        _ = try repo.git("reset", "--hard", commits[0])
+
+        var most = 0
+        for index in 1...8 {
+            try repo.write("manifests/a.yaml", "a: \(index)\n")
+            try repo.write("manifests/b\(index).yaml", "b: \(index)\n")
+            commits.append(try repo.commit("change \(index)"))
+            _ = try Mirror.sync(url: repo.url.path, into: mirror, compactAbove: 3)
+            most = max(most, packs(mirror).count)
+        }
+        #expect(most <= 4, "compacted whenever more than 3 packs: at most \(most)")
+        #expect(packs(mirror).count < 10, "eight fetches did not leave eight packs")
+
+        let fresh = try Repository(at: mirror)
+        for (index, hex) in commits.enumerated() {
+            let files = try fresh.blobs(at: fresh.resolve(hex), descend: { _ in true }, include: { $0.hasPrefix("manifests/") })
+            #expect(files.first { $0.path == "manifests/a.yaml" }?.bytes == Array("a: \(index)\n".utf8), "revision \(index)")
+        }
+        #expect(try fresh.resolve(abandoned).id.hex == abandoned, "objects off every branch are kept, not collected")
+        #expect(try fresh.resolve("v0").id.hex == commits[0], "the annotated tag survives")
+        #expect(try early.blobs(at: early.resolve(commits[5]), descend: { _ in true }, include: { $0.hasPrefix("manifests/") }).count == 6,
+                "a handle opened before compaction reads objects that now live only in the new pack")
+        #expect(try early.blobs(at: early.resolve(commits[0]), descend: { _ in true }, include: { $0.hasPrefix("manifests/") }).count == 1)
+    }
+}
