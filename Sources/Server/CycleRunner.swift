@@ -82,24 +82,37 @@ public struct CycleRunner: Sendable {
         return output
     }
 
-    private func cycle(shouldStop: @escaping @Sendable () -> Bool) async -> Output {
-        var logger = self.logger
+    private enum Read {
+        case ready(Service, EnvironmentRun, DesiredState)
+        case stalled(Output)
+    }
+
+    /// The newest revision, fetched and rendered; or why the cycle stalls there.
+    private func read() async -> Read {
         do throws(GitError) {
             try await mirror.sync()
         } catch {
             logger.error("fetch failed: \(error.message)")
-            return Output(result: CycleResult(outcome: .stalled(reason: "FetchFailed", message: "fetching \(Self.redact(settings.repository)) failed: \(error.message)")))
+            return .stalled(Output(result: CycleResult(outcome: .stalled(reason: "FetchFailed", message: "fetching \(Self.redact(settings.repository)) failed: \(error.message)"))))
         }
-        let service: Service, run: EnvironmentRun, state: DesiredState
         do throws(ReconcileError) {
             let workspace = try Workspace(ReadOptions(repo: settings.cacheDirectory, revision: "HEAD", path: settings.path), cache: cache)
             workspace.warn = { [logger] in logger.warning("\($0)") }
-            service = Service(workspace)
-            run = try service.run(settings.environment)
-            state = try run.desired()
+            let service = Service(workspace)
+            let run = try service.run(settings.environment)
+            return .ready(service, run, try run.desired())
         } catch {
             logger.error("the revision does not validate: \(error.diagnostics.first?.description ?? "")")
-            return Output(result: CycleResult(outcome: .stalled(reason: WatchDecisions.stalledReason(error.kind, stage: .read), message: Self.summary(error))))
+            return .stalled(Output(result: CycleResult(outcome: .stalled(reason: WatchDecisions.stalledReason(error.kind, stage: .read), message: Self.summary(error)))))
+        }
+    }
+
+    private func cycle(shouldStop: @escaping @Sendable () -> Bool) async -> Output {
+        var logger = self.logger
+        let service: Service, run: EnvironmentRun, state: DesiredState
+        switch await read() {
+        case .ready(let readService, let readRun, let readState): (service, run, state) = (readService, readRun, readState)
+        case .stalled(let output): return output
         }
         logger[metadataKey: "revision"] = "\(state.shortRevision)"
         let environment = run.environment
@@ -111,29 +124,39 @@ public struct CycleRunner: Sendable {
             output.result.outcome = .stalled(reason: WatchDecisions.stalledReason(error.kind, stage: stage), message: Self.summary(error))
             return output
         }
-        let plan: Plan, lastApplied: ApplyRecord?
-        do throws(ReconcileError) {
-            plan = try await run.plan(policy: .init())
-            lastApplied = try await run.lastApplied()
-        } catch {
-            return stalled(error, .plan)
+        let lastApplied: ApplyRecord?, leads: Bool
+        do throws(ReconcileError) { lastApplied = try await run.lastApplied() } catch { return stalled(error, .plan) }
+        do throws(ReconcileError) { leads = try await election.leads(environment, in: service.project) } catch { return stalled(error, .apply) }
+        let plan: Plan, sync: WatchDecisions.Sync, outcome: CycleResult.Outcome
+        if WatchDecisions.appliesWithoutPlanning(revision: state.revision, lastApplied: lastApplied?.revision, autoSync: environment.policy.autoSync, leads: leads) {
+            // A revision to apply is planned once, under the lock, not also before it.
+            sync = .apply
+            let (planned, result) = await applyRevision(service: service, run: run, shouldStop: shouldStop, logger: logger)
+            switch result {
+            case .success(let value): (plan, outcome) = value
+            case .failure(let error):
+                // Before the plan was made, it failed planning; after, applying.
+                output.plan = planned.map { PlanRenderer.json($0, run: run.report) }
+                return stalled(error, planned == nil ? .plan : .apply)
+            }
+        } else {
+            do throws(ReconcileError) { plan = try await run.plan(policy: .init()) } catch { return stalled(error, .plan) }
+            var decided = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
+            if !leads, case .apply = decided {
+                // Another replica leads: it applies; this one reports and serves.
+                logger.info("standing by: another replica sharing the state store leads and applies \(plan.changes.count) pending changes")
+                decided = .report(pending: plan.changes.count)
+            }
+            sync = decided
+            do throws(ReconcileError) { outcome = try await carryOut(sync, plan: plan, run: run) } catch { return stalled(error, .apply) }
         }
         output.plan = PlanRenderer.json(plan, run: run.report)
-        var sync = WatchDecisions.sync(revision: state.revision, lastApplied: lastApplied?.revision, pending: plan.changes.count, autoSync: environment.policy.autoSync)
-        let leads: Bool
-        do throws(ReconcileError) { leads = try await election.leads(environment, in: service.project) } catch { return stalled(error, .apply) }
-        if !leads, case .apply = sync {
-            // Another replica leads: it applies; this one reports and serves.
-            logger.info("standing by: another replica sharing the state store leads and applies \(plan.changes.count) pending changes")
-            sync = .report(pending: plan.changes.count)
-        }
-        let outcome: CycleResult.Outcome
-        do throws(ReconcileError) { outcome = try await carryOut(sync, plan: plan, service: service, run: run, shouldStop: shouldStop, logger: logger) } catch { return stalled(error, .apply) }
         do throws(ReconcileError) {
             let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
             let (drifted, healed) = try await driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, heals: leads,
                                                            shouldStop: shouldStop, logger: logger)
-            let last = try? await run.lastApplied()
+            // The record changes only when this cycle applied or healed.
+            let last = sync == .apply || healed > 0 ? try? await run.lastApplied() : lastApplied
             output.result = CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: output.result.resourcesByKind, drifted: drifted, healed: healed,
                                         lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) })
             output.result.leads = environment.statePostgres == nil ? nil : leads
@@ -144,25 +167,44 @@ public struct CycleRunner: Sendable {
         return output
     }
 
-    /// What the sync decision says, done: pending changes reported, or the revision applied.
-    private func carryOut(_ sync: WatchDecisions.Sync, plan: Plan, service: Service, run: EnvironmentRun, shouldStop: @escaping @Sendable () -> Bool,
-                          logger: Logger) async throws(ReconcileError) -> CycleResult.Outcome {
+    /// What a sync decision that applies nothing says, done: pending changes reported.
+    private func carryOut(_ sync: WatchDecisions.Sync, plan: Plan, run: EnvironmentRun) async throws(ReconcileError) -> CycleResult.Outcome {
         switch sync {
         case .report(let pending):
             logger.info("out of sync: \(pending) changes pending\(run.environment.policy.autoSync ? "" : "; auto-sync is off")")
             return .outOfSync(pending: pending)
-        case .apply where plan.window?.open == false && plan.changesTarget:
-            // A closed change window: the changes wait for it to open (no refusal each cycle).
-            logger.info("out of sync: \(plan.changes.count) changes wait for the change window\(Self.opening(plan.window))")
-            return .outOfSync(pending: plan.changes.count)
         case .apply:
-            let started = Date()
-            let report = try await service.apply(run.name, policy: .init(), command: "watch", control: ApplyControl(shouldStop: shouldStop)).report
-            if let report { log(report, logger) }
-            return WatchDecisions.outcome(of: report, seconds: Date().timeIntervalSince(started))
+            throw ReconcileError("internal error: the watch cycle planned a revision to apply outside the lock", kind: .bug)
         case .atApplied, .nothingPending:
             return .synced
         }
+    }
+
+    /// Applies a revision not yet applied: planned once, under the lock; a closed
+    /// change window holds it. Returns the plan even when the apply throws (refused,
+    /// unsigned), for status. The outcome's seconds are the apply's, from its plan.
+    private func applyRevision(service: Service, run: EnvironmentRun, shouldStop: @escaping @Sendable () -> Bool,
+                               logger: Logger) async -> (Plan?, Result<(Plan, CycleResult.Outcome), ReconcileError>) {
+        final class Seen { var plan: Plan?; var applying: Date? }
+        let seen = Seen()
+        var control = ApplyControl(shouldStop: shouldStop) { event in
+            if case .planned(let plan, _) = event { (seen.plan, seen.applying) = (plan, Date()) }
+        }
+        control.waitsForWindow = true
+        let result: ApplyResult
+        do throws(ReconcileError) {
+            result = try await service.apply(run.name, policy: .init(), command: "watch", control: control)
+        } catch {
+            return (seen.plan, .failure(error))
+        }
+        if result.heldByWindow {
+            // A closed change window: the changes wait for it to open (no refusal each cycle).
+            logger.info("out of sync: \(result.plan.changes.count) changes wait for the change window\(Self.opening(result.plan.window))")
+            return (result.plan, .success((result.plan, .outOfSync(pending: result.plan.changes.count))))
+        }
+        if let report = result.report { log(report, logger) }
+        let seconds = seen.applying.map { Date().timeIntervalSince($0) } ?? 0
+        return (result.plan, .success((result.plan, WatchDecisions.outcome(of: result.report, seconds: seconds))))
     }
 
     /// Drift against what was applied, healed where the policy says heal and allows

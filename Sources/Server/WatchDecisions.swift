@@ -25,6 +25,13 @@ public enum WatchDecisions {
         return pending > 0 ? .report(pending: pending) : .nothingPending
     }
 
+    /// Whether the cycle applies the revision without planning it first: a revision
+    /// not yet applied, auto-sync on, and this replica leads. The apply plans it under
+    /// the lock (a plan made before the lock would be made again there).
+    public static func appliesWithoutPlanning(revision: String, lastApplied: String?, autoSync: Bool, leads: Bool) -> Bool {
+        leads && sync(revision: revision, lastApplied: lastApplied, pending: 0, autoSync: autoSync) == .apply
+    }
+
     /// The cycle's outcome after an apply (nil report: nothing needed applying).
     public static func outcome(of report: ApplyReport?, seconds: Double) -> CycleResult.Outcome {
         guard let report else { return .synced }

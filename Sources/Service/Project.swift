@@ -54,6 +54,9 @@ public struct ApplyControl {
     public var events: (ServiceEvent) -> Void
     /// Asked before applying in an environment with `policy.confirm: true`.
     public var confirm: (Plan) -> Answer = { _ in .yes }
+    /// A closed change window holds the plan (no report, `heldByWindow`) instead of
+    /// failing the apply: `watch` waits for the window to open.
+    public var waitsForWindow = false
 
     public init(shouldStop: @escaping @Sendable () -> Bool = { false }, events: @escaping (ServiceEvent) -> Void = { _ in }) {
         self.shouldStop = shouldStop

@@ -51,6 +51,9 @@ public final class Service {
         let state = try run.desired()
         return try await withLock(run, command: command) { () async throws(ReconcileError) in
             let plan = try await run.plan(state, policy: policy)
+            if control.waitsForWindow, plan.window?.open == false, plan.changesTarget {
+                return ApplyResult(plan: plan, report: nil, run: run.report, heldByWindow: true)
+            }
             let report = try await run.apply(plan, kind: selection.isAll ? .apply : .selected, control: control, overrides: policy.overridesUsed)
             return ApplyResult(plan: plan, report: report, run: run.report)
         }
@@ -94,6 +97,8 @@ public struct ApplyResult: Sendable {
     public var report: ApplyReport?
     /// What the run cost (requests to remote targets).
     public var run: RunReport
+    /// Not applied: the change window is closed and the caller waits for it.
+    public var heldByWindow = false
 
     /// The error the report stands for, if a change failed.
     public var failure: ReconcileError? { report.flatMap(Self.failure(of:)) }

@@ -12,6 +12,14 @@ import Testing
         #expect(WatchDecisions.sync(revision: "a", lastApplied: "a", pending: 2, autoSync: true) == .atApplied, "differences at the applied revision are drift, not sync")
     }
 
+    @Test func onlyALeaderWithAutoSyncAppliesANewRevisionWithoutPlanningItFirst() {
+        #expect(WatchDecisions.appliesWithoutPlanning(revision: "b", lastApplied: "a", autoSync: true, leads: true), "planned once, under the lock")
+        #expect(WatchDecisions.appliesWithoutPlanning(revision: "b", lastApplied: nil, autoSync: true, leads: true))
+        #expect(!WatchDecisions.appliesWithoutPlanning(revision: "b", lastApplied: "a", autoSync: true, leads: false), "a standby reports the plan")
+        #expect(!WatchDecisions.appliesWithoutPlanning(revision: "b", lastApplied: "a", autoSync: false, leads: true), "pending changes are reported")
+        #expect(!WatchDecisions.appliesWithoutPlanning(revision: "a", lastApplied: "a", autoSync: true, leads: true), "at the applied revision the plan is the drift")
+    }
+
     @Test func theApplysReportIsTheOutcome() {
         let plan = Plan(environment: "dev", revision: "a", target: "t",
                         changes: [Change(id: ResourceID(.catalog, "a"), action: .create, observed: nil, desired: nil), Change(id: ResourceID(.catalog, "b"), action: .create, observed: nil, desired: nil)])
