@@ -88,9 +88,25 @@ public struct ApplyRecord: Sendable, Hashable {
     /// `selected`: an apply restricted by `--select`, which does not make its revision
     /// the environment's (drift, promotion and rollback start from full applies);
     /// `destroy`: `preview destroy` deleting everything a preview created.
-    public enum Kind: String, Sendable, Hashable, Codable { case apply, heal, rollback, selected, destroy }
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable { case apply, heal, rollback, selected, destroy }
     /// `stopped`: asked to stop (SIGTERM) between changes; `interrupted`: the process died.
-    public enum Outcome: String, Sendable, Hashable, Codable { case running, succeeded, failed, interrupted, stopped }
+    public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable { case running, succeeded, failed, interrupted, stopped }
+
+    /// SQL over the `applies` table's `kind` and `outcome` for the rows
+    /// `lastSuccessfulApply` considers: a whole revision applied with success, or a row
+    /// whose kind or outcome does not read (it is read, and fails: a damaged record
+    /// never lets an older one stand in for it).
+    public static let lastSuccessfulCondition =
+        "((outcome = '\(Outcome.succeeded.rawValue)' AND kind NOT IN ('\(Kind.selected.rawValue)', '\(Kind.destroy.rawValue)'))"
+        + " OR kind NOT IN (\(known(Kind.self))) OR outcome NOT IN (\(known(Outcome.self))))"
+
+    /// SQL for the rows `runningApplies` considers: marked running, or with an outcome
+    /// that does not read (it might be running: it is read, and fails).
+    public static let runningCondition = "(outcome = '\(Outcome.running.rawValue)' OR outcome NOT IN (\(known(Outcome.self))))"
+
+    private static func known<T: CaseIterable & RawRepresentable<String>>(_ type: T.Type) -> String {
+        T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    }
 
     public var id: Int
     public var environment: String
@@ -182,6 +198,11 @@ public protocol StateStore: AuditLog {
     func finishApply(_ apply: Int, outcome: ApplyRecord.Outcome) async throws(TargetError)
 
     func history(_ environment: String, limit: Int) async throws(TargetError) -> [ApplyRecord]
+    /// The newest apply that succeeded and applied a whole revision (not a selection,
+    /// not a destroy), with its changes.
+    func lastSuccessfulApply(_ environment: String) async throws(TargetError) -> ApplyRecord?
+    /// The applies still marked running (their process died, or runs), newest first, with their changes.
+    func runningApplies(_ environment: String) async throws(TargetError) -> [ApplyRecord]
 
     /// Changes of finished applies whose effect is not known yet (see `Intent`);
     /// with `includeRunning`, also those of applies still marked running (their
@@ -198,7 +219,13 @@ public protocol StateStore: AuditLog {
 extension StateStore {
     public func liveness(of lock: LockInfo, environment: String) async throws(TargetError) -> LockLiveness? { nil }
 
-    /// The newest apply that succeeded.
+    /// The applies still running, found in the newest history.
+    public func runningApplies(_ environment: String) async throws(TargetError) -> [ApplyRecord] {
+        try await history(environment, limit: 20).filter { $0.outcome == .running }
+    }
+
+    /// The newest apply that succeeded, found in the history (stores with SQL ask for
+    /// it alone: `ApplyRecord.lastSuccessfulCondition`).
     public func lastSuccessfulApply(_ environment: String) async throws(TargetError) -> ApplyRecord? {
         try await history(environment, limit: 1000).first { $0.outcome == .succeeded && $0.kind != .selected && $0.kind != .destroy }
     }

@@ -80,12 +80,26 @@ extension PostgresStateStore {
     }
 
     public func history(_ environment: String, limit: Int) async throws(TargetError) -> [ApplyRecord] {
+        try await records(environment, condition: "TRUE", limit: limit)
+    }
+
+    public func lastSuccessfulApply(_ environment: String) async throws(TargetError) -> ApplyRecord? {
+        try await records(environment, condition: ApplyRecord.lastSuccessfulCondition, limit: 1).first
+    }
+
+    public func runningApplies(_ environment: String) async throws(TargetError) -> [ApplyRecord] {
+        try await records(environment, condition: ApplyRecord.runningCondition, limit: 1000)
+    }
+
+    /// The newest `limit` applies of `environment` that meet `condition` (SQL, a constant
+    /// of ours), with their changes.
+    private func records(_ environment: String, condition: String, limit: Int) async throws(TargetError) -> [ApplyRecord] {
         let logger = self.logger
         return try await run("reading history from") { connection in
             var records: [ApplyRecord] = []
             let applies = try await connection.query("""
                 SELECT id, revision, plan_digest, actor, kind, started_at, finished_at, outcome FROM applies
-                WHERE environment = \(environment) ORDER BY id DESC LIMIT \(limit)
+                WHERE environment = \(environment) AND \(unescaped: condition) ORDER BY id DESC LIMIT \(limit)
                 """, logger: logger).decode((Int, String, String, String, String, Double, Double?, String).self)
             for try await (id, revision, digest, actor, kind, started, finished, outcome) in applies {
                 records.append(ApplyRecord(id: id, environment: environment, revision: revision, planDigest: digest, actor: actor,

@@ -273,10 +273,23 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func history(_ environment: String, limit: Int) throws(TargetError) -> [ApplyRecord] {
+        try records(environment, condition: "1", limit: limit)
+    }
+
+    public func lastSuccessfulApply(_ environment: String) throws(TargetError) -> ApplyRecord? {
+        try records(environment, condition: ApplyRecord.lastSuccessfulCondition, limit: 1).first
+    }
+
+    public func runningApplies(_ environment: String) throws(TargetError) -> [ApplyRecord] {
+        try records(environment, condition: ApplyRecord.runningCondition, limit: 1000)
+    }
+
+    /// The newest `limit` applies of `environment` that meet `condition` (SQL), with their changes.
+    private func records(_ environment: String, condition: String, limit: Int) throws(TargetError) -> [ApplyRecord] {
         let rows = try run { () throws(SQLiteError) in
             let applies = try database.query("""
                 SELECT id, revision, plan_digest, actor, kind, started_at, finished_at, outcome FROM applies
-                WHERE environment = ? ORDER BY id DESC LIMIT ?
+                WHERE environment = ? AND \(condition) ORDER BY id DESC LIMIT ?
                 """, [.text(environment), .int(Int64(limit))])
             return try applies.map { (row: [SQLValue]) throws(SQLiteError) -> ([SQLValue], [[SQLValue]]) in
                 (row, try database.query("SELECT position, resource, action, status, error, table_version FROM apply_changes WHERE apply_id = ? ORDER BY position",

@@ -51,7 +51,7 @@ extension Service {
     /// Applies still marked running belong to processes that died: report them and
     /// close their records as interrupted, so history holds no half-written entry.
     func recoverInterrupted(_ name: String, store: any StateStore) async throws(TargetError) {
-        for record in try await store.history(name, limit: 20) where record.outcome == .running {
+        for record in try await store.runningApplies(name) where record.outcome == .running {
             let done = record.changes.filter { $0.status == .applied }.count
             let current = record.changes.first { $0.status == .started }
             let at = current.map { "; it stopped during \($0.action.rawValue) \($0.resource)" } ?? ""

@@ -105,6 +105,40 @@ import SQLiteState
         #expect(try await store.history("prod", limit: 10).map(\.outcome) == [.running])
     }
 
+    /// The store is asked for the last successful apply alone (watch asks every cycle;
+    /// reading a thousand applies with their changes grew with the history), with the
+    /// same answer as the history gives, and a damaged newer row still fails (#16).
+    @Test(arguments: ["sqlite", "postgres"]) func theLastSuccessfulApplyIsFoundAloneAndADamagedNewerRowFails(_ kind: String) async throws {
+        let location = try Self.location(kind)
+        let store = try location.open()
+        let table = ResourceID(.table, "main.s.t")
+        let first = try await store.startApply("dev", revision: "r1", planDigest: "d", actor: "a", kind: .apply, changes: [(table, .create)])
+        try await store.finishApply(first, outcome: .succeeded)
+        for (revision, kind, outcome) in [("r2", ApplyRecord.Kind.rollback, ApplyRecord.Outcome.succeeded), ("r3", .selected, .succeeded),
+                                          ("r4", .destroy, .succeeded), ("r5", .apply, .failed), ("r6", .apply, .stopped)] {
+            let id = try await store.startApply("dev", revision: revision, planDigest: "d", actor: "a", kind: kind, changes: [])
+            try await store.finishApply(id, outcome: outcome)
+        }
+        _ = try await store.startApply("dev", revision: "r7", planDigest: "d", actor: "a", kind: .apply, changes: [])
+        let other = try await store.startApply("prod", revision: "p1", planDigest: "d", actor: "a", kind: .apply, changes: [])
+        try await store.finishApply(other, outcome: .succeeded)
+
+        let last = try await store.lastSuccessfulApply("dev")
+        #expect(last?.revision == "r2", "a rollback counts; a selection, a destroy, a failure, a stop and a running apply do not")
+        #expect(try await store.runningApplies("dev").map(\.revision) == ["r7"])
+        #expect(try await store.runningApplies("prod").isEmpty)
+        let fromHistory = try await store.history("dev", limit: 100).first { $0.outcome == .succeeded && $0.kind != .selected && $0.kind != .destroy }
+        #expect(last == fromHistory)
+        try location.sql("UPDATE applies SET revision = 'r1b' WHERE revision = 'r2'")
+        try location.sql("UPDATE applies SET kind = 'selected' WHERE revision = 'r1b'")
+        #expect(try await store.lastSuccessfulApply("dev")?.changes.map(\.resource) == [table], "with its changes")
+        try location.sql("UPDATE applies SET outcome = 'paused' WHERE revision = 'r6'")
+        await #expect { try await store.lastSuccessfulApply("dev") } throws: { "\($0)".contains("is \"paused\"") }
+        await #expect { try await store.runningApplies("dev") } throws: { "\($0)".contains("is \"paused\"") }
+        try location.sql("UPDATE applies SET outcome = 'stopped', kind = 'sideways' WHERE revision = 'r6'")
+        await #expect { try await store.lastSuccessfulApply("dev") } throws: { "\($0)".contains("is \"sideways\"") }
+    }
+
     @Test(arguments: ["sqlite", "postgres"]) func locksHoldsAndTheAuditChain(_ kind: String) async throws {
         let location = try Self.location(kind)
         let first = try location.open(), second = try location.open()
