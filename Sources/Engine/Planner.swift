@@ -27,19 +27,23 @@ public enum Planner {
     }
 
     public static func plan(_ input: Input) -> Plan {
-        let observed = Dictionary(input.observed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Positions, not copies: a resource is a large value.
+        var observed: [ResourceID: Int] = [:]
+        observed.reserveCapacity(input.observed.count)
+        for (index, resource) in input.observed.enumerated() where observed[resource.id] == nil { observed[resource.id] = index }
         let desiredIDs = Set(input.desired.map(\.id))
         var forward: [Change] = []
         var unchanged: [ResourceID] = []
         var notices: [Notice] = []
 
         for resource in input.desired {
-            guard let current = observed[resource.id] else {
+            guard let index = observed[resource.id] else {
                 forward.append(Change(id: resource.id, action: .create, observed: nil, desired: resource,
                                       fields: creationFields(resource.spec) + protectionFields(resource, wasProtected: false),
                                       reasons: ["\(resource.id) does not exist in the target"]))
                 continue
             }
+            let current = input.observed[index]
             if case .grants(let grants) = resource.spec, case .grants(let existing) = current.spec, !grants.exclusive {
                 for principal in existing.grants.keys.sorted() where grants.grants[principal] == nil {
                     notices.append(Notice(resource.id, .foreignGrant(principal: principal, privileges: existing.grants[principal]!.sorted(), securable: grants.securable.description)))
@@ -71,7 +75,7 @@ public enum Planner {
 
     /// Deletes: only what this environment created, only when pruning, and never
     /// something a resource that stays depends on; the rest is orphaned or unmanaged.
-    static func prune(_ input: Input, observed: [ResourceID: Resource], desiredIDs: Set<ResourceID>) -> (deletes: [Change], orphaned: [ResourceID], unmanaged: [ResourceID]) {
+    static func prune(_ input: Input, observed: [ResourceID: Int], desiredIDs: Set<ResourceID>) -> (deletes: [Change], orphaned: [ResourceID], unmanaged: [ResourceID]) {
         var deletes: [Change] = []
         var orphaned: [ResourceID] = []
         var unmanaged: [ResourceID] = []
@@ -84,7 +88,8 @@ public enum Planner {
             // that stays unmanaged keeps what it depends on now.
             let keeps = input.desired.contains { $0.dependencies.contains(id) }
                 || input.observed.contains { !desiredIDs.contains($0.id) && !deletable.contains($0.id) && $0.dependencies.contains(id) }
-            guard input.prune, !keeps, var current = observed[id] else { orphaned.append(id); continue }
+            guard input.prune, !keeps, let index = observed[id] else { orphaned.append(id); continue }
+            var current = input.observed[index]
             // Grants: revoke only what this environment granted.
             if case .grants(var grants) = current.spec, let principals = entry.principals {
                 grants.grants = grants.grants.filter { principals.contains($0.key) }

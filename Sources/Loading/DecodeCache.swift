@@ -9,19 +9,10 @@ import Synchronization
 /// only, so it never grows with the revisions seen. Working-tree files (no blob id)
 /// are never cached.
 public final class DecodeCache: Sendable {
-    struct Key: Hashable {
-        var path: String
-        var blob: String?
-
-        init(_ file: SourceFile) {
-            path = file.path
-            blob = file.blob
-        }
-
-        init(path: String, blob: String) {
-            self.path = path
-            self.blob = blob
-        }
+    /// A file's decoding, and the blob it was decoded from.
+    struct Entry: Sendable {
+        var blob: String
+        var part: Loader.DecodedPart
     }
 
     struct Context: Hashable {
@@ -30,9 +21,20 @@ public final class DecodeCache: Sendable {
         var fileBlob: String?
     }
 
+    /// The last render's decodings by path, in its context.
+    struct Parts: Sendable {
+        var entries: [String: Entry] = [:]
+
+        /// The decoding of `file` if it has a blob id and that blob was decoded.
+        func part(for file: SourceFile) -> Loader.DecodedPart? {
+            guard let blob = file.blob, let entry = entries[file.path], entry.blob == blob else { return nil }
+            return entry.part
+        }
+    }
+
     private struct State {
         var context: Context?
-        var parts: [Key: Loader.DecodedPart] = [:]
+        var parts = Parts()
         var decoded = 0
     }
 
@@ -46,32 +48,42 @@ public final class DecodeCache: Sendable {
     /// Whether the file at `path` with blob `blob` was decoded (in the last render's
     /// context: a render in another context reads the revision again).
     public func decoded(path: String, blob: String) -> Bool {
-        state.withLock { $0.parts[Key(path: path, blob: blob)] != nil }
+        state.withLock { $0.parts.entries[path]?.blob == blob }
     }
 
-    /// The parts known for `files` in `context`.
-    func parts(for files: [SourceFile], in context: Context) -> [Key: Loader.DecodedPart] {
-        guard context.fileBlob != nil || context.file.isEmpty else { return [:] }
-        return state.withLock { state in
-            guard state.context == context else { return [:] }
-            var found: [Key: Loader.DecodedPart] = [:]
-            for file in files where file.blob != nil {
-                let key = Key(file)
-                if let part = state.parts[key] { found[key] = part }
-            }
-            return found
-        }
+    /// How many files' decodings are kept.
+    var count: Int { state.withLock { $0.parts.entries.count } }
+
+    /// The blob id kept for `path`, if any.
+    func blob(of path: String) -> String? { state.withLock { $0.parts.entries[path]?.blob } }
+
+    /// The decodings kept for `context` (none for another context).
+    func parts(in context: Context) -> Parts {
+        guard context.fileBlob != nil || context.file.isEmpty else { return Parts() }
+        return state.withLock { state in state.context == context ? state.parts : Parts() }
     }
 
-    /// Keeps exactly `parts` (this render's files with a blob id) for `context`.
-    func keep(_ parts: [Key: Loader.DecodedPart], in context: Context) {
+    /// Keeps this render's decodings for `context`: `reused` (as `parts(in:)` gave
+    /// them) and `fresh`, decoded now. `current` is how many of the render's `files`
+    /// those hold (the hits and the fresh ones with a blob id): entries beyond it are
+    /// of paths gone since, dropped, so the cache never grows with the revisions seen.
+    func keep(reused: Parts, fresh: [(file: SourceFile, part: Loader.DecodedPart)], current: Int, of files: [SourceFile], in context: Context) {
         guard context.fileBlob != nil || context.file.isEmpty else { return }
-        let committed = parts.filter { $0.key.blob != nil }
+        var kept = reused
+        var added = 0
+        for (file, part) in fresh {
+            guard let blob = file.blob else { continue }
+            kept.entries[file.path] = Entry(blob: blob, part: part)
+            added += 1
+        }
+        if kept.entries.count > current {
+            let paths = Set(files.map(\.path))
+            kept.entries = kept.entries.filter { paths.contains($0.key) }
+        }
         state.withLock { state in
-            let reused = state.context == context ? committed.keys.filter { state.parts[$0] != nil }.count : 0
-            state.decoded += committed.count - reused
+            state.decoded += added
             state.context = context
-            state.parts = committed
+            state.parts = kept
         }
     }
 }

@@ -4,8 +4,15 @@ import Model
 /// table has at most one producer, and no pipeline depends on itself.
 enum Lineage {
     static func check(resources: [Resource], references: [Reference]) -> [Diagnostic] {
-        let tables = Set(resources.filter { $0.id.kind == .table }.map(\.id.name))
-        let functions = Set(resources.filter { $0.id.kind == .function }.map(\.id.name))
+        // Names only: filtering the resources would copy every one of them.
+        var tables = Set<String>(minimumCapacity: resources.count), functions = Set<String>()
+        for resource in resources {
+            switch resource.id.kind {
+            case .table: tables.insert(resource.id.name)
+            case .function: functions.insert(resource.id.name)
+            default: break
+            }
+        }
         var diagnostics: [Diagnostic] = []
         var producer: [String: Reference] = [:]
         // Masks and row filters call declared functions.

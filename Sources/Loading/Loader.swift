@@ -119,6 +119,8 @@ public enum Loader {
         let sink = DiagnosticSink()
         var resources: [Resource] = []
         var seen: [ResourceID: SourceLocation] = [:]
+        resources.reserveCapacity(loaded.manifestFiles.count)
+        seen.reserveCapacity(loaded.manifestFiles.count)
         let environmentFile = loaded.overlays[environment.name]?.file ?? ""
         let overlays = (loaded.overlays[environment.name]?.overlays ?? []).map { overlay in
             var overlay = overlay
@@ -130,19 +132,23 @@ public enum Loader {
         // A file whose blob was decoded for the same environment before is not read again.
         let context = DecodeCache.Context(environment: environment, file: environmentFile,
                                           fileBlob: loaded.source.files.first { $0.path == environmentFile }?.blob)
-        let known = cache?.parts(for: loaded.manifestFiles, in: context) ?? [:]
-        let missing = readable(loaded.manifestFiles.filter { known[DecodeCache.Key($0)] == nil }, sink: sink)
+        let files = loaded.manifestFiles
+        let cached = cache?.parts(in: context) ?? DecodeCache.Parts()
+        var byIndex = files.map { cached.part(for: $0) }
+        let hits = byIndex.count { $0 != nil }
+        let unknown = files.indices.filter { byIndex[$0] == nil }
+        let missing = readable(unknown.map { files[$0] }, sink: sink)
         let fresh = Parallel.map(missing) { part in
             TypeMemo().sharing { types in part.map { Self.decode([$0], environment: environment, environmentFile: environmentFile, overlays: overlays, types: types) } }
         }
-        var byFile = known
-        for (file, part) in zip(missing, fresh) { byFile[DecodeCache.Key(file)] = part }
-        cache?.keep(byFile, in: context)
-        let decodedParts = loaded.manifestFiles.compactMap { byFile[DecodeCache.Key($0)] }
+        for (index, part) in zip(unknown.filter { !files[$0].omitted }, fresh) { byIndex[index] = part }
+        cache?.keep(reused: cached, fresh: Array(zip(missing, fresh)), current: hits + missing.count { $0.blob != nil }, of: files, in: context)
+        let decodedParts = byIndex.compactMap { $0 }
         var matched = Set<Int>()
         var references: [Reference] = []
         // Unity Catalog stores names in lowercase: two spellings are one object.
         var folded: [ResourceID: ResourceID] = [:]
+        folded.reserveCapacity(loaded.manifestFiles.count)
         for part in decodedParts {
             for diagnostic in part.diagnostics { sink.append(diagnostic) }
             references += part.references
@@ -193,7 +199,8 @@ public enum Loader {
         let environmentFile = loaded.overlays[environment.name]?.file ?? ""
         let context = DecodeCache.Context(environment: environment, file: environmentFile,
                                           fileBlob: loaded.source.files.first { $0.path == environmentFile }?.blob)
-        return cache.parts(for: omitted, in: context).count != omitted.count
+        let cached = cache.parts(in: context)
+        return omitted.contains { cached.part(for: $0) == nil }
     }
 
     struct DecodedPart: Sendable {

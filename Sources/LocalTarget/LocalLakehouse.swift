@@ -71,18 +71,25 @@ public struct LocalLakehouse: Target {
         // Tables read independently: on every core, in order. A log proven unchanged
         // needs no other check (two stats); else a directory without a _delta_log
         // directory is not a table.
-        let snapshots = Parallel.map(tables) { part in
-            part.map { table -> Result<DeltaSnapshot?, TargetError> in
-                if let unchanged = SnapshotCache.shared.unchanged(at: table.logPath) { return .success(unchanged) }
-                guard Self.isDirectory(table.logPath) else { return .success(nil) }
-                do throws(TargetError) { return .success(try DeltaLog.observedSnapshot(logPath: table.logPath, id: table.id, provenFirst: false)) } catch { return .failure(error) }
+        // The resource is made there too (a table's spec is built from its log's metadata).
+        let observed = Parallel.map(tables) { part in
+            part.map { table -> Result<Resource?, TargetError> in
+                let found: DeltaSnapshot?
+                if let unchanged = SnapshotCache.shared.unchanged(at: table.logPath) {
+                    found = unchanged
+                } else {
+                    guard Self.isDirectory(table.logPath) else { return .success(nil) }
+                    do throws(TargetError) { found = try DeltaLog.observedSnapshot(logPath: table.logPath, id: table.id, provenFirst: false) } catch { return .failure(error) }
+                }
+                guard let snapshot = found else { return .success(nil) }
+                return .success(Resource(id: table.id, spec: .table(snapshot.spec),
+                                         observation: Observation(version: snapshot.version, hasData: !snapshot.liveFiles.isEmpty)))
             }
         }
         SnapshotCache.shared.forget(under: root.path, except: Set(tables.map(\.logPath)))
-        for (table, result) in zip(tables, snapshots) {
-            guard let snapshot = try result.get() else { continue }
-            resources.append(Resource(id: table.id, spec: .table(snapshot.spec),
-                                      observation: Observation(version: snapshot.version, hasData: !snapshot.liveFiles.isEmpty)))
+        resources.reserveCapacity(resources.count + tables.count)
+        for result in observed {
+            if let table = try result.get() { resources.append(table) }
         }
         if let catalog = try CatalogDatabase.open(root: root, displayRoot: displayRoot, create: false, timeout: lockTimeoutMilliseconds) {
             resources += try catalog.observe()

@@ -30,11 +30,13 @@ public struct ResourceID: Sendable, Hashable, Codable, Comparable, CustomStringC
 
     /// The namespaces this one lives in (a table's schema and catalog), by its kind's name shape.
     public var parents: [ResourceID] {
-        guard kind.descriptor.inNamespace else { return [] }
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard let count = kind.nameParts, parts.count >= count, count >= 2 else { return [] }
-        return count == 2 ? [ResourceID(.catalog, parts[0])]
-                          : [ResourceID(.catalog, parts[0]), ResourceID(.schema, parts.prefix(2).joined(separator: "."))]
+        // By the dots' positions: asked for every resource in every plan.
+        guard kind.descriptor.inNamespace, let count = kind.nameParts, count >= 2,
+              let first = name.firstIndex(of: ".") else { return [] }
+        let catalog = ResourceID(.catalog, String(name[..<first]))
+        if count == 2 { return [catalog] }
+        guard let second = name[name.index(after: first)...].firstIndex(of: ".") else { return [] }
+        return [catalog, ResourceID(.schema, String(name[..<second]))]
     }
 
     public init?(parsing text: String) {

@@ -49,5 +49,18 @@ import TestSupport
         let moved = try render(repo, cache)
         #expect(cache.decoded == 402)
         #expect(moved.resources.allSatisfy { !$0.id.name.hasPrefix("main.") })
+
+        // A deleted file leaves the cache (it holds the last render's files only), and a
+        // file back at that path with other bytes is decoded, never taken from the cache.
+        try repo.directory.remove("manifests/t3.yaml")
+        try repo.commit("one file gone")
+        #expect(try render(repo, cache).resources == render(repo, nil).resources)
+        #expect(!cache.decoded(path: "manifests/t3.yaml", blob: try #require(cache.blob(of: "manifests/t4.yaml"))))
+        #expect(cache.count == 199, "bounded by the render's files")
+        try repo.write("manifests/t3.yaml", table(3, comment: "back"))
+        try repo.commit("back")
+        let back = try render(repo, cache)
+        #expect(back.resources.first { $0.id.name == "other.silver.t3" }.map { "\($0.spec.canonical)" }?.contains("back") == true)
+        #expect(cache.decoded == 403 && cache.count == 200)
     }
 }
