@@ -124,8 +124,22 @@ final class SnapshotCache: Sendable {
         var newest: String
     }
 
+    /// What observing a table needs of its snapshot, made once when it is kept.
+    struct ObservedTable: Sendable {
+        var version: Int
+        var spec: TableSpec
+        var hasData: Bool
+
+        init(_ snapshot: DeltaSnapshot) {
+            version = snapshot.version
+            spec = snapshot.spec
+            hasData = !snapshot.liveFiles.isEmpty
+        }
+    }
+
     struct Entry: Sendable {
         var snapshot: DeltaSnapshot
+        var table: ObservedTable
         var identity: Identity
         /// Set only when the directory was last modified well before it was listed: a
         /// directory changed twice within one clock tick keeps its time (git's "racily
@@ -145,12 +159,27 @@ final class SnapshotCache: Sendable {
     /// The snapshot kept for `path` when its directory and newest file are provably as
     /// they were when listed (two `stat` calls); nil means list and read the log.
     func unchanged(at path: String) -> DeltaSnapshot? {
-        guard let entry = entries.withLock({ $0[path] }), let listing = entry.listing else { return nil }
+        guard let (listing, identity, snapshot) = entries.withLock({ entries in
+            entries[path].flatMap { entry in entry.listing.map { ($0, entry.identity, entry.snapshot) } }
+        }), Self.holds(listing, identity, directory: AT_FDCWD, path: path) else { return nil }
+        return snapshot
+    }
+
+    /// The same proof for observing: what the table's resource needs, without copying
+    /// its snapshot. `path` is the log's absolute path (the key); the two `stat` calls
+    /// go through `relative` from the open directory `directory` (a short path walk).
+    func unchangedTable(at path: String, directory: Int32, relative: String) -> ObservedTable? {
+        guard let (listing, identity, table) = entries.withLock({ entries in
+            entries[path].flatMap { entry in entry.listing.map { ($0, entry.identity, entry.table) } }
+        }), Self.holds(listing, identity, directory: directory, path: relative) else { return nil }
+        return table
+    }
+
+    private static func holds(_ listing: Listing, _ identity: Identity, directory: Int32, path: String) -> Bool {
         var info = stat()
-        guard stat(path, &info) == 0, UInt64(info.st_ino) == listing.inode, Self.nanoseconds(info.st_mtim) == listing.modified else { return nil }
-        guard stat(path + "/" + listing.newest, &info) == 0 else { return nil }
-        let identity = Identity(version: entry.identity.version, inode: UInt64(info.st_ino), size: Int(info.st_size), modified: Self.nanoseconds(info.st_mtim))
-        return identity == entry.identity ? entry.snapshot : nil
+        guard fstatat(directory, path, &info, 0) == 0, UInt64(info.st_ino) == listing.inode, nanoseconds(info.st_mtim) == listing.modified else { return false }
+        guard fstatat(directory, path + "/" + listing.newest, &info, 0) == 0 else { return false }
+        return Identity(version: identity.version, inode: UInt64(info.st_ino), size: Int(info.st_size), modified: nanoseconds(info.st_mtim)) == identity
     }
 
     /// `directory`: the log directory's `stat` taken before it was listed, at `listedAt`
@@ -160,7 +189,8 @@ final class SnapshotCache: Sendable {
         if let directory, listedAt - Self.nanoseconds(directory.st_mtim) > Self.settledNanoseconds {
             listing = Listing(inode: UInt64(directory.st_ino), modified: Self.nanoseconds(directory.st_mtim), newest: newest)
         }
-        entries.withLock { $0[path] = Entry(snapshot: snapshot, identity: identity, listing: listing) }
+        let entry = Entry(snapshot: snapshot, table: ObservedTable(snapshot), identity: identity, listing: listing)
+        entries.withLock { $0[path] = entry }
     }
 
     /// Forgets the logs under `root` that are not in `present` (tables gone since): the

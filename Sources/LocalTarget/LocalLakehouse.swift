@@ -49,6 +49,11 @@ public struct LocalLakehouse: Target {
     public func observe() throws(TargetError) -> [Resource] {
         var resources: [Resource] = []
         var tables: [TableLocation] = []
+        // Schema directories held open while observing, so that each table's two `stat`
+        // calls walk two path components, not the whole path; bounded (past the bound,
+        // absolute paths).
+        var schemaDirectories: [Int32] = []
+        defer { for descriptor in schemaDirectories { close(descriptor) } }
         for catalog in subdirectories(root) {
             let catalogURL = root.appendingPathComponent(catalog)
             resources.append(Resource(id: ResourceID(.catalog, catalog),
@@ -63,8 +68,15 @@ public struct LocalLakehouse: Target {
                 // A table is a directory with a _delta_log directory (checked on every
                 // core, below); the listing says which entries are directories.
                 let entries = (Files.entries(in: schemaPath) ?? []).filter { !$0.name.hasPrefix(".") && !$0.name.hasPrefix("_") && ($0.isDirectory || !$0.typeKnown) }
+                var directory = AT_FDCWD
+                if !entries.isEmpty, schemaDirectories.count < Self.openSchemaDirectories {
+                    let descriptor = open(schemaPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    if descriptor >= 0 { schemaDirectories.append(descriptor); directory = descriptor }
+                }
                 for table in entries.map(\.name).sorted() {
-                    tables.append(TableLocation(id: ResourceID(.table, "\(catalog).\(schema).\(table)"), logPath: schemaPath + "/" + table + "/_delta_log"))
+                    let logPath = schemaPath + "/" + table + "/_delta_log"
+                    tables.append(TableLocation(id: ResourceID(.table, "\(catalog).\(schema).\(table)"), logPath: logPath,
+                                                directory: directory, relative: directory == AT_FDCWD ? logPath : table + "/_delta_log"))
                 }
             }
         }
@@ -72,20 +84,7 @@ public struct LocalLakehouse: Target {
         // needs no other check (two stats); else a directory without a _delta_log
         // directory is not a table.
         // The resource is made there too (a table's spec is built from its log's metadata).
-        let observed = Parallel.map(tables) { part in
-            part.map { table -> Result<Resource?, TargetError> in
-                let found: DeltaSnapshot?
-                if let unchanged = SnapshotCache.shared.unchanged(at: table.logPath) {
-                    found = unchanged
-                } else {
-                    guard Self.isDirectory(table.logPath) else { return .success(nil) }
-                    do throws(TargetError) { found = try DeltaLog.observedSnapshot(logPath: table.logPath, id: table.id, provenFirst: false) } catch { return .failure(error) }
-                }
-                guard let snapshot = found else { return .success(nil) }
-                return .success(Resource(id: table.id, spec: .table(snapshot.spec),
-                                         observation: Observation(version: snapshot.version, hasData: !snapshot.liveFiles.isEmpty)))
-            }
-        }
+        let observed = Parallel.map(tables) { part in part.map(Self.observe(_:)) }
         SnapshotCache.shared.forget(under: root.path, except: Set(tables.map(\.logPath)))
         resources.reserveCapacity(resources.count + tables.count)
         for result in observed {
@@ -98,10 +97,32 @@ public struct LocalLakehouse: Target {
         return resources
     }
 
+    /// One table: proven unchanged (two `stat` calls), or its log read; nil for a
+    /// directory without a `_delta_log` directory (not a table).
+    static func observe(_ table: TableLocation) -> Result<Resource?, TargetError> {
+        let found: SnapshotCache.ObservedTable?
+        if let unchanged = SnapshotCache.shared.unchangedTable(at: table.logPath, directory: table.directory, relative: table.relative) {
+            found = unchanged
+        } else {
+            guard isDirectory(table.logPath) else { return .success(nil) }
+            do throws(TargetError) {
+                found = try DeltaLog.observedSnapshot(logPath: table.logPath, id: table.id, provenFirst: false).map(SnapshotCache.ObservedTable.init)
+            } catch { return .failure(error) }
+        }
+        guard let found else { return .success(nil) }
+        return .success(Resource(id: table.id, spec: .table(found.spec), observation: Observation(version: found.version, hasData: found.hasData)))
+    }
+
     struct TableLocation: Sendable {
         var id: ResourceID
         var logPath: String
+        /// An open directory the log is reached from (or `AT_FDCWD`), and the path from it.
+        var directory: Int32
+        var relative: String
     }
+
+    /// At most this many schema directories are held open while observing.
+    static let openSchemaDirectories = 256
 
     var flagFile: FlagFile { FlagFile(url: root.appendingPathComponent(FlagFile.fileName)) }
 

@@ -63,7 +63,8 @@ public struct CycleRunner: Sendable {
 
     public struct Output: Sendable {
         public var result: CycleResult
-        public var plan: Value?
+        /// The cycle's plan, rendered when asked for (most cycles' plans never are).
+        public var plan: (plan: Plan, run: RunReport)?
         /// The applied flags file, for OFREP.
         public var flagsFile: URL?
         /// The environment's notification webhooks, as its file says now.
@@ -136,7 +137,7 @@ public struct CycleRunner: Sendable {
             case .success(let value): (plan, outcome) = value
             case .failure(let error):
                 // Before the plan was made, it failed planning; after, applying.
-                output.plan = planned.map { PlanRenderer.json($0, run: run.report) }
+                output.plan = planned.map { ($0, run.report) }
                 return stalled(error, planned == nil ? .plan : .apply)
             }
         } else {
@@ -150,7 +151,7 @@ public struct CycleRunner: Sendable {
             sync = decided
             do throws(ReconcileError) { outcome = try await carryOut(sync, plan: plan, run: run) } catch { return stalled(error, .apply) }
         }
-        output.plan = PlanRenderer.json(plan, run: run.report)
+        output.plan = (plan, run.report)
         do throws(ReconcileError) {
             let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
             let (drifted, healed) = try await driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, heals: leads,

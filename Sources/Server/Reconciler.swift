@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Model
+import Rendering
 import ServiceLifecycle
 import Synchronization
 
@@ -20,7 +21,7 @@ public actor Reconciler: Service {
     private let gate: CycleGate
     /// The environment this reconciler keeps.
     public nonisolated let environment: String
-    private var lastPlan: Value?
+    private var lastPlan: (plan: Plan, run: RunReport)?
     private var flagsFile: URL?
     private let runner: CycleRunner
     private var notifier: Notifier
@@ -127,7 +128,7 @@ public actor Reconciler: Service {
     // MARK: Reads for the API
 
     public var status: WatchStatus { machine.status }
-    public var plan: Value? { lastPlan }
+    public var plan: Value? { lastPlan.map { PlanRenderer.json($0.plan, run: $0.run) } }
     public var appliedFlags: URL? { flagsFile }
     /// Sets this environment's gauges from its status (the group emits the registry).
     public func updateMetrics() { metrics.update(machine.status) }
