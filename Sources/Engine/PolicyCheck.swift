@@ -76,9 +76,11 @@ public enum PolicyCheck {
 /// about to be pruned.
 public enum ReferenceCheck {
     public static func diagnostics(desired: [Resource], observed: [ResourceID], inventory: Inventory = Inventory(environment: "")) -> [Diagnostic] {
-        let declared = Set(desired.map(\.id))
-        let kept = observed.filter { declared.contains($0) || !inventory.contains($0) }
-        let known = declared.union(kept)
+        // Declared, or present and staying (what this environment owns and no longer
+        // declares is pruned, so it cannot be depended on).
+        var known = Set<ResourceID>(minimumCapacity: desired.count + observed.count)
+        for resource in desired { known.insert(resource.id) }
+        for id in observed where !inventory.contains(id) { known.insert(id) }
         var diagnostics: [Diagnostic] = []
         for resource in desired {
             for dependency in resource.dependencies where !known.contains(dependency) {

@@ -126,6 +126,12 @@ import Rendering
         #expect(problems.count == 1)
         #expect(problems[0].message.contains("schema \"main.s\" is neither declared nor present"))
         #expect(ReferenceCheck.diagnostics(desired: [table], observed: [ResourceID(.catalog, "main"), ResourceID(.schema, "main.s")]).isEmpty)
+        // A schema this environment created and no longer declares is pruned: not there to depend on.
+        let owned = Inventory(environment: "dev", resources: [ResourceID(.schema, "main.s")])
+        let pruned = ReferenceCheck.diagnostics(desired: [table, Fixture.catalog("main")], observed: [ResourceID(.catalog, "main"), ResourceID(.schema, "main.s")], inventory: owned)
+        #expect(pruned.map(\.message).first?.contains("schema \"main.s\" is neither declared nor present") == true)
+        #expect(ReferenceCheck.diagnostics(desired: [table, Fixture.catalog("main"), Fixture.schema("main.s")], observed: [ResourceID(.schema, "main.s")], inventory: owned).isEmpty,
+                "declared again, it stays")
     }
 }
 
