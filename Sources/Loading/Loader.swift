@@ -132,18 +132,9 @@ public enum Loader {
         // A file whose blob was decoded for the same environment before is not read again.
         let context = DecodeCache.Context(environment: environment, file: environmentFile,
                                           fileBlob: loaded.source.files.first { $0.path == environmentFile }?.blob)
-        let files = loaded.manifestFiles
-        let cached = cache?.parts(in: context) ?? DecodeCache.Parts()
-        var byIndex = files.map { cached.part(for: $0) }
-        let hits = byIndex.count { $0 != nil }
-        let unknown = files.indices.filter { byIndex[$0] == nil }
-        let missing = readable(unknown.map { files[$0] }, sink: sink)
-        let fresh = Parallel.map(missing) { part in
-            TypeMemo().sharing { types in part.map { Self.decode([$0], environment: environment, environmentFile: environmentFile, overlays: overlays, types: types) } }
+        let decodedParts = decodeParts(loaded.manifestFiles, context: context, cache: cache, sink: sink) { file, types in
+            Self.decode([file], environment: environment, environmentFile: environmentFile, overlays: overlays, types: types)
         }
-        for (index, part) in zip(unknown.filter { !files[$0].omitted }, fresh) { byIndex[index] = part }
-        cache?.keep(reused: cached, fresh: Array(zip(missing, fresh)), current: hits + missing.count { $0.blob != nil }, of: files, in: context)
-        let decodedParts = byIndex.compactMap { $0 }
         var matched = Set<Int>()
         var references: [Reference] = []
         // Unity Catalog stores names in lowercase: two spellings are one object.
@@ -179,6 +170,21 @@ public enum Loader {
         return DesiredState(environment: environment, revision: loaded.source.revision, shortRevision: loaded.source.shortRevision,
                             resources: resources, diagnostics: parseProblems + sink.diagnostics + lineage,
                             libraries: references.filter { $0.kind == .library })
+    }
+
+    /// Each file's decoding, in file order: from the cache where its blob was decoded
+    /// in this context, else decoded now, on every core; the cache keeps the result.
+    static func decodeParts(_ files: [SourceFile], context: DecodeCache.Context, cache: DecodeCache?, sink: DiagnosticSink,
+                            decode: @escaping @Sendable (SourceFile, TypeMemo) -> DecodedPart) -> [DecodedPart] {
+        let cached = cache?.parts(in: context) ?? DecodeCache.Parts()
+        var byIndex = files.map { cached.part(for: $0) }
+        let hits = byIndex.count { $0 != nil }
+        let unknown = files.indices.filter { byIndex[$0] == nil }
+        let missing = readable(unknown.map { files[$0] }, sink: sink)
+        let fresh = Parallel.map(missing) { part in TypeMemo().sharing { types in part.map { decode($0, types) } } }
+        for (index, part) in zip(unknown.filter { !files[$0].omitted }, fresh) { byIndex[index] = part }
+        cache?.keep(reused: cached, fresh: Array(zip(missing, fresh)), current: hits + missing.count { $0.blob != nil }, of: files, in: context)
+        return byIndex.compactMap { $0 }
     }
 
     /// `files` that were read. Never decodes a file that was not as if it were empty (its
