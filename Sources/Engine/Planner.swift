@@ -49,15 +49,16 @@ public enum Planner {
                     notices.append(Notice(resource.id, .foreignGrant(principal: principal, privileges: existing.grants[principal]!.sorted(), securable: grants.securable.description)))
                 }
             }
-            let wasProtected = input.inventory.entries[resource.id]?.protected ?? false
-            if !input.inventory.contains(resource.id) {
+            let entry = input.inventory.entries[resource.id]
+            let wasProtected = entry?.protected ?? false
+            if entry == nil {
                 forward.append(adoption(observed: current, desired: resource, inPlace: input.inPlace))
                 notices += forward.last.map(featuresEnabled(by:)) ?? []
             } else if var change = compare(observed: current, desired: resource, inPlace: input.inPlace) {
                 notices += featuresEnabled(by: change)
                 change.fields += protectionFields(resource, wasProtected: wasProtected)
                 forward.append(change)
-            } else if input.inventory.contains(resource.id) && wasProtected != resource.isProtected {
+            } else if wasProtected != resource.isProtected {
                 forward.append(Change(id: resource.id, action: .update, observed: current, desired: resource,
                                       fields: protectionFields(resource, wasProtected: wasProtected),
                                       reasons: ["its protection changes; only the inventory is updated"]))
