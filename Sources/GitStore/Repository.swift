@@ -1,5 +1,6 @@
 internal import CGit2
 import Foundation
+import Synchronization
 
 /// A git error: which libgit2 call failed, and git's own message.
 public struct GitError: Error, Sendable, CustomStringConvertible {
@@ -204,6 +205,47 @@ public final class Repository {
             default:
                 continue
             }
+        }
+    }
+}
+
+extension Repository {
+    /// Roots already found, by the commit asked about (bounded; `watch` asks once per
+    /// revision, and each new revision's walk stops at the last one it knows).
+    private static let roots = Mutex<[String: String]>([:])
+
+    /// The first commit of the history that leads to `commit` by first parents: the
+    /// same in every clone of the repository, whatever was merged into it since.
+    public func firstParentRoot(of commit: String) throws(GitError) -> String {
+        var current = commit
+        while true {
+            if let known = Self.roots.withLock({ $0[current] }) {
+                Self.remember(commit, root: known)
+                return known
+            }
+            var oid = git_oid()
+            git_oid_fromstr(&oid, current)
+            var object: OpaquePointer?
+            let code = git_commit_lookup(&object, handle, &oid)
+            guard code == 0, let object else {
+                if current != commit, git_repository_is_shallow(handle) == 1 {
+                    throw GitError(call: "git_commit_lookup", code: code, message: "this is a shallow clone: its history stops at \(current.prefix(7)), before its first commit; fetch it whole (git fetch --unshallow; in GitHub Actions, actions/checkout with fetch-depth: 0)")
+                }
+                throw GitError.last("git_commit_lookup(\(current.prefix(7)))", code: code)
+            }
+            defer { git_commit_free(object) }
+            guard git_commit_parentcount(object) > 0, let parent = git_commit_parent_id(object, 0) else {
+                Self.remember(commit, root: current)
+                return current
+            }
+            current = ObjectID(parent).hex
+        }
+    }
+
+    private static func remember(_ commit: String, root: String) {
+        roots.withLock { roots in
+            if roots.count >= 1024 { roots.removeAll() }
+            roots[commit] = root
         }
     }
 }

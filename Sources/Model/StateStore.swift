@@ -198,6 +198,14 @@ public protocol StateStore: AuditLog {
     func finishApply(_ apply: Int, outcome: ApplyRecord.Outcome) async throws(TargetError)
 
     func history(_ environment: String, limit: Int) async throws(TargetError) -> [ApplyRecord]
+
+    /// The project that claimed `environment` in this store (nil: none yet). A store
+    /// shared by several projects (PostgreSQL) keeps each environment's inventory for
+    /// one project: two projects with a `dev` each must not read each other's.
+    func owner(of environment: String) async throws(TargetError) -> String?
+    /// Claims `environment` for `project` unless it is claimed; returns its owner after
+    /// (in one statement: of two projects claiming at once, one wins).
+    func claim(_ environment: String, for project: String) async throws(TargetError) -> String
     /// The newest apply that succeeded and applied a whole revision (not a selection,
     /// not a destroy), with its changes.
     func lastSuccessfulApply(_ environment: String) async throws(TargetError) -> ApplyRecord?

@@ -39,6 +39,10 @@ enum PostgresSchema {
                 since DOUBLE PRECISION NOT NULL, followed TEXT)
             """,
         ],
+        // 2: which project each environment belongs to (projects share a database).
+        [
+            "CREATE TABLE environment_owners (environment TEXT PRIMARY KEY, project TEXT NOT NULL, claimed_at DOUBLE PRECISION NOT NULL)",
+        ],
     ]
 
     /// The key of the transaction lock migrations take (any fixed number of reconcile's).

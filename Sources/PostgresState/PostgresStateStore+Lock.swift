@@ -65,6 +65,34 @@ extension PostgresStateStore {
         return try await run("reading the lock from") { connection in try await Self.lockRow(environment, connection, logger) }
     }
 
+    public func owner(of environment: String) async throws(TargetError) -> String? {
+        let logger = self.logger
+        return try await run("reading who owns \(environment) in") { connection in
+            var owner: String?
+            for try await project in try await connection.query("SELECT project FROM environment_owners WHERE environment = \(environment)", logger: logger).decode(String.self) {
+                owner = project
+            }
+            return owner
+        }
+    }
+
+    public func claim(_ environment: String, for project: String) async throws(TargetError) -> String {
+        let logger = self.logger, now = Date().timeIntervalSince1970
+        let owner: String? = try await write("claiming \(environment) in") { connection in
+            _ = try await connection.query("""
+                INSERT INTO environment_owners (environment, project, claimed_at) VALUES (\(environment), \(project), \(now))
+                ON CONFLICT (environment) DO NOTHING
+                """, logger: logger)
+            var owner: String?
+            for try await found in try await connection.query("SELECT project FROM environment_owners WHERE environment = \(environment)", logger: logger).decode(String.self) {
+                owner = found
+            }
+            return owner
+        }
+        guard let owner else { throw TargetError(nil, "the state store \(location) did not record who owns environment \(environment); run again") }
+        return owner
+    }
+
     public func breakLock(_ environment: String) async throws(TargetError) {
         let logger = self.logger
         try await write("breaking the lock in") { connection in

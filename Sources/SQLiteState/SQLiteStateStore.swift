@@ -31,6 +31,7 @@ public final class SQLiteStateStore: StateStore {
     CREATE TABLE IF NOT EXISTS audit (sequence INTEGER PRIMARY KEY, entry TEXT NOT NULL, hash TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS holds (
         environment TEXT PRIMARY KEY, reason TEXT NOT NULL, revision TEXT NOT NULL, actor TEXT NOT NULL, since REAL NOT NULL, followed TEXT);
+    CREATE TABLE IF NOT EXISTS environment_owners (environment TEXT PRIMARY KEY, project TEXT NOT NULL, claimed_at REAL NOT NULL);
     """
 
     /// Opens the store at `path`, creating it (and its directory) if needed.
@@ -200,6 +201,21 @@ public final class SQLiteStateStore: StateStore {
         try write { () throws(SQLiteError) in
             try database.query("DELETE FROM locks WHERE environment = ?", [.text(environment)])
         }
+    }
+
+    public func owner(of environment: String) throws(TargetError) -> String? {
+        try run { () throws(SQLiteError) in
+            try database.query("SELECT project FROM environment_owners WHERE environment = ?", [.text(environment)]).first?[0].string
+        }
+    }
+
+    public func claim(_ environment: String, for project: String) throws(TargetError) -> String {
+        try write { () throws(SQLiteError) in
+            try database.query("INSERT INTO environment_owners (environment, project, claimed_at) VALUES (?, ?, ?) ON CONFLICT (environment) DO NOTHING",
+                               [.text(environment), .text(project), .real(Date().timeIntervalSince1970)])
+        }
+        guard let owner = try owner(of: environment) else { throw TargetError(nil, "the state store \(location) did not record who owns environment \(environment); run again") }
+        return owner
     }
 
     private func lockRow(_ environment: String) throws(SQLiteError) -> LockInfo? {

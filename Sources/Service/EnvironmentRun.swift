@@ -16,6 +16,8 @@ public final class EnvironmentRun {
     /// Whether this run holds the environment's apply lock now: only then does
     /// observation write what it settles of an interrupted apply.
     var holdsLock = false
+    /// This run proved the store's environment is this project's (and claimed it).
+    private var ownerVerified = false, ownerClaimed = false
 
     /// What this run may touch (`--select`); everything by default.
     public let selection: Selection
@@ -68,9 +70,33 @@ public final class EnvironmentRun {
         return opened
     }
 
+    /// Proves that `store` keeps this environment for this project, where projects
+    /// share a store (PostgreSQL): two projects that both name an environment `dev`
+    /// would otherwise read each other's inventory, and a prune could delete the other
+    /// project's resources. `claim` (before any write) records this project as its
+    /// owner when none is; reading only checks. Once per run.
+    func verifyOwner(_ store: any StateStore, claim: Bool) async throws(ReconcileError) {
+        guard environment.statePostgres != nil, !ownerVerified || (claim && !ownerClaimed) else { return }
+        let identity = try project.identity()
+        let owner: String?
+        do throws(TargetError) {
+            owner = claim ? try await store.claim(name, for: identity) : try await store.owner(of: name)
+        } catch {
+            throw ReconcileError(store: error)
+        }
+        if let owner, owner != identity {
+            throw ReconcileError([.error(at: environment.origin,
+                "environment \(name) in the state store \(store.location) belongs to another project (\(owner)); this project is \(identity). Projects sharing a database must give their environments distinct names, or use separate databases: their inventories would mix, and a prune could delete the other project's resources")],
+                kind: .store)
+        }
+        ownerVerified = true
+        ownerClaimed = ownerClaimed || claim
+    }
+
     /// The last successful apply, if any.
     public func lastApplied() async throws(ReconcileError) -> ApplyRecord? {
         guard let store = try existingStore() else { return nil }
+        try await verifyOwner(store, claim: false)
         do throws(TargetError) { return try await store.lastSuccessfulApply(name) } catch { throw ReconcileError(store: error) }
     }
 
@@ -81,6 +107,7 @@ public final class EnvironmentRun {
     /// is declared or exists and stays.
     public func observe(_ state: DesiredState, everything: Bool = false) async throws(ReconcileError) -> (observed: [Resource], inventory: Inventory) {
         let store = try existingStore()
+        if let store { try await verifyOwner(store, claim: false) }
         var owned: Inventory
         var intents: [Intent]
         do throws(TargetError) {

@@ -17,6 +17,7 @@ extension Service {
     /// interrupted. A holder whose liveness cannot be proven is never broken here.
     func withLock<T>(_ run: EnvironmentRun, command: String, _ body: () async throws(ReconcileError) -> T) async throws(ReconcileError) -> T {
         let store = try run.store()
+        try await run.verifyOwner(store, claim: true)
         let name = run.name
         let mine = lockHolder(command: command)
         let holder: LockInfo?
@@ -65,6 +66,7 @@ extension Service {
     public func unlock(_ name: String, force: Bool) async throws(ReconcileError) -> UnlockResult {
         let run = try run(name)
         guard let store = try run.existingStore() else { return .notLocked }
+        try await run.verifyOwner(store, claim: false)
         let current: LockInfo?
         do throws(TargetError) { current = try await store.currentLock(name) } catch { throw ReconcileError(store: error) }
         guard let lock = current else { return .notLocked }

@@ -28,6 +28,7 @@ public final class PreviewProject: Project {
     }
 
     public var actor: String { base.actor }
+    public func identity() throws(ReconcileError) -> String { try base.identity() }
     public var readsWorktree: Bool { base.readsWorktree }
     public var environmentNames: [String] { base.environmentNames + [preview.name] }
     public func warning(_ message: String) { base.warning(message) }

@@ -7,6 +7,9 @@ import Model
 public protocol Project: AnyObject {
     /// Who acts, for history, locks, holds and commits.
     var actor: String { get }
+    /// Who this project is to a state store that several projects share: the same in
+    /// every clone and CI runner, different for another repository or directory.
+    func identity() throws(ReconcileError) -> String
     /// Whether this run reads the working tree rather than a commit.
     var readsWorktree: Bool { get }
     /// Says something worth knowing that does not stop the command.

@@ -8,6 +8,19 @@ extension Workspace: Project {
 
     public func warning(_ message: String) { warn(message) }
 
+    /// The first commit of the repository's history (by first parents from HEAD) and
+    /// the project's directory in it.
+    public func identity() throws(ReconcileError) -> String {
+        do throws(GitError) {
+            let head: String
+            if let commit = source.commit { head = commit.id.hex } else { head = try repository.resolve("HEAD").id.hex }
+            let root = try repository.firstParentRoot(of: head)
+            return "git:\(root.prefix(12))/\(project)"
+        } catch {
+            throw ReconcileError("cannot tell which project this is (the first commit of its history): \(error.message)", kind: .source)
+        }
+    }
+
     public var environmentNames: [String] { Set(loaded.environments.keys).union(loaded.brokenEnvironments.keys).sorted() }
 
     public func target(for environment: Environment) -> any Target {

@@ -62,8 +62,11 @@ final class Project: @unchecked Sendable {
         positive_amount: amount >= 0
     """
 
-    init() throws {
+    /// `marker`: a file that makes this repository's first commit its own (two
+    /// fixtures made in the same second are otherwise the same history).
+    init(marker: String? = nil) throws {
         repo = try GitFixture()
+        if let marker { try repo.write("PROJECT", marker + "\n") }
         try repo.write("environments/dev.yaml", Self.devEnvironment)
         try repo.write("environments/prod.yaml", Self.prodEnvironment)
         try repo.write("manifests/namespaces.yaml", Self.namespaces)

@@ -7,10 +7,10 @@ import TestSupport
 @Suite struct PostgresStateTests {
     static let environment = Project.devEnvironment + "\n  state: { postgres: \"${env:RECONCILE_DATABASE_URL}\" }\n"
 
-    func project() throws -> (Project, database: String, url: String) {
+    func project(marker: String? = nil) throws -> (Project, database: String, url: String) {
         let server = try PostgresServer.start()
         let database = try server.database()
-        let project = try Project()
+        let project = try Project(marker: marker)
         try project.write("environments/dev.yaml", Self.environment)
         try project.commit("state in PostgreSQL")
         return (project, database.name, database.url)
@@ -32,7 +32,7 @@ import TestSupport
         let server = try PostgresServer.start()
         #expect(try server.sql("SELECT count(*) FROM applies WHERE environment = 'dev' AND outcome = 'succeeded'", database: database) == "1")
         #expect(try server.sql("SELECT count(*) FROM inventory WHERE environment = 'dev'", database: database) == "3")
-        #expect(try server.sql("SELECT max(version) FROM reconcile_schema", database: database) == "1")
+        #expect(try server.sql("SELECT max(version) FROM reconcile_schema", database: database) == "2")
         #expect(!FileManager.default.fileExists(atPath: project.url.appendingPathComponent(".lakehouse/dev/.reconcile/state.db").path), "no SQLite store beside it")
         #expect(try run(project, url, ["audit", "verify", "--env", "dev"]).code == 0)
 
@@ -94,6 +94,37 @@ import TestSupport
         #expect(second.logText.contains("create applied"))
         #expect(try server.sql("SELECT count(*) FROM applies WHERE outcome = 'succeeded'", database: database.name) == "3", "one apply per revision, never two")
         #expect(try server.sql("SELECT count(*) FROM applies WHERE outcome <> 'succeeded'", database: database.name) == "0")
+    }
+
+    /// Two projects, one database, and a `dev` each (#16): the second is refused before
+    /// it reads or writes anything of the first's, which stays applied; under its own
+    /// environment name it applies beside it.
+    @Test func anotherProjectsEnvironmentOfTheSameNameIsRefused() throws {
+        let (first, database, url) = try project()
+        #expect(try run(first, url, ["apply", "--env", "dev"]).code == 0)
+        let (second, _, _) = try project(marker: "the second project")
+        try second.write("manifests/silver/orders.yaml", "")
+        try second.commit("no orders here")
+
+        for verb in ["plan", "apply", "drift"] {
+            let refused = try run(second, url, [verb, "--env", "dev"])
+            #expect(refused.code != 0, "\(verb): \(refused.output)")
+            #expect(refused.stderr.contains("environments/dev.yaml:") && refused.stderr.contains("environment dev in the state store")
+                    && refused.stderr.contains("belongs to another project (git:"), "\(verb): \(refused.output)")
+        }
+        let server = try PostgresServer.start()
+        #expect(try server.sql("SELECT count(*) FROM applies", database: database) == "1", "the second project wrote nothing")
+        #expect(try server.sql("SELECT count(*) FROM inventory WHERE environment = 'dev'", database: database) == "3")
+        #expect(try server.sql("SELECT count(*) FROM environment_owners", database: database) == "1")
+        let plan = try run(first, url, ["plan", "--env", "dev"])
+        #expect(plan.code == 0, "the first project's environment is as it left it: \(plan.output)")
+
+        try second.write("environments/dev.yaml", Self.environment.replacingOccurrences(of: "metadata: { name: dev }", with: "metadata: { name: dev-b }"))
+        try second.repo.git("mv", "environments/dev.yaml", "environments/dev-b.yaml")
+        try second.commit("its own name")
+        let own = try run(second, url, ["apply", "--env", "dev-b"])
+        #expect(own.code == 0, "\(own.output)")
+        #expect(try server.sql("SELECT count(*) FROM environment_owners", database: database) == "2")
     }
 
     @Test func aDatabaseMigratedByANewerReconcileIsRefused() throws {

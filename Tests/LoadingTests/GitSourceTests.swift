@@ -172,3 +172,43 @@ import TestSupport
         #expect(try early.blobs(at: early.resolve(commits[0]), descend: { _ in true }, include: { $0.hasPrefix("manifests/") }).count == 1)
     }
 }
+
+/// A project's identity to a shared store is the first commit of its history (#16).
+@Suite struct FirstCommitTests {
+    @Test func theFirstCommitIsFoundInEveryFullCloneAndAShallowOneSaysSo() throws {
+        let repo = try GitFixture()
+        try repo.write("a.yaml", "a: 1\n")
+        let first = try repo.commit("one")
+        for index in 2...4 {
+            try repo.write("a.yaml", "a: \(index)\n")
+            try repo.commit("change \(index)")
+        }
+        // Another history merged in: first parents still lead to this one's first commit.
+        _ = try repo.git("checkout", "-q", "--orphan", "other")
+        try repo.write("b.yaml", "b: 1\n")
+        try repo.commit("unrelated")
+        _ = try repo.git("checkout", "-q", "main")
+        _ = try repo.git("merge", "-q", "--allow-unrelated-histories", "-m", "merge", "other")
+        let head = try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try Repository(at: repo.url.path).firstParentRoot(of: head) == first)
+
+        let clones = try TemporaryDirectory()
+        let full = clones.url.appendingPathComponent("full").path, shallow = clones.url.appendingPathComponent("shallow").path
+        _ = try Shell.check("git", ["clone", "-q", repo.url.path, full])
+        #expect(try Repository(at: full).firstParentRoot(of: head) == first, "the same in every clone")
+
+        // Commits this process has not walked yet (answers are kept by commit id).
+        let other = try GitFixture()
+        for index in 1...3 {
+            try other.write("c.yaml", "c: \(index)\n")
+            try other.commit("c \(index)")
+        }
+        _ = try Shell.check("git", ["clone", "-q", "--depth", "2", "file://" + other.url.path, shallow])
+        let shallowHead = try other.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect {
+            try Repository(at: shallow).firstParentRoot(of: shallowHead)
+        } throws: { error in
+            (error as? GitError)?.message.contains("this is a shallow clone") == true
+        }
+    }
+}

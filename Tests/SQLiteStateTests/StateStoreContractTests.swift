@@ -139,6 +139,18 @@ import SQLiteState
         await #expect { try await store.lastSuccessfulApply("dev") } throws: { "\($0)".contains("is \"sideways\"") }
     }
 
+    /// An environment belongs to the project that claimed it first; a claim never moves it.
+    @Test(arguments: ["sqlite", "postgres"]) func anEnvironmentIsClaimedOnceByOneProject(_ kind: String) async throws {
+        let location = try Self.location(kind)
+        let store = try location.open(), other = try location.open()
+        #expect(try await store.owner(of: "dev") == nil)
+        #expect(try await store.claim("dev", for: "git:aaa/") == "git:aaa/")
+        #expect(try await other.claim("dev", for: "git:bbb/") == "git:aaa/", "the first claim stands")
+        #expect(try await other.owner(of: "dev") == "git:aaa/")
+        #expect(try await other.claim("prod", for: "git:bbb/") == "git:bbb/")
+        #expect(try await store.claim("dev", for: "git:aaa/") == "git:aaa/", "claiming again is harmless")
+    }
+
     @Test(arguments: ["sqlite", "postgres"]) func locksHoldsAndTheAuditChain(_ kind: String) async throws {
         let location = try Self.location(kind)
         let first = try location.open(), second = try location.open()

@@ -64,6 +64,8 @@ final class MemoryProject: Project {
     var warnings: [String] = []
     var readsWorktree = false
     var actor: String { "tester" }
+    var projectIdentity = "memory:project"
+    func identity() -> String { projectIdentity }
 
     func warning(_ message: String) { warnings.append(message) }
 

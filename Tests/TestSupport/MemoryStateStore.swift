@@ -9,8 +9,16 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     public var locks: [String: LockInfo] = [:]
     public var holds: [String: Hold] = [:]
     public var audit: [AuditRecord] = []
+    public var owners: [String: String] = [:]
 
     public init() {}
+
+    public func owner(of environment: String) -> String? { owners[environment] }
+
+    public func claim(_ environment: String, for project: String) -> String {
+        if owners[environment] == nil { owners[environment] = project }
+        return owners[environment]!
+    }
 
     public func appendAudit(_ event: AuditEvent, seal: (AuditEvent, Int, String) -> (entry: String, hash: String)) throws(TargetError) -> AuditRecord {
         let sealed = seal(event, audit.count + 1, audit.last?.hash ?? AuditRecord.genesis)
