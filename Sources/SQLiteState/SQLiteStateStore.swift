@@ -203,21 +203,6 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func owner(of environment: String) throws(TargetError) -> String? {
-        try run { () throws(SQLiteError) in
-            try database.query("SELECT project FROM environment_owners WHERE environment = ?", [.text(environment)]).first?[0].string
-        }
-    }
-
-    public func claim(_ environment: String, for project: String) throws(TargetError) -> String {
-        try write { () throws(SQLiteError) in
-            try database.query("INSERT INTO environment_owners (environment, project, claimed_at) VALUES (?, ?, ?) ON CONFLICT (environment) DO NOTHING",
-                               [.text(environment), .text(project), .real(Date().timeIntervalSince1970)])
-        }
-        guard let owner = try owner(of: environment) else { throw TargetError(nil, "the state store \(location) did not record who owns environment \(environment); run again") }
-        return owner
-    }
-
     private func lockRow(_ environment: String) throws(SQLiteError) -> LockInfo? {
         guard let row = try database.query("SELECT owner, pid, host, process_start, since, command, pid_namespace FROM locks WHERE environment = ?", [.text(environment)]).first else {
             return nil
