@@ -156,8 +156,7 @@ public struct CycleRunner: Sendable {
             let check = WatchDecisions.driftCheck(sync: sync, outcome: outcome, stopping: shouldStop())
             let (drifted, healed) = try await driftAndHeal(check, service: service, run: run, plan: plan, lastApplied: lastApplied, heals: leads,
                                                            shouldStop: shouldStop, logger: logger)
-            // The record changes only when this cycle applied or healed.
-            let last = sync == .apply || healed > 0 ? try? await run.lastApplied() : lastApplied
+            let last = await lastAppliedForStatus(run, known: lastApplied, changed: sync == .apply || healed > 0, logger: logger)
             output.result = CycleResult(outcome: outcome, revision: state.revision, resourcesByKind: output.result.resourcesByKind, drifted: drifted, healed: healed,
                                         lastApplied: last.map { ($0.revision, $0.finishedAt ?? $0.startedAt) })
             output.result.leads = environment.statePostgres == nil ? nil : leads
@@ -166,6 +165,17 @@ public struct CycleRunner: Sendable {
         }
         output.requests = run.requests
         return output
+    }
+
+    /// The last apply, for status: read again only when this cycle applied or healed.
+    /// A failure leaves it unknown, logged; the cycle's outcome stands (the next cycle
+    /// reads the store first, and stalls if it still fails).
+    private func lastAppliedForStatus(_ run: EnvironmentRun, known: ApplyRecord?, changed: Bool, logger: Logger) async -> ApplyRecord? {
+        guard changed else { return known }
+        do throws(ReconcileError) { return try await run.lastApplied() } catch {
+            logger.warning("the last apply could not be read for status: \(error.diagnostics.first?.description ?? "")")
+            return nil
+        }
     }
 
     /// What a sync decision that applies nothing says, done: pending changes reported.
