@@ -39,7 +39,7 @@ let package = Package(
 
         // MARK: Edges that wrap C
         /// Repositories, revisions, trees and blobs read straight from the object database.
-        .target(name: "GitStore", dependencies: ["CGit2"]),
+        .target(name: "GitStore", dependencies: ["CGit2", "Runtime"]),
         /// YAML documents as nodes with 1-based source marks.
         .target(name: "YAMLSource", dependencies: ["CYAML"]),
         /// A small SQLite connection: statements, rows, transactions, bounded lock waits.

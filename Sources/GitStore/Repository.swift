@@ -1,5 +1,6 @@
 internal import CGit2
 import Foundation
+import Runtime
 import Synchronization
 
 /// A git error: which libgit2 call failed, and git's own message.
@@ -33,9 +34,11 @@ public struct ObjectID: Sendable, Hashable, CustomStringConvertible {
     public var short: String { String(hex.prefix(7)) }
 
     init(_ oid: UnsafePointer<git_oid>) {
-        var buffer = [CChar](repeating: 0, count: 41)
-        git_oid_tostr(&buffer, 41, oid)
-        hex = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Formatted straight into the string's storage: every blob of a revision gets one.
+        hex = String(unsafeUninitializedCapacity: 40) { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { _ = git_oid_fmt($0.baseAddress, oid) }
+            return 40
+        }
     }
 }
 
@@ -142,9 +145,9 @@ public final class Repository {
         code = git_commit_tree(&tree, commitObject)
         guard code == 0, let tree else { throw GitError.last("git_commit_tree(\(commit.id.short))", code: code) }
         defer { git_tree_free(tree) }
-        var found: [Blob] = []
-        try walk(tree: tree, prefix: "", descend: descend, include: include, skip: skip, into: &found)
-        return found.sorted { $0.path < $1.path }
+        var listed: [Listed] = []
+        try walk(tree: tree, prefix: "", descend: descend, include: include, skip: skip, into: &listed)
+        return try read(listed).sorted { $0.path < $1.path }
     }
 
     /// Whether `path` names a file (a blob) in the tree of `commit`.
@@ -163,10 +166,18 @@ public final class Repository {
         return git_tree_entry_type(entry) == GIT_OBJECT_BLOB
     }
 
+    /// A blob the walk found, to read (or listed only: `omitted`).
+    struct Listed {
+        var path: String
+        var oid: git_oid
+        var isSymbolicLink: Bool
+        var omitted: Bool
+    }
+
     private func walk(
         tree: OpaquePointer, prefix: String,
         descend: (String) -> Bool, include: (String) -> Bool, skip: (String, String) -> Bool,
-        into found: inout [Blob]
+        into found: inout [Listed]
     ) throws(GitError) {
         let count = git_tree_entrycount(tree)
         for index in 0..<count {
@@ -184,28 +195,55 @@ public final class Repository {
                 try walk(tree: subtree, prefix: path + "/", descend: descend, include: include, skip: skip, into: &found)
             case GIT_OBJECT_BLOB:
                 guard include(path) else { continue }
-                let objectID = ObjectID(id), isLink = git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK
-                if !isLink, skip(path, objectID.hex) {
-                    found.append(Blob(path: path, id: objectID, bytes: [], isSymbolicLink: false, omitted: true))
-                    continue
-                }
-                var blob: OpaquePointer?
-                let code = git_blob_lookup(&blob, handle, id)
-                guard code == 0, let blob else { throw GitError.last("git_blob_lookup(\(path))", code: code) }
-                defer { git_blob_free(blob) }
-                // The raw content is valid only until the blob is freed: copy it now.
-                let size = Int(git_blob_rawsize(blob))
-                let bytes: [UInt8]
-                if size > 0, let raw = git_blob_rawcontent(blob) {
-                    bytes = Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: size))
-                } else {
-                    bytes = []
-                }
-                found.append(Blob(path: path, id: objectID, bytes: bytes, isSymbolicLink: isLink))
+                let isLink = git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK
+                found.append(Listed(path: path, oid: id.pointee, isSymbolicLink: isLink, omitted: !isLink && skip(path, ObjectID(id).hex)))
             default:
                 continue
             }
         }
+    }
+
+    /// The blobs `listed` names, read. Many are read on every core, each thread through
+    /// its own handle on the repository (libgit2 objects are not shared across threads).
+    private func read(_ listed: [Listed]) throws(GitError) -> [Blob] {
+        guard listed.count >= 512, let gitdir = git_repository_path(handle).map({ String(cString: $0) }) else {
+            return try Self.read(listed[...], in: handle)
+        }
+        let parts = Parallel.map(listed) { part in
+            [Result { () throws(GitError) -> [Blob] in
+                let own = try Repository(at: gitdir)
+                return try withExtendedLifetime(own) { () throws(GitError) -> [Blob] in try Self.read(part[...], in: own.handle) }
+            }]
+        }
+        var blobs: [Blob] = []
+        blobs.reserveCapacity(listed.count)
+        for part in parts { blobs += try part.get() }
+        return blobs
+    }
+
+    private static func read(_ listed: ArraySlice<Listed>, in handle: OpaquePointer) throws(GitError) -> [Blob] {
+        var blobs: [Blob] = []
+        blobs.reserveCapacity(listed.count)
+        for entry in listed {
+            var oid = entry.oid
+            let objectID = ObjectID(&oid)
+            if entry.omitted {
+                blobs.append(Blob(path: entry.path, id: objectID, bytes: [], isSymbolicLink: false, omitted: true))
+                continue
+            }
+            var blob: OpaquePointer?
+            let code = git_blob_lookup(&blob, handle, &oid)
+            guard code == 0, let blob else { throw GitError.last("git_blob_lookup(\(entry.path))", code: code) }
+            defer { git_blob_free(blob) }
+            // The raw content is valid only until the blob is freed: copy it now.
+            let size = Int(git_blob_rawsize(blob))
+            var bytes: [UInt8] = []
+            if size > 0, let raw = git_blob_rawcontent(blob) {
+                bytes = Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: size))
+            }
+            blobs.append(Blob(path: entry.path, id: objectID, bytes: bytes, isSymbolicLink: entry.isSymbolicLink))
+        }
+        return blobs
     }
 }
 

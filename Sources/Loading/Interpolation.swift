@@ -80,21 +80,34 @@ struct Interpolation {
         return false
     }
 
+    /// `text` with each `${var.NAME}` replaced, read byte by byte: `$`, `{` and `}` are
+    /// ASCII, so no cut splits a character's bytes (a generic substring search costs
+    /// more than the rest of the substitution, and works on characters: a combining
+    /// mark after `{` would hide a reference from it).
     private func substitute(_ text: String, at mark: Mark, style: ScalarStyle) -> String {
+        let bytes = text.utf8
         var output = ""
-        var rest = Substring(text)
-        while let start = rest.firstRange(of: "${") {
-            if start.lowerBound > rest.startIndex, rest[rest.index(before: start.lowerBound)] == "$" {
-                output += rest[..<rest.index(before: start.lowerBound)] + "${"
-                rest = rest[start.upperBound...]
+        var copied = bytes.startIndex
+        var index = bytes.startIndex
+        while let dollar = bytes[index...].firstIndex(of: UInt8(ascii: "$")) {
+            let open = bytes.index(after: dollar)
+            guard open < bytes.endIndex, bytes[open] == UInt8(ascii: "{") else {
+                index = open
                 continue
             }
-            output += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                report(text, start.lowerBound, mark, style, "unclosed \"${\" in \"\(text)\"; close it with \"}\", or write \"$${\" for a literal \"${\"")
+            let inside = bytes.index(after: open)
+            if dollar > copied, bytes[bytes.index(before: dollar)] == UInt8(ascii: "$") {
+                // `$${` is a literal `${`.
+                output += String(decoding: bytes[copied..<bytes.index(before: dollar)], as: UTF8.self) + "${"
+                (copied, index) = (inside, inside)
+                continue
+            }
+            output += String(decoding: bytes[copied..<dollar], as: UTF8.self)
+            guard let close = bytes[inside...].firstIndex(of: UInt8(ascii: "}")) else {
+                report(text, dollar, mark, style, "unclosed \"${\" in \"\(text)\"; close it with \"}\", or write \"$${\" for a literal \"${\"")
                 return text
             }
-            let reference = String(rest[start.upperBound..<end])
+            let reference = String(decoding: bytes[inside..<close], as: UTF8.self)
             if reference.hasPrefix("var.") {
                 let name = String(reference.dropFirst(4))
                 if let value = variables[name] {
@@ -103,20 +116,20 @@ struct Interpolation {
                     let known = variables.keys.sorted()
                     let hint = Suggest.hint(for: name, in: known)
                     let list = hint.isEmpty ? (known.isEmpty ? "; it defines none" : "; it defines " + known.joined(separator: ", ")) : hint
-                    report(text, start.lowerBound, mark, style,
+                    report(text, dollar, mark, style,
                            "unknown variable \"\(name)\": environment \"\(environment)\" has no spec.variables.\(name)\(list)")
                 }
             } else {
-                report(text, start.lowerBound, mark, style, "unknown reference \"${\(reference)}\"; variables are written \"${var.NAME}\"")
+                report(text, dollar, mark, style, "unknown reference \"${\(reference)}\"; variables are written \"${var.NAME}\"")
             }
-            rest = rest[rest.index(after: end)...]
+            (copied, index) = (bytes.index(after: close), bytes.index(after: close))
         }
-        return output + rest
+        return output + String(decoding: bytes[copied...], as: UTF8.self)
     }
 
     /// Points at the reference itself when the scalar sits on one line.
     private func report(_ text: String, _ index: String.Index, _ mark: Mark, _ style: ScalarStyle, _ message: String) {
-        let prefix = text[..<index]
+        let prefix = String(decoding: text.utf8[..<index], as: UTF8.self)
         var at = mark
         if !prefix.contains("\n"), style != .literal, style != .folded {
             at.column += prefix.count + (style == .plain ? 0 : 1)

@@ -119,8 +119,6 @@ public enum Loader {
         let sink = DiagnosticSink()
         var resources: [Resource] = []
         var seen: [ResourceID: SourceLocation] = [:]
-        resources.reserveCapacity(loaded.manifestFiles.count)
-        seen.reserveCapacity(loaded.manifestFiles.count)
         let environmentFile = loaded.overlays[environment.name]?.file ?? ""
         let overlays = (loaded.overlays[environment.name]?.overlays ?? []).map { overlay in
             var overlay = overlay
@@ -132,15 +130,21 @@ public enum Loader {
         // A file whose blob was decoded for the same environment before is not read again.
         let context = DecodeCache.Context(environment: environment, file: environmentFile,
                                           fileBlob: loaded.source.files.first { $0.path == environmentFile }?.blob)
-        let decodedParts = decodeParts(loaded.manifestFiles, context: context, cache: cache, sink: sink) { file, types in
+        var decodedParts = decodeParts(loaded.manifestFiles, context: context, cache: cache, sink: sink) { file, types in
             Self.decode([file], environment: environment, environmentFile: environmentFile, overlays: overlays, types: types)
         }
         var matched = Set<Int>()
         var references: [Reference] = []
         // Unity Catalog stores names in lowercase: two spellings are one object.
         var folded: [ResourceID: ResourceID] = [:]
-        folded.reserveCapacity(loaded.manifestFiles.count)
-        for part in decodedParts {
+        // Sized once for every resource, and each file's part let go once merged: at
+        // 100,000 manifests, a second copy of them all would be the peak of the load.
+        let total = decodedParts.reduce(0) { $0 + $1.resources.count }
+        resources.reserveCapacity(total)
+        seen.reserveCapacity(total)
+        folded.reserveCapacity(total)
+        decodedParts.reverse()
+        while let part = decodedParts.popLast() {
             for diagnostic in part.diagnostics { sink.append(diagnostic) }
             references += part.references
             matched.formUnion(part.matched)

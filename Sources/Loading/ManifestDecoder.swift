@@ -40,7 +40,7 @@ struct ManifestDecoder {
         var id = ResourceID(kind, name)
         let subject = "\(id): "
         checkName(name, kind: kind, at: nameNode)
-        let labels = metadata.stringMap("labels").mapValues(\.value)
+        let labels = sink.shared(metadata.stringMap("labels").mapValues(\.value))
         let annotations = metadata.stringMap("annotations", lists: [Resource.ignoreAnnotation])
         if let ignore = annotations[Resource.ignoreAnnotation] {
             for pointer in ignore.value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !pointer.hasPrefix("/") {

@@ -1,15 +1,27 @@
 import Model
 import YAMLSource
 
-/// Parsed column types by their text, shared by the files one thread decodes:
-/// 10,000 tables repeat a few dozen type strings. Bounded: a text past `maxKept`
-/// distinct ones is parsed each time.
+/// What the files one thread decodes share: parsed column types by their text
+/// (10,000 tables repeat a few dozen type strings), and equal string maps. Bounded:
+/// past `maxKept` distinct ones, a text is parsed each time and a map kept alone.
 final class TypeMemo {
     static let maxKept = 10_000
     private var types: [String: Result<DataType, DataTypeParseError>] = [:]
 
     /// `body` with this memo, for the files one thread decodes.
     func sharing<T>(_ body: (TypeMemo) -> T) -> T { body(self) }
+
+    private var maps: Set<[String: String]> = []
+
+    /// `map`, or an equal one kept before: labels, properties and constraints repeat
+    /// across tables, and equal maps then share one storage (at 100,000 tables, tens
+    /// of megabytes). Bounded like the types.
+    func shared(_ map: [String: String]) -> [String: String] {
+        guard !map.isEmpty else { return map }
+        if let index = maps.firstIndex(of: map) { return maps[index] }
+        if maps.count < Self.maxKept { maps.insert(map) }
+        return map
+    }
 
     /// `DataType.parse(text)`, once per distinct text.
     func parse(_ text: String) throws(DataTypeParseError) -> DataType {
@@ -29,6 +41,9 @@ final class DiagnosticSink {
     init(types: TypeMemo = TypeMemo()) { self.types = types }
 
     func parseType(_ text: String) throws(DataTypeParseError) -> DataType { try types.parse(text) }
+
+    /// An equal map seen before by this load's thread, else `map` (see `TypeMemo.shared`).
+    func shared(_ map: [String: String]) -> [String: String] { types.shared(map) }
 
     func error(_ path: String, _ mark: Mark, _ message: String) {
         diagnostics.append(.error(at: SourceLocation(path: mark.file ?? path, line: mark.line, column: mark.column), message))
@@ -172,14 +187,13 @@ final class MappingReader {
                 error(pair.key, "\(fieldPath.isEmpty ? "" : fieldPath + ": ")keys must be strings")
                 continue
             }
+            guard !known.contains(key) else { continue }
             // The tail of an unquoted `decimal(18,2)` split at its comma inside { }: the
             // value's own error already says to quote it.
             if key.first?.isNumber == true, key.hasSuffix(")") || key.hasSuffix(">"), pair.value.scalarText?.isEmpty ?? true { continue }
-            if !known.contains(key) {
-                let hint = Suggest.hint(for: key, in: known)
-                let allowed = hint.isEmpty ? "; known fields here: " + known.joined(separator: ", ") : hint
-                sink.error(file, pair.key.mark, "\(subject)unknown field \"\(path(key))\"\(allowed)")
-            }
+            let hint = Suggest.hint(for: key, in: known)
+            let allowed = hint.isEmpty ? "; known fields here: " + known.joined(separator: ", ") : hint
+            sink.error(file, pair.key.mark, "\(subject)unknown field \"\(path(key))\"\(allowed)")
         }
     }
 }

@@ -40,8 +40,8 @@ struct TableDecoder {
             reader.error(node, "spec.clusterBy and spec.partitionedBy cannot both be set: Delta clusters or partitions a table, not both; keep one")
         }
 
-        let properties = decodeProperties()
-        let constraints = decodeConstraints()
+        let properties = reader.sink.shared(decodeProperties())
+        let constraints = reader.sink.shared(decodeConstraints())
         let location = reader.string("location")
         let tags = reader.tags()
         let rowFilter = reader.functionCall("rowFilter", columnsKey: "on").map { call in

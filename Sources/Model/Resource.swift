@@ -75,8 +75,9 @@ public struct NamespaceSpec: Sendable, Hashable {
     }
 }
 
-/// What a resource is, by kind.
-public enum ResourceSpec: Sendable, Hashable {
+/// What a resource is, by kind. Indirect: a resource is copied wherever it goes (plans,
+/// states, caches), and a boxed spec copies with one reference instead of one per field.
+public indirect enum ResourceSpec: Sendable, Hashable {
     case catalog(NamespaceSpec)
     case schema(NamespaceSpec)
     case function(FunctionSpec)

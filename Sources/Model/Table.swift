@@ -16,9 +16,21 @@ public struct TableSpec: Sendable, Hashable {
     /// Which rows may be read.
     public var rowFilter: RowFilter?
 
-    /// The functions its masks and row filter call.
+    /// The functions its masks and row filter call (asked for every table of every plan:
+    /// most have none, and get no set built).
     public var functionsUsed: [String] {
-        Array(Set(columns.compactMap(\.mask?.function) + (rowFilter.map { [$0.function] } ?? []))).sorted()
+        let masks = columns.compactMap(\.mask?.function)
+        if masks.isEmpty, rowFilter == nil { return [] }
+        return Array(Set(masks + (rowFilter.map { [$0.function] } ?? []))).sorted()
+    }
+
+    /// Field by field, as the synthesized equality would, but reading the columns in
+    /// place: the synthesized one copied each column out to compare it, and a plan
+    /// compares every table it observes.
+    public static func == (lhs: TableSpec, rhs: TableSpec) -> Bool {
+        lhs.comment == rhs.comment && Column.same(lhs.columns, rhs.columns) && lhs.partitionedBy == rhs.partitionedBy
+            && lhs.clusterBy == rhs.clusterBy && lhs.properties == rhs.properties && lhs.constraints == rhs.constraints
+            && lhs.location == rhs.location && lhs.tags == rhs.tags && lhs.rowFilter == rhs.rowFilter
     }
 
     public init(
@@ -49,23 +61,80 @@ public struct TableSpec: Sendable, Hashable {
 public struct Column: Sendable, Hashable {
     public var name: String
     public var type: DataType
-    public var nullable: Bool
     public var comment: String?
+    public var nullable: Bool
+    /// The fields most columns leave out, in one shared box: 100,000 tables hold
+    /// 1.5 million columns, and each would otherwise carry 40 bytes of empty slots.
+    private var rare: Rare?
+
+    private final class Rare: Sendable {
+        let renamedFrom: String?
+        let tags: [String: String]?
+        let mask: ColumnMask?
+
+        init(renamedFrom: String?, tags: [String: String]?, mask: ColumnMask?) {
+            self.renamedFrom = renamedFrom
+            self.tags = tags
+            self.mask = mask
+        }
+
+        /// Nil when every field is nil: most columns hold no box at all.
+        static func make(renamedFrom: String?, tags: [String: String]?, mask: ColumnMask?) -> Rare? {
+            renamedFrom == nil && tags == nil && mask == nil ? nil : Rare(renamedFrom: renamedFrom, tags: tags, mask: mask)
+        }
+    }
+
     /// The name the column had before (`renamedFrom:` in the manifest): a planning
     /// hint, so a rename keeps the column's data. Never observed.
-    public var renamedFrom: String?
+    public var renamedFrom: String? {
+        get { rare?.renamedFrom }
+        set { rare = Rare.make(renamedFrom: newValue, tags: tags, mask: mask) }
+    }
+
     /// Unity Catalog tags on the column; nil: not managed.
-    public var tags: [String: String]?
+    public var tags: [String: String]? {
+        get { rare?.tags }
+        set { rare = Rare.make(renamedFrom: renamedFrom, tags: newValue, mask: mask) }
+    }
+
     /// The function the column is read through.
-    public var mask: ColumnMask?
+    public var mask: ColumnMask? {
+        get { rare?.mask }
+        set { rare = Rare.make(renamedFrom: renamedFrom, tags: tags, mask: newValue) }
+    }
 
     public init(name: String, type: DataType, nullable: Bool = true, comment: String? = nil, renamedFrom: String? = nil, tags: [String: String]? = nil) {
         self.name = name
         self.type = type
         self.nullable = nullable
         self.comment = comment
-        self.renamedFrom = renamedFrom
-        self.tags = tags
+        self.rare = Rare.make(renamedFrom: renamedFrom, tags: tags, mask: nil)
+    }
+
+    /// Whether two column lists are equal, compared in place (no column copied out).
+    static func same(_ lhs: [Column], _ rhs: [Column]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.withUnsafeBufferPointer { left in
+            rhs.withUnsafeBufferPointer { right in
+                for index in left.indices where !(left[index] == right[index]) { return false }
+                return true
+            }
+        }
+    }
+
+    public static func == (lhs: Column, rhs: Column) -> Bool {
+        lhs.name == rhs.name && lhs.type == rhs.type && lhs.nullable == rhs.nullable && lhs.comment == rhs.comment
+            && (lhs.rare === rhs.rare || (lhs.renamedFrom == rhs.renamedFrom && lhs.tags == rhs.tags && lhs.mask == rhs.mask))
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(type)
+        hasher.combine(nullable)
+        hasher.combine(comment)
+        hasher.combine(renamedFrom)
+        hasher.combine(tags)
+        hasher.combine(mask)
     }
 }
 

@@ -117,7 +117,7 @@ public struct CycleRunner: Sendable {
         }
         logger[metadataKey: "revision"] = "\(state.shortRevision)"
         let environment = run.environment
-        var output = Output(result: CycleResult(outcome: .synced, revision: state.revision, resourcesByKind: Dictionary(grouping: state.resources, by: \.id.kind.rawValue).mapValues(\.count)),
+        var output = Output(result: CycleResult(outcome: .synced, revision: state.revision, resourcesByKind: state.resources.reduce(into: [:]) { $0[$1.id.kind.rawValue, default: 0] += 1 }),
                             flagsFile: (run.target as? RoutedTarget)?.local(for: .featureFlag)?.root.appendingPathComponent("flags.json"),
                             notifications: environment.notifications)
         func stalled(_ error: ReconcileError, _ stage: WatchDecisions.Stage) -> Output {

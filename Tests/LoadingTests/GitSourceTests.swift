@@ -33,6 +33,40 @@ import TestSupport
         #expect(worktree.revision == "worktree")
     }
 
+    /// Past 512 files, blobs are read on every core through handles of their own: every
+    /// file comes back whole, in path order, with its blob id; listed-only ones stay
+    /// empty and marked; a symbolic link is still one; a packed repository reads the same.
+    @Test func manyFilesAreReadInParallelWhole() throws {
+        let repo = try GitFixture()
+        try repo.write("environments/dev.yaml", devEnvironment)
+        for index in 0..<700 { try repo.write("manifests/s\(index % 7)/t\(index).yaml", "# table \(index)\n" + String(repeating: "x", count: index)) }
+        try FileManager.default.createSymbolicLink(atPath: repo.url.appendingPathComponent("manifests/link.yaml").path, withDestinationPath: "s0/t0.yaml")
+        try repo.commit("many")
+        let repository = try Repository(at: repo.url.path)
+        // path -> blob id, as git lists them.
+        let listed = Dictionary(uniqueKeysWithValues: try repo.git("ls-tree", "-r", "HEAD").split(separator: "\n").map { line in
+            let fields = line.split(separator: "\t")
+            return (String(fields[1]), String(fields[0].split(separator: " ")[2]))
+        })
+        for packed in [false, true] {
+            if packed { try repo.git("gc", "-q") }
+            let source = try SourceSet.read(from: repository, revision: "HEAD") { path, _ in path.hasSuffix("/t3.yaml") }
+            #expect(source.files.count == 702)
+            #expect(source.files.map(\.path) == source.files.map(\.path).sorted())
+            for file in source.files where file.path.hasPrefix("manifests/s") {
+                let index = Int(file.path.split(separator: "/t").last!.dropLast(5))!
+                if index == 3 {
+                    #expect(file.omitted && file.bytes.isEmpty, "a skipped file is listed, not read")
+                } else {
+                    #expect(String(decoding: file.bytes, as: UTF8.self) == "# table \(index)\n" + String(repeating: "x", count: index), "\(file.path)")
+                }
+                #expect(file.blob == listed[file.path])
+            }
+            let link = try #require(source.files.first { $0.path == "manifests/link.yaml" })
+            #expect(link.isSymbolicLink && !link.omitted)
+        }
+    }
+
     @Test func unknownRevisionAndMissingRepositoryAreErrors() throws {
         let repo = try GitFixture()
         try repo.write("manifests/x.yaml", "a: 1\n")

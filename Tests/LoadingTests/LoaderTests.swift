@@ -172,6 +172,26 @@ func render(_ manifest: String, extra: [String: String] = [:]) -> DesiredState {
         #expect(state.resources.first?.table?.comment == "costs ${currency}")
     }
 
+    /// Substitution works on bytes: references side by side, `$$${`, text in other
+    /// scripts around them kept whole, and a combining mark after `{` still read as a
+    /// reference (an error), never passed through as literal text.
+    @Test(arguments: [
+        ("${var.catalog}${var.catalog}", "mainmain", nil),
+        ("é ${var.catalog} ü", "é main ü", nil),
+        ("$$${var.catalog}", "$${var.catalog}", nil),
+        ("a$b$${c} ${var.catalog}$", "a$b${c} main$", nil),
+        ("\u{600}${var.catalog}", "\u{600}main", nil),
+        ("${\u{301}var.catalog}", nil, "unknown reference"),
+    ] as [(String, String?, String?)])
+    func substitutionReadsBytes(comment: String, expected: String?, error: String?) throws {
+        let state = render(goodTable.replacingOccurrences(of: "comment: Orders", with: "comment: \"\(comment)\""))
+        if let expected {
+            #expect(state.diagnostics.isEmpty, "\(state.diagnostics)")
+            #expect(state.resources.first?.table?.comment == expected)
+        }
+        if let error { #expect(state.diagnostics.first?.message.contains(error) == true, "\(state.diagnostics)") }
+    }
+
     @Test func namespacesDecode() throws {
         let state = render("""
         apiVersion: reconcile/v1

@@ -42,3 +42,29 @@ import Testing
         }
     }
 }
+
+/// A column keeps its rarely set fields (renamedFrom, tags, mask) in a shared box:
+/// value semantics, equality and hashing stay field by field.
+@Suite struct ColumnTests {
+    @Test func rareFieldsBehaveAsValues() {
+        var plain = Column(name: "id", type: .long)
+        #expect(plain.renamedFrom == nil && plain.tags == nil && plain.mask == nil)
+        let copy = plain
+        plain.tags = ["pii": "email"]
+        plain.mask = ColumnMask(function: "main.f.redact", using: ["id"])
+        #expect(copy.tags == nil && copy.mask == nil, "setting a field on one copy leaves the other alone")
+        #expect(plain.tags == ["pii": "email"] && plain.mask?.function == "main.f.redact")
+        #expect(plain != copy)
+
+        var same = Column(name: "id", type: .long, tags: ["pii": "email"])
+        same.mask = ColumnMask(function: "main.f.redact", using: ["id"])
+        #expect(plain == same, "equal by fields, not by box")
+        #expect(plain.hashValue == same.hashValue)
+
+        plain.tags = nil
+        plain.mask = nil
+        #expect(plain == copy, "clearing every rare field is the plain column again")
+        #expect(Set([plain, copy]).count == 1)
+        #expect(Column(name: "id", type: .long, renamedFrom: "key") != copy)
+    }
+}
