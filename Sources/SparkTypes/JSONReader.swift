@@ -114,14 +114,24 @@ public enum JSONReader {
         mutating func string() throws(Failure) -> String {
             index += 1
             let start = index
-            // Most strings have no escape: validated straight from the bytes.
+            // Most strings have no escape: validated straight from the bytes, and most are
+            // ASCII, which is valid UTF-8 as it stands (no second pass to validate).
+            var high: UInt8 = 0
             while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
                 guard bytes[index] >= 0x20 else { throw failure("a control character inside a string") }
+                high |= bytes[index]
                 index += 1
             }
             guard index < bytes.count else { throw failure("unterminated string") }
             if bytes[index] == UInt8(ascii: "\"") {
-                guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else { throw failure("invalid UTF-8") }
+                let run = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                let text: String
+                if high < 0x80 {
+                    text = String(decoding: run, as: UTF8.self)
+                } else {
+                    guard let valid = String(validating: run, as: UTF8.self) else { throw failure("invalid UTF-8") }
+                    text = valid
+                }
                 index += 1
                 return text
             }
@@ -152,6 +162,7 @@ public enum JSONReader {
                 default: throw failure("invalid escape")
                 }
             }
+            if !scalars.contains(where: { $0 >= 0x80 }) { return String(decoding: scalars, as: UTF8.self) }
             guard let text = String(validating: scalars, as: UTF8.self) else { throw failure("invalid UTF-8") }
             return text
         }
