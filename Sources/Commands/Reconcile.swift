@@ -1,5 +1,6 @@
 import Workspace
 import Model
+import LocalTarget
 import Rendering
 import ArgumentParser
 import Foundation
@@ -27,6 +28,8 @@ public struct Reconcile: AsyncParsableCommand {
     /// Runs the command line, mapping every error to exit code 1 (usage errors too,
     /// which ArgumentParser would report as 64), so CI sees 0, 1 or 2 only.
     public static func runMain() async -> Never {
+        // One command, one observation: only `watch` keeps Delta snapshots between them.
+        LocalLakehouse.keepSnapshots(false)
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let first = arguments.first, first.hasPrefix("-"), !["-h", "--help", "--version", "--generate-completion-script"].contains(first) {
             // Options before any subcommand: the root's own form, `reconcile --dry-run …`.

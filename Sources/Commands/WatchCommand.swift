@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GitStore
 import Loading
+import LocalTarget
 import Logging
 import Model
 import Server
@@ -109,6 +110,7 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        LocalLakehouse.keepSnapshots(true)
         let format = logFormat
         LoggingSystem.bootstrap { ReconcileLogHandler(label: $0, format: format) }
         var logger = Logger(label: "reconcile.watch")

@@ -108,6 +108,9 @@ enum Files {
 final class SnapshotCache: Sendable {
     static let shared = SnapshotCache()
 
+    /// Whether snapshots are kept at all (see `LocalLakehouse.keepSnapshots`).
+    let keeping = Atomic<Bool>(true)
+
     struct Identity: Equatable, Sendable {
         var version: Int
         var inode: UInt64
@@ -185,6 +188,7 @@ final class SnapshotCache: Sendable {
     /// `directory`: the log directory's `stat` taken before it was listed, at `listedAt`
     /// (nanoseconds of the real-time clock).
     func store(_ snapshot: DeltaSnapshot, identity: Identity, at path: String, newest: String, directory: stat?, listedAt: Int) {
+        guard keeping.load(ordering: .relaxed) else { return }
         var listing: Listing?
         if let directory, listedAt - Self.nanoseconds(directory.st_mtim) > Self.settledNanoseconds {
             listing = Listing(inode: UInt64(directory.st_ino), modified: Self.nanoseconds(directory.st_mtim), newest: newest)

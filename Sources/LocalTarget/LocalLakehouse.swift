@@ -113,6 +113,12 @@ public struct LocalLakehouse: Target {
         return .success(Resource(id: table.id, spec: .table(found.spec), observation: Observation(version: found.version, hasData: found.hasData)))
     }
 
+    /// Whether observed Delta snapshots are kept for the next observation in this
+    /// process: on by default (`watch` observes every cycle). A one-shot command turns it
+    /// off: it reads each log once, and 100,000 kept snapshots it never reads again held
+    /// a quarter of a no-op plan's memory. Off, every observation reads the log.
+    public static func keepSnapshots(_ on: Bool) { SnapshotCache.shared.keeping.store(on, ordering: .relaxed) }
+
     struct TableLocation: Sendable {
         var id: ResourceID
         var logPath: String

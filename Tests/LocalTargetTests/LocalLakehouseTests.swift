@@ -182,6 +182,29 @@ import TestSupport
         withExtendedLifetime(dir) {}
     }
 
+    /// A one-shot command keeps no snapshot: each observation reads the log, and sees
+    /// every commit (nothing stale is served from a cache it never filled).
+    @Test func snapshotsAreNotKeptWhenKeepingIsOff() async throws {
+        let dir = try TemporaryDirectory()
+        let cache = SnapshotCache()
+        cache.keeping.store(false, ordering: .relaxed)
+        let id = ResourceID(.table, "a.b.t")
+        let log = DeltaLog(tableDirectory: dir.url.appendingPathComponent("t"), id: id)
+        let metadata = { (comment: String) throws -> [String: Any] in
+            ["metaData": try LocalLakehouse.metadata(id: "id-1", name: "t", spec: TableSpec(comment: comment, columns: columns),
+                                                schema: SparkSchema.json(columns: columns), evolution: [:], createdTime: 1)]
+        }
+        try log.commit(version: 0, actions: [["protocol": ["minReaderVersion": 1, "minWriterVersion": 2]], try metadata("v0")])
+        #expect(try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: cache)?.description == "v0")
+        #expect(cache.count(under: dir.url.path) == 0)
+        try log.commit(version: 1, actions: [try metadata("v1")])
+        #expect(try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: cache)?.description == "v1")
+        #expect(cache.count(under: dir.url.path) == 0)
+        cache.keeping.store(true, ordering: .relaxed)
+        _ = try DeltaLog.observedSnapshot(logPath: log.logDirectory.path, id: id, cache: cache)
+        #expect(cache.count(under: dir.url.path) == 1, "kept once keeping is on again")
+    }
+
     @Test func snapshotsAreReusedReplayedIncrementallyAndRereadWhenTheTableIsNew() async throws {
         let dir = try TemporaryDirectory()
         let cache = SnapshotCache()
