@@ -298,13 +298,13 @@ struct DeltaLog {
     /// won the race for that version.
     func commit(version: Int, actions: [[String: Any]]) throws(TargetError) {
         var body = Data()
-        do {
+        do throws(JSONWriter.Failure) {
             for action in actions {
-                body.append(try JSONSerialization.data(withJSONObject: action, options: [.sortedKeys, .withoutEscapingSlashes]))
+                body.append(contentsOf: try JSONWriter.data(action))
                 body.append(UInt8(ascii: "\n"))
             }
         } catch {
-            throw TargetError(id, "cannot encode commit \(version): \(error)")
+            throw TargetError(id, "cannot encode commit \(version): \(error.message)")
         }
         let final = logDirectory.appendingPathComponent(Self.fileName(version))
         let temporary = logDirectory.appendingPathComponent(".\(Self.fileName(version)).\(UUID().uuidString).tmp")

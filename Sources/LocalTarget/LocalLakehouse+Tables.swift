@@ -160,11 +160,11 @@ extension LocalLakehouse {
     /// `value` as compact JSON. A value JSON cannot hold is an error, never a
     /// `null` written into the log in its place.
     static func jsonString(_ value: Any) throws(TargetError) -> String {
-        guard JSONSerialization.isValidJSONObject(value),
-              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            throw TargetError(nil, "cannot write \(type(of: value)) as JSON into a Delta log; nothing was written (this is a bug in reconcile)")
+        do throws(JSONWriter.Failure) {
+            return try JSONWriter.string(value)
+        } catch {
+            throw TargetError(nil, "cannot write \(type(of: value)) as JSON into a Delta log; nothing was written (this is a bug in reconcile): \(error.message)")
         }
-        return String(decoding: data, as: UTF8.self)
     }
 
     static func now() -> Int { Int(Date().timeIntervalSince1970 * 1000) }

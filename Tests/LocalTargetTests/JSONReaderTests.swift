@@ -61,3 +61,39 @@ import Testing
         #expect(try JSONReader.parse(fine) is [Any])
     }
 }
+
+/// The writer Delta commits go through: what it writes, JSONSerialization and our reader
+/// read back as the same value; keys sorted; only `"`, `\` and control characters escaped.
+@Suite struct JSONWriterTests {
+    @Test func writesWhatReadersReadBack() throws {
+        let value: [String: Any] = [
+            "metaData": ["schemaString": "{\"fields\":[]}", "configuration": ["delta.appendOnly": "false"], "partitionColumns": [String](),
+                         "createdTime": 1796600014253, "id": "f41ff344", "format": ["options": [String: String](), "provider": "parquet"]],
+            "text": "a \"quoted\" \\ back/slash\n\t\r\u{8}\u{c}\u{1}\u{1f} é 日本 😀",
+            "flags": [true, false], "numbers": [0, -1, Int.max, 1.5, -2.25e-7], "nothing": NSNull(),
+        ]
+        let written = try JSONWriter.data(value)
+        let text = String(decoding: written, as: UTF8.self)
+        #expect(text.hasPrefix("{\"flags\":[true,false],\"metaData\":{\"configuration\""), "keys sorted: \(text)")
+        #expect(text.contains("back/slash") && text.contains("\\u0001") && text.contains("\\u001f") && text.contains("é 日本 😀"))
+        for reread in [try JSONReader.parse(Data(written)), try JSONSerialization.jsonObject(with: Data(written))] {
+            let object = try #require(reread as? [String: Any])
+            #expect(object["text"] as? String == value["text"] as? String)
+            #expect((object["flags"] as? [Bool]) == [true, false])
+            let numbers = try #require(object["numbers"] as? [Any])
+            #expect(numbers.count == 5 && (numbers[2] as? Int) == Int.max && (numbers[4] as? Double) == -2.25e-7)
+            #expect(object["nothing"] is NSNull)
+            #expect(((object["metaData"] as? [String: Any])?["createdTime"] as? Int) == 1796600014253)
+        }
+        #expect(try JSONWriter.data(value) == written, "the same value, the same bytes")
+    }
+
+    @Test func valuesWithoutAJSONFormAreErrors() {
+        #expect(throws: JSONWriter.Failure.self) { try JSONWriter.data(["x": Double.nan]) }
+        #expect(throws: JSONWriter.Failure.self) { try JSONWriter.data(["x": Date()]) }
+        #expect(throws: JSONWriter.Failure.self) { try JSONWriter.data(["x": Optional<String>.none as Any]) }
+        var deep: Any = 1
+        for _ in 0..<600 { deep = [deep] }
+        #expect(throws: JSONWriter.Failure.self) { try JSONWriter.data(deep) }
+    }
+}
