@@ -44,11 +44,11 @@ public enum JSONWriter {
             output += Array("null".utf8)
         case let object as [String: Any]:
             output.append(UInt8(ascii: "{"))
-            for (index, key) in object.keys.sorted().enumerated() {
+            for (index, entry) in object.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                string(key, into: &output)
+                string(entry.key, into: &output)
                 output.append(UInt8(ascii: ":"))
-                try write(object[key]!, into: &output, depth: depth + 1)
+                try write(entry.value, into: &output, depth: depth + 1)
             }
             output.append(UInt8(ascii: "}"))
         case let array as [Any]:
