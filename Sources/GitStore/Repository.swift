@@ -170,6 +170,7 @@ public final class Repository {
     struct Listed {
         var path: String
         var oid: git_oid
+        var id: ObjectID
         var isSymbolicLink: Bool
         var omitted: Bool
     }
@@ -195,8 +196,8 @@ public final class Repository {
                 try walk(tree: subtree, prefix: path + "/", descend: descend, include: include, skip: skip, into: &found)
             case GIT_OBJECT_BLOB:
                 guard include(path) else { continue }
-                let isLink = git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK
-                found.append(Listed(path: path, oid: id.pointee, isSymbolicLink: isLink, omitted: !isLink && skip(path, ObjectID(id).hex)))
+                let isLink = git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK, objectID = ObjectID(id)
+                found.append(Listed(path: path, oid: id.pointee, id: objectID, isSymbolicLink: isLink, omitted: !isLink && skip(path, objectID.hex)))
             default:
                 continue
             }
@@ -226,9 +227,8 @@ public final class Repository {
         blobs.reserveCapacity(listed.count)
         for entry in listed {
             var oid = entry.oid
-            let objectID = ObjectID(&oid)
             if entry.omitted {
-                blobs.append(Blob(path: entry.path, id: objectID, bytes: [], isSymbolicLink: false, omitted: true))
+                blobs.append(Blob(path: entry.path, id: entry.id, bytes: [], isSymbolicLink: false, omitted: true))
                 continue
             }
             var blob: OpaquePointer?
@@ -241,7 +241,7 @@ public final class Repository {
             if size > 0, let raw = git_blob_rawcontent(blob) {
                 bytes = Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: size))
             }
-            blobs.append(Blob(path: entry.path, id: objectID, bytes: bytes, isSymbolicLink: entry.isSymbolicLink))
+            blobs.append(Blob(path: entry.path, id: entry.id, bytes: bytes, isSymbolicLink: entry.isSymbolicLink))
         }
         return blobs
     }
