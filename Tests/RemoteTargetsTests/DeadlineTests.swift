@@ -103,15 +103,18 @@ final class LoopbackServer: Sendable {
     }
 
     @Test func anAnswerLargerThanTheLimitIsRefused() async throws {
+        let clientDone = DispatchSemaphore(value: 0)
         let server = try LoopbackServer { connection in
             let body = String(repeating: "x", count: 300_000)
             LoopbackServer.write(connection, "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
-            // Keep the connection open while the client reads: a close racing the read
-            // (under a loaded suite) ended the test as "closed before an answer" once.
-            Thread.sleep(forTimeInterval: 5)
+            // Keep the connection open until the client has its answer: a close racing
+            // the read (under a loaded suite, even 5 s later) ended the test as "closed
+            // before an answer".
+            _ = clientDone.wait(timeout: .now() + 120)
         }
         let client = RESTClient(base: server.url, name: "Big", timeout: 300, attempts: 1, maxBody: 100_000)
         let failure = await #expect(throws: RESTClient.Failure.self) { try await client.send("GET", "/x") }
+        clientDone.signal()
         #expect(failure?.message.contains("more than reconcile reads") == true, "\(failure?.message ?? "")")
     }
 
