@@ -179,7 +179,7 @@ struct EnvironmentDecoder {
     private func decodeWindows(_ spec: MappingReader, subject: String) -> [ChangeWindow] {
         var windows: [ChangeWindow] = []
         for (index, item) in (spec.sequence("windows") ?? []).enumerated() {
-            guard let entry = MappingReader(item, file: file, fieldPath: "spec.windows[\(index)]", subject: subject, sink: sink) else { continue }
+            guard let entry = MappingReader(item, file: file, item: index, of: "spec.windows", subject: subject, sink: sink) else { continue }
             entry.rejectsNull = true
             defer { entry.finish() }
             let kindNode = entry.field("kind", required: true), scheduleNode = entry.field("schedule", required: true)
@@ -232,7 +232,7 @@ struct EnvironmentDecoder {
     private func decodeNotifications(_ spec: MappingReader, subject: String) -> [String] {
         var notifications: [String] = []
         for (index, item) in (spec.sequence("notifications") ?? []).enumerated() {
-            guard let entry = MappingReader(item, file: file, fieldPath: "spec.notifications[\(index)]", subject: subject, sink: sink) else { continue }
+            guard let entry = MappingReader(item, file: file, item: index, of: "spec.notifications", subject: subject, sink: sink) else { continue }
             entry.rejectsNull = true
             if let urlNode = entry.field("url", required: true), let url = entry.stringValue(urlNode, entry.path("url")) {
                 if Self.isWebhook(url) {

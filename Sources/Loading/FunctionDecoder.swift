@@ -11,7 +11,7 @@ struct FunctionDecoder {
         var complete = true
         var seen: Set<String> = []
         for (index, node) in (reader.sequence("parameters") ?? []).enumerated() {
-            guard let entry = MappingReader(node, file: reader.file, fieldPath: "spec.parameters[\(index)]", subject: reader.subject, sink: reader.sink) else {
+            guard let entry = MappingReader(node, file: reader.file, item: index, of: "spec.parameters", subject: reader.subject, sink: reader.sink) else {
                 complete = false
                 continue
             }

@@ -13,7 +13,7 @@ struct GrantsDecoder {
         var grants: [String: Set<String>] = [:]
         var seen: [String: Node] = [:]
         for (index, item) in (reader.sequence("grants", required: true) ?? []).enumerated() {
-            guard let entry = MappingReader(item, file: reader.file, fieldPath: "spec.grants[\(index)]", subject: reader.subject, sink: reader.sink) else { continue }
+            guard let entry = MappingReader(item, file: reader.file, item: index, of: "spec.grants", subject: reader.subject, sink: reader.sink) else { continue }
             defer { entry.finish() }
             guard let principalNode = entry.field("principal", required: true),
                   let principal = entry.stringValue(principalNode, entry.path("principal")) else { continue }

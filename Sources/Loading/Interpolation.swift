@@ -28,9 +28,9 @@ struct Interpolation {
     /// The node with references substituted, or nil when it has none: most subtrees
     /// have none and are shared with the parsed document, not copied.
     private func changed(_ node: Node) -> Node? {
+        guard node.mayReference else { return nil }
         switch node.content {
         case .scalar(let text, let style):
-            guard Self.mayReference(text) else { return nil }
             // A scalar that is exactly one reference takes the value as if written
             // plain, so `"${var.rollout}"` can be a number and `"${var.on}"` a boolean.
             let whole = text.hasPrefix("${var.") && text.hasSuffix("}") && text.dropFirst(2).firstIndex(of: "}") == text.index(before: text.endIndex)
@@ -70,15 +70,6 @@ struct Interpolation {
         }
     }
 
-    /// A fast byte scan for `${` (most scalars have none).
-    static func mayReference(_ text: String) -> Bool {
-        var previous: UInt8 = 0
-        for byte in text.utf8 {
-            if previous == UInt8(ascii: "$") && byte == UInt8(ascii: "{") { return true }
-            previous = byte
-        }
-        return false
-    }
 
     /// `text` with each `${var.NAME}` replaced, read byte by byte: `$`, `{` and `}` are
     /// ASCII, so no cut splits a character's bytes (a generic substring search costs

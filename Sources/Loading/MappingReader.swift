@@ -61,8 +61,12 @@ final class DiagnosticSink {
 final class MappingReader {
     let node: Node
     let file: String
-    /// Dotted field path of this mapping, for messages (`spec.columns[2]`).
-    let fieldPath: String
+    /// Dotted field path of this mapping, for messages (`spec.columns[2]`); put
+    /// together only when a message needs it (a table has dozens of columns).
+    var fieldPath: String { index.map { "\(basePath)[\($0)]" } ?? basePath }
+    private let basePath: String
+    /// The position of this mapping in the list at `basePath`, if it is a list item.
+    private let index: Int?
     /// Prefix for every message, usually the resource (`Table/main.sales.orders: `).
     let subject: String
     let sink: DiagnosticSink
@@ -73,12 +77,24 @@ final class MappingReader {
     var rejectsNull = false
 
     /// Nil (after reporting) when `node` is not a mapping.
-    init?(_ node: Node, file: String, fieldPath: String, subject: String, sink: DiagnosticSink) {
+    convenience init?(_ node: Node, file: String, fieldPath: String, subject: String, sink: DiagnosticSink) {
+        self.init(node, file: file, path: fieldPath, index: nil, subject: subject, sink: sink)
+    }
+
+    /// The reader of item `index` of the list at `list` (`spec.columns`); nil (after
+    /// reporting) when the item is not a mapping.
+    convenience init?(_ node: Node, file: String, item index: Int, of list: String, subject: String, sink: DiagnosticSink) {
+        self.init(node, file: file, path: list, index: index, subject: subject, sink: sink)
+    }
+
+    private init?(_ node: Node, file: String, path: String, index: Int?, subject: String, sink: DiagnosticSink) {
         self.node = node
         self.file = file
-        self.fieldPath = fieldPath
+        self.basePath = path
+        self.index = index
         self.subject = subject
         self.sink = sink
+        known.reserveCapacity(8)
         guard node.pairs != nil else {
             sink.error(file, node.mark, "\(subject)\(fieldPath.isEmpty ? "the document" : fieldPath) must be a mapping, not \(node.shapeName)")
             return nil

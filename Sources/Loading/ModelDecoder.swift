@@ -12,7 +12,7 @@ struct ModelDecoder {
         var versions: [Int: ModelVersion] = [:]
         var versionNodes: [Int: Node] = [:]
         for (index, item) in (reader.sequence("versions") ?? []).enumerated() {
-            guard let fields = MappingReader(item, file: reader.file, fieldPath: "spec.versions[\(index)]", subject: reader.subject, sink: reader.sink) else { continue }
+            guard let fields = MappingReader(item, file: reader.file, item: index, of: "spec.versions", subject: reader.subject, sink: reader.sink) else { continue }
             defer { fields.finish() }
             guard let numberNode = fields.field("version", required: true) else { continue }
             guard case .int(let number)? = numberNode.scalar, number > 0 else {

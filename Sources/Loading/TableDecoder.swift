@@ -15,11 +15,12 @@ struct TableDecoder {
         var seen: [String: Node] = [:]
         for (index, node) in (columnNodes ?? []).enumerated() {
             guard let column = decodeColumn(node, index: index) else { continue }
-            if let first = seen[column.name.lowercased()] {
+            let folded = column.name.lowercased()
+            if let first = seen[folded] {
                 reader.error(node, "duplicate column \"\(column.name)\" (first declared at line \(first.mark.line)); column names are case-insensitive")
                 continue
             }
-            seen[column.name.lowercased()] = node
+            seen[folded] = node
             columns.append(column)
         }
         checkRenames(columns, nodes: seen)
@@ -106,7 +107,7 @@ struct TableDecoder {
     }
 
     private func decodeColumn(_ node: Node, index: Int) -> Column? {
-        guard let fields = MappingReader(node, file: reader.file, fieldPath: "spec.columns[\(index)]", subject: reader.subject, sink: reader.sink) else {
+        guard let fields = MappingReader(node, file: reader.file, item: index, of: "spec.columns", subject: reader.subject, sink: reader.sink) else {
             return nil
         }
         defer { fields.finish() }

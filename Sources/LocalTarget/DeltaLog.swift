@@ -264,14 +264,16 @@ struct DeltaLog {
             }
         }
         if let metadata = action["metaData"] as? [String: Any] {
-            guard let schemaString = metadata["schemaString"] as? String,
-                  let schema = try? JSONReader.parse(schemaString) else {
+            guard let schemaString = metadata["schemaString"] as? String else {
                 throw TargetError(id, "\(place): metaData has no readable schemaString")
             }
             do {
-                snapshot.columns = try SparkSchema.columns(from: schema)
+                snapshot.columns = try SparkSchema.columns(fromSchemaString: schemaString)
             } catch {
-                throw TargetError(id, "\(place): \(error.message)")
+                switch error {
+                case .unreadable: throw TargetError(id, "\(place): metaData has no readable schemaString")
+                case .invalid(let invalid): throw TargetError(id, "\(place): \(invalid.message)")
+                }
             }
             snapshot.schemaString = schemaString
             snapshot.tableID = metadata["id"] as? String ?? ""

@@ -34,7 +34,9 @@ public enum JSONReader {
         return value
     }
 
-    private struct Reader {
+    /// The scanner: builds `Any` values (`value(depth:)`), and lets typed readers walk
+    /// a document member by member (`SchemaReader`), both with the same strictness.
+    struct Reader {
         let bytes: UnsafeRawBufferPointer
         var index = 0
 

@@ -88,20 +88,6 @@ public enum SparkSchema {
         return (function, columns)
     }
 
-    public static func columns(from schema: Any) throws(Invalid) -> [Column] {
-        guard let object = schema as? [String: Any], object["type"] as? String == "struct",
-              let fields = object["fields"] as? [Any] else {
-            throw Invalid(message: "schemaString is not a struct type")
-        }
-        return try fields.map { (item: Any) throws(Invalid) -> Column in
-            let field = try structField(item)
-            let metadata = (item as? [String: Any])?["metadata"] as? [String: Any]
-            var column = Column(name: field.name, type: field.type, nullable: field.nullable, comment: field.comment, tags: try tags(metadata?[tagsKey]))
-            column.mask = try call(metadata?[maskKey], "using", key: maskKey).map { ColumnMask(function: $0.function, using: $0.columns) }
-            return column
-        }
-    }
-
     public static func structField(_ item: Any) throws(Invalid) -> StructField {
         guard let field = item as? [String: Any], let name = field["name"] as? String, let rawType = field["type"] else {
             throw Invalid(message: "a schema field lacks a name or type")
@@ -123,27 +109,30 @@ public enum SparkSchema {
         return .decimal(precision: precision, scale: scale)
     }
 
-    public static func dataType(_ raw: Any) throws(Invalid) -> DataType {
-        if let name = raw as? String {
-            switch name {
-            case "boolean": return .boolean
-            case "byte": return .byte
-            case "short": return .short
-            case "integer": return .integer
-            case "long": return .long
-            case "float": return .float
-            case "double": return .double
-            case "string": return .string
-            case "binary": return .binary
-            case "date": return .date
-            case "timestamp": return .timestamp
-            case "timestamp_ntz": return .timestampNTZ
-            default:
-                if let decimal = decimal(name) { return decimal }
-                if name.hasPrefix("decimal"), let parsed = try? DataType.parse(name) { return parsed }
-                throw Invalid(message: "unknown type \"\(name)\" in the schema")
-            }
+    /// A primitive type by the name the schema JSON gives it.
+    public static func dataType(named name: String) throws(Invalid) -> DataType {
+        switch name {
+        case "boolean": return .boolean
+        case "byte": return .byte
+        case "short": return .short
+        case "integer": return .integer
+        case "long": return .long
+        case "float": return .float
+        case "double": return .double
+        case "string": return .string
+        case "binary": return .binary
+        case "date": return .date
+        case "timestamp": return .timestamp
+        case "timestamp_ntz": return .timestampNTZ
+        default:
+            if let decimal = decimal(name) { return decimal }
+            if name.hasPrefix("decimal"), let parsed = try? DataType.parse(name) { return parsed }
+            throw Invalid(message: "unknown type \"\(name)\" in the schema")
         }
+    }
+
+    public static func dataType(_ raw: Any) throws(Invalid) -> DataType {
+        if let name = raw as? String { return try dataType(named: name) }
         guard let object = raw as? [String: Any], let kind = object["type"] as? String else {
             throw Invalid(message: "a schema type is neither a name nor an object")
         }

@@ -1,5 +1,10 @@
 /// A position in a YAML source, 1-based (libyaml's marks are 0-based).
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public struct Mark: Sendable, Hashable, CustomStringConvertible {
     // Twelve bytes: every node holds two marks, and 10,000 manifests hold millions of nodes.
@@ -56,24 +61,72 @@ public struct Node: Sendable {
         case sequence([Node])
     }
 
-    public var content: Content
+    public var content: Content {
+        didSet { mayReference = Self.mayReference(content) }
+    }
+    /// Whether a scalar in this subtree contains `${` (a variable reference may start
+    /// there): substitution skips every other subtree without walking it.
+    public private(set) var mayReference: Bool {
+        get { bits & Self.referenceBit != 0 }
+        set { bits = newValue ? bits | Self.referenceBit : bits & ~Self.referenceBit }
+    }
     public var mark: Mark
     /// Just past the node's last character (for a block collection, where the next
     /// token starts).
     public var end: Mark
     /// An explicit tag (`!!str`, `!custom`), if the source gave one.
     public var tag: String? {
-        get { tagIndex == 0 ? nil : InternedStrings.shared.name(tagIndex) }
-        set { tagIndex = newValue.map(InternedStrings.shared.index) ?? 0 }
+        get { bits & Self.tagBits == 0 ? nil : InternedStrings.shared.name(bits & Self.tagBits) }
+        set { bits = (bits & Self.referenceBit) | (newValue.map(InternedStrings.shared.index) ?? 0) }
     }
-    /// 0, or the interned tag (tags are rare, and few distinct).
-    private var tagIndex: UInt32 = 0
+    /// The interned tag's index in the low 31 bits (0: none; tags are rare, and few
+    /// distinct), and `mayReference` in the top bit: a node stays 48 bytes.
+    private var bits: UInt32 = 0
+    private static let referenceBit: UInt32 = 1 << 31
+    private static let tagBits: UInt32 = referenceBit - 1
 
     public init(_ content: Content, mark: Mark, end: Mark? = nil, tag: String? = nil) {
         self.content = content
         self.mark = mark
         self.end = end ?? mark
+        self.mayReference = Self.mayReference(content)
         self.tag = tag
+    }
+
+    /// A scalar whose `${` scan was done on libyaml's bytes.
+    init(scalar text: String, _ style: ScalarStyle, mark: Mark, end: Mark, tag: String?, mayReference: Bool) {
+        self.content = .scalar(text, style)
+        self.mark = mark
+        self.end = end
+        self.mayReference = mayReference
+        self.tag = tag
+    }
+
+    private static func mayReference(_ content: Content) -> Bool {
+        switch content {
+        case .scalar(let text, _): return containsDollarBrace(text)
+        case .mapping(let pairs): return pairs.contains { $0.key.mayReference || $0.value.mayReference }
+        case .sequence(let items): return items.contains { $0.mayReference }
+        }
+    }
+
+    /// Whether `text` contains `${` (most scalars have none).
+    public static func containsDollarBrace(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { containsDollarBrace($0) }
+    }
+
+    /// Whether `bytes` contain `${`: `memchr` finds each `$`.
+    static func containsDollarBrace(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard var at = bytes.baseAddress, bytes.count > 1 else { return false }
+        let end = at + bytes.count
+        while let dollar = memchr(at, Int32(UInt8(ascii: "$")), end - at) {
+            let next = dollar.assumingMemoryBound(to: UInt8.self) + 1
+            if next == end { return false }
+            if next.pointee == UInt8(ascii: "{") { return true }
+            at = UnsafePointer(next)
+        }
+        return false
     }
 }
 
@@ -207,6 +260,8 @@ final class InternedStrings: Sendable {
     func index(_ name: String) -> UInt32 {
         state.withLock { state in
             if let known = state.indexes[name] { return known }
+            // A node keeps the index in 31 bits (see `Node.bits`).
+            precondition(state.names.count < Int(Int32.max) - 1, "more than 2^31 distinct tags and file names")
             state.names.append(name)
             let index = UInt32(state.names.count)
             state.indexes[name] = index

@@ -38,6 +38,8 @@ struct Event {
     var tag: String?
     var value: String = ""
     var style: ScalarStyle = .plain
+    /// A scalar's value contains `${`.
+    var mayReference = false
 }
 
 /// Owns one `yaml_parser_t` (on the heap: libyaml keeps pointers into it) and the
@@ -92,7 +94,8 @@ final class EventReader {
             return Event(kind: .alias, mark: mark, anchor: cString(raw.data.alias.anchor))
         case YAML_SCALAR_EVENT:
             let data = raw.data.scalar
-            let value = String(decoding: UnsafeBufferPointer(start: data.value, count: Int(data.length)), as: UTF8.self)
+            let bytes = UnsafeBufferPointer(start: data.value, count: Int(data.length))
+            let value = String(decoding: bytes, as: UTF8.self)
             let style: ScalarStyle
             switch data.style {
             case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -101,7 +104,8 @@ final class EventReader {
             case YAML_FOLDED_SCALAR_STYLE: style = .folded
             default: style = .plain
             }
-            return Event(kind: .scalar, mark: mark, anchor: cString(data.anchor), tag: cString(data.tag), value: value, style: style)
+            return Event(kind: .scalar, mark: mark, anchor: cString(data.anchor), tag: cString(data.tag), value: value, style: style,
+                         mayReference: Node.containsDollarBrace(bytes))
         default:
             throw YAMLError(path: path, mark: mark, message: "unexpected YAML event")
         }
@@ -178,6 +182,11 @@ struct TreeBuilder {
     var produced = 0
     let budget: Int
     var depth = 0
+    /// The items and pairs of the collections being built, innermost last. Each
+    /// collection is copied out once, at its exact size, when it ends: an array grown
+    /// one element at a time was reallocated two or three times for every mapping.
+    var itemStack: [Node] = []
+    var pairStack: [Node.Pair] = []
 
     init(reader: EventReader, path: String, budget: Int) {
         self.reader = reader
@@ -230,7 +239,7 @@ struct TreeBuilder {
         switch event.kind {
         case .scalar:
             try produce(1, at: event.mark)
-            built = Node(.scalar(event.value, event.style), mark: event.mark, end: event.end, tag: event.tag)
+            built = Node(scalar: event.value, event.style, mark: event.mark, end: event.end, tag: event.tag, mayReference: event.mayReference)
         case .alias:
             guard let name = event.anchor, let target = anchors[name] else {
                 throw YAMLError(path: path, mark: event.mark, message: "unknown alias \"*\(event.anchor ?? "")\"; define the anchor \"&\(event.anchor ?? "")\" before using it")
@@ -259,12 +268,15 @@ struct TreeBuilder {
         let built: Node
         switch event.kind {
         case .sequenceStart:
-            var items: [Node] = []
+            let base = itemStack.count
             var next = try reader.next()
             while next.kind != .sequenceEnd {
-                items.append(try node(from: next))
+                let item = try node(from: next)
+                itemStack.append(item)
                 next = try reader.next()
             }
+            let items = Array(itemStack[base...])
+            itemStack.removeSubrange(base...)
             built = Node(.sequence(items), mark: event.mark, end: next.end, tag: event.tag)
         default:
             let (pairs, end) = try mapping()
@@ -274,12 +286,12 @@ struct TreeBuilder {
     }
 
     private mutating func mapping() throws(YAMLError) -> ([Node.Pair], Mark) {
-        var pairs: [Node.Pair] = []
+        let base = pairStack.count
         var merged: [Node.Pair] = []
         // Most mappings have a handful of keys: a linear scan beats hashing each one;
         // past a few dozen, an index keeps a huge mapping linear, not quadratic.
         var index: [String: Mark] = [:]
-        func first(_ text: String) -> Mark? {
+        func first(_ text: String, in pairs: ArraySlice<Node.Pair>) -> Mark? {
             if pairs.count <= 32 { return pairs.first { $0.key.scalarText == text }?.key.mark }
             if index.isEmpty {
                 for pair in pairs { if let key = pair.key.scalarText, index[key] == nil { index[key] = pair.key.mark } }
@@ -296,17 +308,20 @@ struct TreeBuilder {
                 merged += try mergeSources(value)
                 continue
             }
-            if let text = key.scalarText, let first = first(text) {
+            if let text = key.scalarText, let first = first(text, in: pairStack[base...]) {
                 throw YAMLError(path: path, mark: key.mark, message: "duplicate key \"\(text)\" (first defined at line \(first.line)); remove one of them")
             }
-            pairs.append(Node.Pair(key: key, value: value))
+            pairStack.append(Node.Pair(key: key, value: value))
             if !index.isEmpty, let text = key.scalarText { index[text] = key.mark }
         }
         // Merge keys: explicit keys win over merged ones; earlier sources win over later.
         for pair in merged {
-            guard let text = pair.key.scalarText, first(text) == nil else { continue }
-            pairs.append(pair)
+            guard let text = pair.key.scalarText, first(text, in: pairStack[base...]) == nil else { continue }
+            pairStack.append(pair)
+            if !index.isEmpty { index[text] = pair.key.mark }
         }
+        let pairs = Array(pairStack[base...])
+        pairStack.removeSubrange(base...)
         return (pairs, end)
     }
 

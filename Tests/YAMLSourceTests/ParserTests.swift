@@ -46,6 +46,76 @@ import Testing
         #expect(root["merged"]?.pairs?.count == 2)
     }
 
+    /// Past 32 keys a mapping's duplicate check uses an index: a key two merge sources
+    /// share is still taken once, from the first source.
+    @Test func mergeSourcesSharingAKeyInALargeMapping() throws {
+        let own = (0..<40).map { "  k\($0): \($0)" }.joined(separator: "\n")
+        let docs = try YAMLParser.parse("""
+        a: &a { shared: first, onlyA: 1 }
+        b: &b { shared: second, onlyB: 2 }
+        big:
+          <<: [*a, *b]
+        \(own)
+        """, path: "t.yaml")
+        let big = try #require(docs.first?.root?["big"])
+        #expect(big.pairs?.count == 43)
+        #expect(big.pairs?.filter { $0.key.scalarText == "shared" }.count == 1)
+        #expect(big["shared"]?.scalarText == "first")
+        #expect(big["k39"]?.scalarText == "39")
+    }
+
+    /// Collections nested in collections keep their own items, in order.
+    @Test func nestedCollectionsKeepTheirItems() throws {
+        let docs = try YAMLParser.parse("""
+        outer:
+          - [1, [2, 3], 4]
+          - { x: [5, { y: 6, z: [] }], w: {} }
+          - 7
+        after: 8
+        """, path: "t.yaml")
+        let root = try #require(docs.first?.root)
+        let outer = try #require(root["outer"]?.items)
+        #expect(outer.count == 3)
+        #expect(outer[0].items?.map { $0.scalarText ?? "[\($0.items?.count ?? -1)]" } == ["1", "[2]", "4"])
+        #expect(outer[0].items?[1].items?.map(\.scalarText) == ["2", "3"])
+        #expect(outer[1].pairs?.map(\.key.scalarText) == ["x", "w"])
+        #expect(outer[1]["x"]?.items?[1]["z"]?.items?.count == 0)
+        #expect(outer[1]["w"]?.pairs?.count == 0)
+        #expect(outer[2].scalarText == "7")
+        #expect(root["after"]?.scalarText == "8")
+    }
+
+    /// A subtree knows whether any scalar in it has `${`, and learns it again when its
+    /// content is replaced (substitution skips the subtrees without one).
+    @Test func subtreesKnowWhetherTheyMayReference() throws {
+        let docs = try YAMLParser.parse("""
+        metadata: { name: "${var.catalog}.s.t" }
+        spec:
+          columns: [{ name: id, comment: "costs $5 {each}" }]
+          dollars: "$${literal}"
+        """, path: "t.yaml")
+        var root = try #require(docs.first?.root)
+        #expect(root.mayReference)
+        #expect(root["metadata"]?.mayReference == true)
+        #expect(root["spec"]?["columns"]?.mayReference == false)
+        #expect(root["spec"]?["dollars"]?.mayReference == true)
+        var spec = try #require(root["spec"])
+        spec.content = .mapping([])
+        #expect(!spec.mayReference)
+        root.content = .mapping([Node.Pair(key: Node(.scalar("spec", .plain), mark: root.mark), value: spec)])
+        #expect(!root.mayReference)
+        root.content = .sequence([Node(.scalar("a ${b}", .plain), mark: root.mark)])
+        #expect(root.mayReference)
+        // The flag and an explicit tag share one word; neither disturbs the other.
+        root.tag = "!custom"
+        #expect(root.mayReference && root.tag == "!custom")
+        root.content = .mapping([])
+        #expect(!root.mayReference && root.tag == "!custom")
+        root.tag = nil
+        #expect(root.tag == nil && !root.mayReference)
+        #expect(MemoryLayout<Node>.size <= 48)
+    }
+
     @Test func duplicateKeyIsAnErrorAtTheSecondKey() {
         #expect {
             _ = try YAMLParser.parse("name: a\nspec: {}\nname: b\n", path: "dup.yaml")
