@@ -137,35 +137,66 @@ public enum JSONReader {
                 index += 1
                 return text
             }
-            var scalars: [UInt8] = Array(bytes[start..<index])
-            while true {
-                guard index < bytes.count else { throw failure("unterminated string") }
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") { index += 1; break }
-                guard byte >= 0x20 else { throw failure("a control character inside a string") }
-                if byte != UInt8(ascii: "\\") {
-                    // A run without escapes is copied at once.
-                    let run = index
-                    while index < bytes.count, bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") { index += 1 }
-                    scalars.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<index]))
-                    continue
-                }
-                index += 1
-                guard let escape = current else { throw failure("unterminated string") }
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escape)
-                case UInt8(ascii: "b"): scalars.append(0x08)
-                case UInt8(ascii: "f"): scalars.append(0x0C)
-                case UInt8(ascii: "n"): scalars.append(0x0A)
-                case UInt8(ascii: "r"): scalars.append(0x0D)
-                case UInt8(ascii: "t"): scalars.append(0x09)
-                case UInt8(ascii: "u"): scalars.append(contentsOf: try unicodeEscape())
-                default: throw failure("invalid escape")
-                }
+            return try escapedString(from: start)
+        }
+
+        /// The string from `start` (just past its opening quote), which has escapes:
+        /// its end found first (an escaped string is never shorter than its text), then
+        /// decoded into one buffer of that size (a Delta schemaString escapes every
+        /// quote, and growing an array run by run cost more than the rest of reading it).
+        private mutating func escapedString(from start: Int) throws(Failure) -> String {
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+                end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1
             }
-            if !scalars.contains(where: { $0 >= 0x80 }) { return String(decoding: scalars, as: UTF8.self) }
-            guard let text = String(validating: scalars, as: UTF8.self) else { throw failure("invalid UTF-8") }
+            guard end < bytes.count else { throw failure("unterminated string") }
+            var problem: Failure?
+            var high = false
+            let text = String(unsafeUninitializedCapacity: end - start) { output -> Int in
+                var written = 0
+                func put(_ byte: UInt8) {
+                    // Never past the buffer, whatever the input (see above why it fits).
+                    guard written < output.count else { problem = failure("invalid string"); return }
+                    output[written] = byte
+                    written += 1
+                }
+                index = start
+                while problem == nil {
+                    let byte = bytes[index]
+                    if byte == UInt8(ascii: "\"") { index += 1; break }
+                    guard byte >= 0x20 else { problem = failure("a control character inside a string"); break }
+                    if byte != UInt8(ascii: "\\") {
+                        high = high || byte >= 0x80
+                        put(byte)
+                        index += 1
+                        continue
+                    }
+                    index += 1
+                    let escape = bytes[index]
+                    index += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): put(escape)
+                    case UInt8(ascii: "b"): put(0x08)
+                    case UInt8(ascii: "f"): put(0x0C)
+                    case UInt8(ascii: "n"): put(0x0A)
+                    case UInt8(ascii: "r"): put(0x0D)
+                    case UInt8(ascii: "t"): put(0x09)
+                    case UInt8(ascii: "u"):
+                        do throws(Failure) {
+                            // Six escaped bytes give at most four: the buffer holds them.
+                            for byte in try unicodeEscape() { put(byte) }
+                            high = true
+                        } catch {
+                            problem = error
+                        }
+                    default: problem = failure("invalid escape")
+                    }
+                }
+                guard problem == nil, high else { return written }
+                if String(validating: UnsafeBufferPointer(rebasing: output[..<written]), as: UTF8.self) == nil { problem = failure("invalid UTF-8") }
+                return written
+            }
+            if let problem { throw problem }
             return text
         }
 

@@ -101,11 +101,25 @@ public enum SparkSchema {
     }
 
     /// `decimal(p,s)` as Delta writes it, without the general type parser.
+    /// Read on bytes: every table's schema names it for each decimal column.
     static func decimal(_ name: String) -> DataType? {
-        guard name.hasPrefix("decimal("), name.hasSuffix(")") else { return nil }
-        let inner = name.dropFirst(8).dropLast()
-        let parts = inner.split(separator: ",", omittingEmptySubsequences: false)
-        guard parts.count == 2, let precision = Int(parts[0]), let scale = Int(parts[1]), (1...38).contains(precision), (0...precision).contains(scale) else { return nil }
+        let bytes = name.utf8
+        guard bytes.count >= 12, bytes.count <= 14, name.hasPrefix("decimal("), bytes.last == UInt8(ascii: ")") else { return nil }
+        var index = bytes.index(bytes.startIndex, offsetBy: 8)
+        func number() -> Int? {
+            var value = 0
+            var digits = 0
+            while index < bytes.endIndex, let digit = Optional(bytes[index]), digit >= 0x30, digit <= 0x39, digits < 2 {
+                value = value * 10 + Int(digit - 0x30)
+                digits += 1
+                index = bytes.index(after: index)
+            }
+            return digits > 0 ? value : nil
+        }
+        guard let precision = number(), index < bytes.endIndex, bytes[index] == UInt8(ascii: ",") else { return nil }
+        index = bytes.index(after: index)
+        guard let scale = number(), bytes.index(after: index) == bytes.endIndex,
+              (1...38).contains(precision), (0...precision).contains(scale) else { return nil }
         return .decimal(precision: precision, scale: scale)
     }
 

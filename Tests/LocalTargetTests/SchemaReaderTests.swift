@@ -148,6 +148,19 @@ import Testing
         #expect(typed(text) == throughTree(text))
     }
 
+    /// `decimal(p,s)` is read on bytes; every other spelling goes to the type parser.
+    @Test func decimalNames() throws {
+        for precision in 1...38 {
+            for scale in Set([0, precision / 2, precision]) {
+                #expect(try SparkSchema.dataType(named: "decimal(\(precision),\(scale))") == .decimal(precision: precision, scale: scale))
+            }
+        }
+        #expect(try SparkSchema.dataType(named: "decimal(7, 3)") == .decimal(precision: 7, scale: 3), "a space: the type parser")
+        for bad in ["decimal(0,0)", "decimal(39,2)", "decimal(5,6)", "decimal(,2)", "decimal(5,)", "decimal(5;2)", "decimal(5,2", "decimal(5,2)x", "decimal(123,2)", "decimal(-5,2)"] {
+            #expect(throws: SparkSchema.Invalid.self, "\(bad)") { try SparkSchema.dataType(named: bad) }
+        }
+    }
+
     @Test func problemsAreNamed() {
         #expect(typed(#"{"type":"struct","fields":[{"type":"long"}]}"#) == .invalid("a schema field lacks a name or type"))
         #expect(typed(#"{"type":"struct","fields":[{"name":"a","type":"udt"}]}"#) == .invalid("unknown type \"udt\" in the schema"))

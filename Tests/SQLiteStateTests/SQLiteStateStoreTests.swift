@@ -38,6 +38,36 @@ import TestSupport
         #expect(try await store.lastSuccessfulApply("dev") == nil)
     }
 
+    /// The inventory is read again only when the store changed: a commit by another
+    /// connection (another process, a plain `sqlite3` edit), or a row this one changed.
+    @Test func inventoryIsReadAgainWhenTheStoreChanged() throws {
+        let dir = try TemporaryDirectory()
+        let store = try store(dir), other = try self.store(dir)
+        let table = ResourceID(.table, "main.s.t"), grants = ResourceID(.grants, "table:main.s.t")
+        #expect(try store.inventory("dev").entries.isEmpty)
+
+        // This connection's own change.
+        let id = try store.startApply("dev", revision: "a", planDigest: "d", actor: "a", kind: .apply, changes: [(table, .create), (grants, .create)])
+        try store.changeApplied(id, position: 0, environment: "dev", inventory: table, entry: .init(protected: true), applied: .done)
+        #expect(try store.inventory("dev").entries == [table: .init(protected: true)])
+        #expect(try store.inventory("dev").entries == [table: .init(protected: true)], "unchanged: the same")
+
+        // Another connection's commit.
+        try other.changeApplied(id, position: 1, environment: "dev", inventory: grants, entry: .init(principals: ["a"]), applied: .done)
+        #expect(try store.inventory("dev").entries == [table: .init(protected: true), grants: .init(principals: ["a"])])
+
+        // Another process's plain edit of the file.
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sqlite.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE inventory SET protected = 0\"); c.commit()",
+                            dir.url.appendingPathComponent("state/state.db").path]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(sqlite.terminationStatus == 0)
+        #expect(try store.inventory("dev").entries[table] == .init(protected: false))
+        #expect(try store.inventory("prod").entries.isEmpty, "each environment its own")
+    }
+
     @Test func historyIsNewestFirstPerEnvironment() async throws {
         let dir = try TemporaryDirectory()
         let store = try store(dir)
