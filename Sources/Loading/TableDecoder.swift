@@ -11,19 +11,8 @@ struct TableDecoder {
     func decode() -> TableSpec? {
         let comment = reader.string("comment")
         let columnNodes = reader.sequence("columns", required: true)
-        var columns: [Column] = []
-        var seen: [String: Node] = [:]
-        for (index, node) in (columnNodes ?? []).enumerated() {
-            guard let column = decodeColumn(node, index: index) else { continue }
-            let folded = column.name.lowercased()
-            if let first = seen[folded] {
-                reader.error(node, "duplicate column \"\(column.name)\" (first declared at line \(first.mark.line)); column names are case-insensitive")
-                continue
-            }
-            seen[folded] = node
-            columns.append(column)
-        }
-        checkRenames(columns, nodes: seen)
+        let (columns, declaredAt) = declaredColumns(columnNodes ?? [])
+        checkRenames(columns, nodes: declaredAt)
         if let columnNodes, columnNodes.isEmpty, let node = reader.node["columns"] {
             reader.error(node, "spec.columns is empty; a Delta table needs at least one column")
         }
@@ -92,11 +81,38 @@ struct TableDecoder {
         return names
     }
 
+    /// The columns `nodes` declare, each with its node; a name declared again (names
+    /// are case-insensitive) is reported and left out. A few dozen names are compared
+    /// in a list (hashing each cost more); past that, an index keeps it linear.
+    private func declaredColumns(_ nodes: [Node]) -> (columns: [Column], nodes: [Node]) {
+        var columns: [Column] = []
+        var declaredAt: [Node] = []
+        var folded: [String] = []
+        var index: [String: Int] = [:]
+        columns.reserveCapacity(nodes.count)
+        declaredAt.reserveCapacity(nodes.count)
+        folded.reserveCapacity(nodes.count)
+        for (position, node) in nodes.enumerated() {
+            guard let column = decodeColumn(node, index: position) else { continue }
+            let name = column.name.lowercased()
+            if folded.count > 32, index.isEmpty { index = Dictionary(folded.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) }
+            if let first = index.isEmpty ? folded.firstIndex(of: name) : index[name] {
+                reader.error(node, "duplicate column \"\(column.name)\" (first declared at line \(declaredAt[first].mark.line)); column names are case-insensitive")
+                continue
+            }
+            if !index.isEmpty { index[name] = folded.count }
+            folded.append(name)
+            declaredAt.append(node)
+            columns.append(column)
+        }
+        return (columns, declaredAt)
+    }
+
     /// A column is renamed from a name no other column still has, and no two from the same.
-    private func checkRenames(_ columns: [Column], nodes: [String: Node]) {
+    private func checkRenames(_ columns: [Column], nodes: [Node]) {
         var sources: [String: String] = [:]
-        for column in columns {
-            guard let old = column.renamedFrom, let node = nodes[column.name.lowercased()] else { continue }
+        for (column, node) in zip(columns, nodes) {
+            guard let old = column.renamedFrom else { continue }
             if let kept = columns.first(where: { $0.name.lowercased() == old.lowercased() }) {
                 reader.error(node, "column \"\(column.name)\" is renamedFrom \"\(old)\", but \"\(kept.name)\" is still declared; a rename leaves one column, so remove one of them")
             } else if let other = sources[old.lowercased()] {

@@ -147,6 +147,20 @@ func render(_ manifest: String, extra: [String: String] = [:]) -> DesiredState {
         #expect(state.diagnostics.allSatisfy { $0.location?.path == "manifests/m.yaml" })
     }
 
+    /// Past 32 columns, names are checked through an index: a name declared again is
+    /// still found, whichever side of the switch each one is on, and a rename too.
+    @Test func duplicateColumnsInAWideTable() {
+        let columns = (0..<40).map { "    - { name: c\($0), type: int }" }
+        let state = render((["apiVersion: reconcile/v1", "kind: Table", "metadata: { name: main.s.t }", "spec:", "  columns:"] + columns + [
+            "    - { name: C3, type: int }", "    - { name: c39, type: int }", "    - { name: d, type: int, renamedFrom: c5 }",
+        ]).joined(separator: "\n"))
+        let messages = state.diagnostics.map(\.message)
+        #expect(messages.count == 3, "\(messages)")
+        #expect(messages.contains { $0.contains("duplicate column \"C3\" (first declared at line 9)") })
+        #expect(messages.contains { $0.contains("duplicate column \"c39\" (first declared at line 45)") })
+        #expect(messages.contains { $0.contains("column \"d\" is renamedFrom \"c5\", but \"c5\" is still declared") })
+    }
+
     @Test func duplicateResourcesAcrossFiles() {
         let state = render(goodTable, extra: ["manifests/z.yaml": goodTable])
         #expect(state.resources.count == 1)
