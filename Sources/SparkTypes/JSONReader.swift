@@ -36,21 +36,21 @@ public enum JSONReader {
 
     /// The scanner: builds `Any` values (`value(depth:)`), and lets typed readers walk
     /// a document member by member (`SchemaReader`), both with the same strictness.
-    struct Reader {
-        let bytes: UnsafeRawBufferPointer
-        var index = 0
+    public struct Reader {
+        public let bytes: UnsafeRawBufferPointer
+        public var index = 0
 
-        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+        public init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-        func failure(_ message: String) -> Failure { Failure(offset: index, message: message) }
+        public func failure(_ message: String) -> Failure { Failure(offset: index, message: message) }
 
-        var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+        public var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
-        mutating func skipSpace() {
+        public mutating func skipSpace() {
             while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
         }
 
-        mutating func value(depth: Int) throws(Failure) -> Any {
+        public mutating func value(depth: Int) throws(Failure) -> Any {
             guard depth < JSONReader.maxDepth else { throw failure("nested more than \(JSONReader.maxDepth) levels deep") }
             switch current {
             case UInt8(ascii: "{"): return try object(depth: depth)
@@ -113,7 +113,7 @@ public enum JSONReader {
             }
         }
 
-        mutating func string() throws(Failure) -> String {
+        public mutating func string() throws(Failure) -> String {
             index += 1
             let start = index
             // Most strings have no escape: validated straight from the bytes, and most are

@@ -28,16 +28,18 @@ extension SparkSchema {
     }
 }
 
+/// A pull interface for typed readers: an object or array is walked member by member,
+/// with the same checks as `value(depth:)`.
 extension JSONReader.Reader {
     /// Starts the object at the cursor.
-    mutating func beginObject(depth: Int) throws(JSONReader.Failure) {
+    public mutating func beginObject(depth: Int) throws(JSONReader.Failure) {
         guard depth < JSONReader.maxDepth else { throw failure("nested more than \(JSONReader.maxDepth) levels deep") }
         guard current == UInt8(ascii: "{") else { throw failure("expected an object") }
         index += 1
     }
 
     /// The next key of the object begun, the cursor on its value; nil past its end.
-    mutating func nextKey(_ first: inout Bool) throws(JSONReader.Failure) -> String? {
+    public mutating func nextKey(_ first: inout Bool) throws(JSONReader.Failure) -> String? {
         skipSpace()
         if first {
             first = false
@@ -59,14 +61,14 @@ extension JSONReader.Reader {
     }
 
     /// Starts the array at the cursor.
-    mutating func beginArray(depth: Int) throws(JSONReader.Failure) {
+    public mutating func beginArray(depth: Int) throws(JSONReader.Failure) {
         guard depth < JSONReader.maxDepth else { throw failure("nested more than \(JSONReader.maxDepth) levels deep") }
         guard current == UInt8(ascii: "[") else { throw failure("expected an array") }
         index += 1
     }
 
     /// Whether the array begun has another item, the cursor on it.
-    mutating func nextItem(_ first: inout Bool) throws(JSONReader.Failure) -> Bool {
+    public mutating func nextItem(_ first: inout Bool) throws(JSONReader.Failure) -> Bool {
         skipSpace()
         if first {
             first = false
@@ -81,14 +83,36 @@ extension JSONReader.Reader {
     }
 
     /// The string at the cursor; any other value is read (checked) and gives nil.
-    mutating func stringOrSkip(depth: Int) throws(JSONReader.Failure) -> String? {
+    public mutating func stringOrSkip(depth: Int) throws(JSONReader.Failure) -> String? {
         if current == UInt8(ascii: "\"") { return try string() }
         _ = try value(depth: depth)
         return nil
     }
 
+    /// Reads the value at the cursor with every check `value(depth:)` makes, building
+    /// nothing for objects and arrays.
+    public mutating func skipValue(depth: Int) throws(JSONReader.Failure) {
+        var first = true
+        switch current {
+        case UInt8(ascii: "{"):
+            try beginObject(depth: depth)
+            while try nextKey(&first) != nil { try skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            try beginArray(depth: depth)
+            while try nextItem(&first) { try skipValue(depth: depth + 1) }
+        default:
+            _ = try value(depth: depth)
+        }
+    }
+
+    /// Past the value read: nothing but white space may follow.
+    public mutating func end() throws(JSONReader.Failure) {
+        skipSpace()
+        guard index == bytes.count else { throw failure("unexpected text after the value") }
+    }
+
     /// The boolean at the cursor; any other value is read (checked) and gives nil.
-    mutating func boolOrSkip(depth: Int) throws(JSONReader.Failure) -> Bool? {
+    public mutating func boolOrSkip(depth: Int) throws(JSONReader.Failure) -> Bool? {
         let value = try value(depth: depth)
         return value as? Bool
     }
@@ -103,7 +127,7 @@ struct SchemaReader {
         reader.skipSpace()
         guard reader.current == UInt8(ascii: "{") else {
             _ = try reader.value(depth: 0)
-            try end()
+            try reader.end()
             throw SparkSchema.Invalid(message: "schemaString is not a struct type")
         }
         var kind: String?
@@ -117,15 +141,11 @@ struct SchemaReader {
             default: _ = try reader.value(depth: 1)
             }
         }
-        try end()
+        try reader.end()
         guard kind == "struct", let fields else { throw SparkSchema.Invalid(message: "schemaString is not a struct type") }
         return try fields.get()
     }
 
-    private mutating func end() throws {
-        reader.skipSpace()
-        guard reader.index == reader.bytes.count else { throw reader.failure("unexpected text after the value") }
-    }
 
     /// The top-level fields as columns, or the first field's problem; nil when
     /// `fields` is not an array. The whole array is read either way: a problem is

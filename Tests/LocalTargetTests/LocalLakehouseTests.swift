@@ -38,6 +38,21 @@ import TestSupport
                            observed: try lakehouse.observe(), inventory: try store.inventory("dev"), prune: true))
     }
 
+    /// Commit names are the version zero-padded to 20 digits; lines are split on
+    /// newlines only, empty ones skipped, the last one read without a newline too.
+    @Test func commitNamesAndLines() {
+        #expect(DeltaLog.fileName(0) == "00000000000000000000.json")
+        #expect(DeltaLog.fileName(1234567) == "00000000000001234567.json")
+        #expect(DeltaLog.fileName(Int.max) == "09223372036854775807.json")
+        var lines: [String] = []
+        DeltaLog.forEachLine(Data("{\"a\":1}\n\n{\"b\":2}\r\n\n{\"c\":3}".utf8)) { lines.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(lines == ["{\"a\":1}", "{\"b\":2}\r", "{\"c\":3}"])
+        lines = []
+        DeltaLog.forEachLine(Data()) { lines.append(String(decoding: $0, as: UTF8.self)) }
+        DeltaLog.forEachLine(Data("\n\n".utf8)) { lines.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(lines.isEmpty)
+    }
+
     @Test func whatIsWrittenIsObservedTheSame() async throws {
         let dir = try TemporaryDirectory()
         let lakehouse = LocalLakehouse(path: "lake", relativeTo: dir.url)
