@@ -137,42 +137,11 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    // MARK: Inventory
+    // MARK: Inventory (SQLiteStateStore+Inventory.swift)
 
     /// The inventory as last read, with the store's version then: `watch` asks every
     /// cycle, and 10,000 rows took tens of milliseconds to read again unchanged.
-    private let inventories = Mutex<[String: (version: StoreVersion, inventory: Inventory)]>([:])
-
-    /// What tells the store unchanged: no commit by another connection (another
-    /// process included) and no row changed by this one.
-    struct StoreVersion: Equatable {
-        var dataVersion: Int64
-        var ownChanges: Int64
-    }
-
-    public func inventory(_ environment: String) throws(TargetError) -> Inventory {
-        // Read before the rows: a change committed after this moves it, and the next
-        // call reads again.
-        let version = try run { () throws(SQLiteError) in StoreVersion(dataVersion: try database.dataVersion(), ownChanges: database.totalChanges) }
-        if let cached = inventories.withLock({ $0[environment] }), cached.version == version { return cached.inventory }
-        let inventory = try readInventory(environment)
-        inventories.withLock { $0[environment] = (version, inventory) }
-        return inventory
-    }
-
-    private func readInventory(_ environment: String) throws(TargetError) -> Inventory {
-        let rows = try run { () throws(SQLiteError) in
-            try database.query("SELECT resource, protected, principals FROM inventory WHERE environment = ?", [.text(environment)])
-        }
-        var inventory = Inventory(environment: environment)
-        for row in rows {
-            let id = try StoredRows.value(row[0].string, ResourceID.init(parsing:), "an inventory row of \(environment) names a resource that", store: location)
-            let principals = row[2].string.map { $0.isEmpty ? [] : $0.components(separatedBy: "\n") }
-            inventory.entries[id] = Inventory.Entry(protected: try StoredRows.flag(row[1].int.map(Int64.init), "the protected flag of \(id) in \(environment)'s inventory", store: location),
-                                                    principals: principals)
-        }
-        return inventory
-    }
+    let inventories = Mutex<[String: (version: StoreVersion, inventory: Inventory)]>([:])
 
     // MARK: Lock
 
@@ -265,7 +234,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?, applied: AppliedChange) throws(TargetError) {
-        try write { () throws(SQLiteError) in
+        try writeInventory(environment, change: { $0.entries[id] = entry }) { () throws(SQLiteError) in
             try setStatus(apply, position, .applied)
             if let version = applied.tableVersion {
                 try database.query("UPDATE apply_changes SET table_version = ? WHERE apply_id = ? AND position = ?",
@@ -357,7 +326,13 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func resolve(_ intent: Intent, environment: String, effect: InventoryEffect) throws(TargetError) {
-        try write { () throws(SQLiteError) in
+        try writeInventory(environment, change: { inventory in
+            switch effect {
+            case .keep: break
+            case .remove: inventory.entries[intent.resource] = nil
+            case .set(let entry): inventory.entries[intent.resource] = entry
+            }
+        }) { () throws(SQLiteError) in
             try database.query("UPDATE apply_changes SET resolved = 1 WHERE apply_id = ? AND position = ?", [.int(Int64(intent.apply)), .int(Int64(intent.position))])
             switch effect {
             case .keep: break

@@ -66,6 +66,22 @@ import TestSupport
         #expect(sqlite.terminationStatus == 0)
         #expect(try store.inventory("dev").entries[table] == .init(protected: false))
         #expect(try store.inventory("prod").entries.isEmpty, "each environment its own")
+
+        // Another connection commits between this one's read and its own write: what
+        // this one read is dropped, not patched, and the next read has both changes.
+        let third = ResourceID(.table, "main.s.u")
+        let next = try store.startApply("dev", revision: "b", planDigest: "d", actor: "a", kind: .apply, changes: [(third, .create), (table, .delete)])
+        _ = try store.inventory("dev")
+        try other.changeApplied(id, position: 0, environment: "dev", inventory: table, entry: nil, applied: .done)
+        try store.changeApplied(next, position: 0, environment: "dev", inventory: third, entry: .init(), applied: .done)
+        #expect(try store.inventory("dev").entries == [grants: .init(principals: ["a"]), third: .init()])
+
+        // Settling the journal changes the inventory through the same path.
+        try store.resolve(Intent(apply: next, position: 1, resource: grants, action: .delete), environment: "dev", effect: .remove)
+        #expect(try store.inventory("dev").entries == [third: .init()])
+        try store.resolve(Intent(apply: next, position: 1, resource: table, action: .create), environment: "dev", effect: .set(.init(protected: true)))
+        #expect(try store.inventory("dev").entries == [third: .init(), table: .init(protected: true)])
+        #expect(try other.inventory("dev").entries == [third: .init(), table: .init(protected: true)], "as the rows say")
     }
 
     @Test func historyIsNewestFirstPerEnvironment() async throws {
