@@ -109,7 +109,7 @@ final class MappingReader {
 
     /// The node under `key`; declares `key` as known. Reports a missing required field.
     func field(_ key: String, required: Bool = false) -> Node? {
-        if !known.contains(key) { known.append(key) }
+        if !known.contains(where: { Node.sameKey($0, key) }) { known.append(key) }
         guard let value = node[key] else {
             if required { error(node, "missing required field \"\(path(key))\"") }
             return nil
@@ -203,7 +203,7 @@ final class MappingReader {
                 error(pair.key, "\(fieldPath.isEmpty ? "" : fieldPath + ": ")keys must be strings")
                 continue
             }
-            guard !known.contains(key) else { continue }
+            guard !known.contains(where: { Node.sameKey(key, $0) }) else { continue }
             // The tail of an unquoted `decimal(18,2)` split at its comma inside { }: the
             // value's own error already says to quote it.
             if key.first?.isNumber == true, key.hasSuffix(")") || key.hasSuffix(">"), pair.value.scalarText?.isEmpty ?? true { continue }

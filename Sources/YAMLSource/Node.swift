@@ -191,9 +191,22 @@ extension Node {
         }
     }
 
-    /// The value of a key in a mapping, by its scalar text.
+    /// The value of a key in a mapping, by its scalar text (`sameKey`).
     public subscript(key: String) -> Node? {
-        pairs?.first { $0.key.scalarText == key }?.value
+        guard case .mapping(let pairs) = content else { return nil }
+        for pair in pairs {
+            if case .scalar(let text, _) = pair.key.content, Node.sameKey(text, key) { return pair.value }
+        }
+        return nil
+    }
+
+    /// Whether key text `text` is `key`: as long in UTF-8, and equal. Lookups and the
+    /// unknown-field check use this one test, so a key is either found or reported.
+    /// The length comes first: most keys compared differ in it, and comparing
+    /// strings of another length cost more than the rest of a lookup.
+    @inline(__always)
+    public static func sameKey(_ text: String, _ key: String) -> Bool {
+        text.utf8.count == key.utf8.count && text == key
     }
 
     static func parseInt(_ text: String) -> Int? {

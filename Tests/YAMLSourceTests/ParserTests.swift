@@ -116,6 +116,19 @@ import Testing
         #expect(MemoryLayout<Node>.size <= 48)
     }
 
+    /// A key is looked up by its exact length and text: a KELVIN SIGN equals "K" as a
+    /// Swift string, but it is not the key "K" (and the unknown-field check, which uses
+    /// the same test, then reports it instead of passing it over).
+    @Test func keysAreLookedUpByLengthAndText() throws {
+        #expect("\u{212A}" == "K", "canonically equivalent")
+        #expect(!Node.sameKey("\u{212A}", "K"))
+        #expect(Node.sameKey("kind", "kind") && !Node.sameKey("kind", "kinds") && !Node.sameKey("kinx", "kind"))
+        let root = try #require(try YAMLParser.parse("\u{212A}ey: 1\nname: x\n", path: "k.yaml").first?.root)
+        #expect(root["Key"] == nil)
+        #expect(root["\u{212A}ey"]?.scalarText == "1")
+        #expect(root["name"]?.scalarText == "x")
+    }
+
     @Test func duplicateKeyIsAnErrorAtTheSecondKey() {
         #expect {
             _ = try YAMLParser.parse("name: a\nspec: {}\nname: b\n", path: "dup.yaml")
