@@ -101,8 +101,8 @@ struct ManifestDecoder {
             return
         }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        let shape = ["catalog", "catalog.schema", "catalog.schema.\(kind.rawValue.lowercased())"][expected - 1]
         guard parts.count == expected else {
+            let shape = ["catalog", "catalog.schema", "catalog.schema.\(kind.rawValue.lowercased())"][expected - 1]
             let mlflow = kind == .model ? "; a model keeps an MLflow name like \"fraud-detector\" only where the environment routes models to an mlflow target (spec.targets.models)" : ""
             sink.error(file, node.mark, "\(kind.rawValue)/\(name): metadata.name must be the full name \"\(shape)\" (\(expected) part\(expected == 1 ? "" : "s") separated by dots), not \"\(name)\"\(mlflow)")
             return

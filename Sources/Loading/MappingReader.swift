@@ -23,11 +23,21 @@ final class TypeMemo {
         return map
     }
 
+    /// The last text parsed: a table's columns often repeat the type of the one
+    /// before, and comparing the text costs less than hashing it.
+    private var last: (text: String, result: Result<DataType, DataTypeParseError>)?
+
     /// `DataType.parse(text)`, once per distinct text.
     func parse(_ text: String) throws(DataTypeParseError) -> DataType {
-        if let known = types[text] { return try known.get() }
-        let result = Result { () throws(DataTypeParseError) -> DataType in try DataType.parse(text) }
-        if types.count < Self.maxKept { types[text] = result }
+        if let last, last.text == text { return try last.result.get() }
+        let result: Result<DataType, DataTypeParseError>
+        if let known = types[text] {
+            result = known
+        } else {
+            result = Result { () throws(DataTypeParseError) -> DataType in try DataType.parse(text) }
+            if types.count < Self.maxKept { types[text] = result }
+        }
+        last = (text, result)
         return try result.get()
     }
 }
