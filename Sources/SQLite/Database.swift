@@ -65,19 +65,6 @@ public final class Database {
         SQLiteError(code: code, message: "\(what): \(String(cString: sqlite3_errmsg(handle)))")
     }
 
-    /// Rows this connection has inserted, updated or deleted since it opened (rolled
-    /// back ones included).
-    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
-
-    /// A number that differs from the one read before whenever another connection (in
-    /// this process or another) committed a change in between (`PRAGMA data_version`).
-    public func dataVersion() throws(SQLiteError) -> Int64 {
-        guard case .int(let version)? = try query("PRAGMA data_version").first?.first else {
-            throw SQLiteError(code: SQLITE_ERROR, message: "PRAGMA data_version gave no number")
-        }
-        return version
-    }
-
     /// Runs one or more statements without parameters.
     public func execute(_ sql: String) throws(SQLiteError) {
         let code = sqlite3_exec(handle, sql, nil, nil, nil)

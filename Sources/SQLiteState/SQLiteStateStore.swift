@@ -2,7 +2,6 @@ import Foundation
 import Model
 import Runtime
 import SQLite
-import Synchronization
 
 /// The state store in an SQLite file (by default `<target root>/.reconcile/state.db`).
 /// Each write is its own transaction, so a killed process leaves every record whole.
@@ -137,11 +136,21 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    // MARK: Inventory (SQLiteStateStore+Inventory.swift)
+    // MARK: Inventory
 
-    /// The inventory as last read, with the store's version then: `watch` asks every
-    /// cycle, and 10,000 rows took tens of milliseconds to read again unchanged.
-    let inventories = Mutex<[String: (version: StoreVersion, inventory: Inventory)]>([:])
+    public func inventory(_ environment: String) throws(TargetError) -> Inventory {
+        let rows = try run { () throws(SQLiteError) in
+            try database.query("SELECT resource, protected, principals FROM inventory WHERE environment = ?", [.text(environment)])
+        }
+        var inventory = Inventory(environment: environment)
+        for row in rows {
+            let id = try StoredRows.value(row[0].string, ResourceID.init(parsing:), "an inventory row of \(environment) names a resource that", store: location)
+            let principals = row[2].string.map { $0.isEmpty ? [] : $0.components(separatedBy: "\n") }
+            inventory.entries[id] = Inventory.Entry(protected: try StoredRows.flag(row[1].int.map(Int64.init), "the protected flag of \(id) in \(environment)'s inventory", store: location),
+                                                    principals: principals)
+        }
+        return inventory
+    }
 
     // MARK: Lock
 
@@ -234,7 +243,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func changeApplied(_ apply: Int, position: Int, environment: String, inventory id: ResourceID, entry: Inventory.Entry?, applied: AppliedChange) throws(TargetError) {
-        try writeInventory(environment, change: { $0.entries[id] = entry }) { () throws(SQLiteError) in
+        try write { () throws(SQLiteError) in
             try setStatus(apply, position, .applied)
             if let version = applied.tableVersion {
                 try database.query("UPDATE apply_changes SET table_version = ? WHERE apply_id = ? AND position = ?",
@@ -326,13 +335,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func resolve(_ intent: Intent, environment: String, effect: InventoryEffect) throws(TargetError) {
-        try writeInventory(environment, change: { inventory in
-            switch effect {
-            case .keep: break
-            case .remove: inventory.entries[intent.resource] = nil
-            case .set(let entry): inventory.entries[intent.resource] = entry
-            }
-        }) { () throws(SQLiteError) in
+        try write { () throws(SQLiteError) in
             try database.query("UPDATE apply_changes SET resolved = 1 WHERE apply_id = ? AND position = ?", [.int(Int64(intent.apply)), .int(Int64(intent.position))])
             switch effect {
             case .keep: break

@@ -38,8 +38,9 @@ import TestSupport
         #expect(try await store.lastSuccessfulApply("dev") == nil)
     }
 
-    /// The inventory is read again only when the store changed: a commit by another
-    /// connection (another process, a plain `sqlite3` edit), or a row this one changed.
+    /// The inventory is what the rows say now: after this connection's changes, another
+    /// connection's commits (another process, a plain `sqlite3` edit) and the journal's
+    /// settling. (A guard for any cache of it, which must never serve a stale one.)
     @Test func inventoryIsReadAgainWhenTheStoreChanged() throws {
         let dir = try TemporaryDirectory()
         let store = try store(dir), other = try self.store(dir)
@@ -67,8 +68,8 @@ import TestSupport
         #expect(try store.inventory("dev").entries[table] == .init(protected: false))
         #expect(try store.inventory("prod").entries.isEmpty, "each environment its own")
 
-        // Another connection commits between this one's read and its own write: what
-        // this one read is dropped, not patched, and the next read has both changes.
+        // Another connection commits between this one's read and its own write: the
+        // next read has both changes.
         let third = ResourceID(.table, "main.s.u")
         let next = try store.startApply("dev", revision: "b", planDigest: "d", actor: "a", kind: .apply, changes: [(third, .create), (table, .delete)])
         _ = try store.inventory("dev")
