@@ -74,43 +74,19 @@ public enum JSONReader {
         }
 
         mutating func object(depth: Int) throws(Failure) -> [String: Any] {
-            index += 1
             var result: [String: Any] = [:]
-            skipSpace()
-            if current == UInt8(ascii: "}") { index += 1; return result }
-            while true {
-                skipSpace()
-                guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
-                let key = try string()
-                skipSpace()
-                guard current == UInt8(ascii: ":") else { throw failure("expected ':'") }
-                index += 1
-                skipSpace()
-                result[key] = try value(depth: depth + 1)
-                skipSpace()
-                switch current {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"): index += 1; return result
-                default: throw failure("expected ',' or '}'")
-                }
-            }
+            var first = true
+            try beginObject(depth: depth)
+            while let key = try nextKey(&first) { result[key] = try value(depth: depth + 1) }
+            return result
         }
 
         mutating func array(depth: Int) throws(Failure) -> [Any] {
-            index += 1
             var result: [Any] = []
-            skipSpace()
-            if current == UInt8(ascii: "]") { index += 1; return result }
-            while true {
-                skipSpace()
-                result.append(try value(depth: depth + 1))
-                skipSpace()
-                switch current {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "]"): index += 1; return result
-                default: throw failure("expected ',' or ']'")
-                }
-            }
+            var first = true
+            try beginArray(depth: depth)
+            while try nextItem(&first) { result.append(try value(depth: depth + 1)) }
+            return result
         }
 
         public mutating func string() throws(Failure) -> String {
@@ -263,5 +239,95 @@ public enum JSONReader {
             while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
             return index - start
         }
+    }
+}
+
+/// A pull interface for typed readers: an object or array is walked member by member,
+/// with the same checks as `value(depth:)`.
+extension JSONReader.Reader {
+    /// Starts the object at the cursor.
+    public mutating func beginObject(depth: Int) throws(JSONReader.Failure) {
+        guard depth < JSONReader.maxDepth else { throw failure("nested more than \(JSONReader.maxDepth) levels deep") }
+        guard current == UInt8(ascii: "{") else { throw failure("expected an object") }
+        index += 1
+    }
+
+    /// The next key of the object begun, the cursor on its value; nil past its end.
+    public mutating func nextKey(_ first: inout Bool) throws(JSONReader.Failure) -> String? {
+        skipSpace()
+        if first {
+            first = false
+            if current == UInt8(ascii: "}") { index += 1; return nil }
+        } else {
+            switch current {
+            case UInt8(ascii: ","): index += 1; skipSpace()
+            case UInt8(ascii: "}"): index += 1; return nil
+            default: throw failure("expected ',' or '}'")
+            }
+        }
+        guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
+        let key = try string()
+        skipSpace()
+        guard current == UInt8(ascii: ":") else { throw failure("expected ':'") }
+        index += 1
+        skipSpace()
+        return key
+    }
+
+    /// Starts the array at the cursor.
+    public mutating func beginArray(depth: Int) throws(JSONReader.Failure) {
+        guard depth < JSONReader.maxDepth else { throw failure("nested more than \(JSONReader.maxDepth) levels deep") }
+        guard current == UInt8(ascii: "[") else { throw failure("expected an array") }
+        index += 1
+    }
+
+    /// Whether the array begun has another item, the cursor on it.
+    public mutating func nextItem(_ first: inout Bool) throws(JSONReader.Failure) -> Bool {
+        skipSpace()
+        if first {
+            first = false
+            if current == UInt8(ascii: "]") { index += 1; return false }
+            return true
+        }
+        switch current {
+        case UInt8(ascii: ","): index += 1; skipSpace(); return true
+        case UInt8(ascii: "]"): index += 1; return false
+        default: throw failure("expected ',' or ']'")
+        }
+    }
+
+    /// The string at the cursor; any other value is read (checked) and gives nil.
+    public mutating func stringOrSkip(depth: Int) throws(JSONReader.Failure) -> String? {
+        if current == UInt8(ascii: "\"") { return try string() }
+        _ = try value(depth: depth)
+        return nil
+    }
+
+    /// Reads the value at the cursor with every check `value(depth:)` makes, building
+    /// nothing for objects and arrays.
+    public mutating func skipValue(depth: Int) throws(JSONReader.Failure) {
+        var first = true
+        switch current {
+        case UInt8(ascii: "{"):
+            try beginObject(depth: depth)
+            while try nextKey(&first) != nil { try skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            try beginArray(depth: depth)
+            while try nextItem(&first) { try skipValue(depth: depth + 1) }
+        default:
+            _ = try value(depth: depth)
+        }
+    }
+
+    /// Past the value read: nothing but white space may follow.
+    public mutating func end() throws(JSONReader.Failure) {
+        skipSpace()
+        guard index == bytes.count else { throw failure("unexpected text after the value") }
+    }
+
+    /// The boolean at the cursor; any other value is read (checked) and gives nil.
+    public mutating func boolOrSkip(depth: Int) throws(JSONReader.Failure) -> Bool? {
+        let value = try value(depth: depth)
+        return value as? Bool
     }
 }
