@@ -13,7 +13,11 @@ public enum FuzzTargets {
     /// The entry points by name, as `scripts/fuzz` and `Tests/Fuzz/corpus/<name>/` call them.
     public static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "manifest": manifest, "type": columnType, "jsonlogic": jsonLogic, "ofrep": ofrep, "parquet": parquet, "check": check,
+        "deltalog": deltaLog,
     ]
+
+    /// A Delta commit file from outside: its actions and the schema they carry.
+    @Sendable public static func deltaLog(_ bytes: [UInt8]) { DeltaLogFuzzing.replay(bytes) }
 
     /// A Parquet file (a checkpoint another engine wrote, a data file a check reads): footer, pages, assembly.
     @Sendable public static func parquet(_ bytes: [UInt8]) {

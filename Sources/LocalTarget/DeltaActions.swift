@@ -198,3 +198,20 @@ struct DeltaActions {
         snapshot.createdTime = metadata.createdTime
     }
 }
+
+/// What the fuzzers feed a table's log from outside: a commit file another engine, or
+/// anyone with write access to the table's directory, wrote.
+public enum DeltaLogFuzzing {
+    /// `bytes` as commit 0 of a table, replayed as observing it does, then the table as
+    /// a manifest would declare it. Errors are fine; a crash, a hang or unbounded memory
+    /// is the bug.
+    public static func replay(_ bytes: [UInt8]) {
+        var snapshot = DeltaSnapshot(version: -1, minReaderVersion: 0, minWriterVersion: 0, tableID: "", columns: [],
+                                     partitionColumns: [], configuration: [:], liveFiles: [])
+        var sawMetadata = false
+        let id = ResourceID(.table, "main.fuzz.t")
+        guard (try? DeltaLog.replayCommit(Data(bytes), at: "fuzz/_delta_log/" + DeltaLog.fileName(0), into: &snapshot, sawMetadata: &sawMetadata, id: id)) != nil,
+              sawMetadata else { return }
+        _ = snapshot.spec
+    }
+}

@@ -225,6 +225,11 @@ struct DeltaLog {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TargetError(id, "cannot read \(path)")
         }
+        try replayCommit(data, at: path, into: &snapshot, sawMetadata: &sawMetadata, id: id)
+    }
+
+    /// Replays the actions of commit file `data` (read from `path`).
+    static func replayCommit(_ data: Data, at path: String, into snapshot: inout DeltaSnapshot, sawMetadata: inout Bool, id: ResourceID) throws(TargetError) {
         var lineIndex = 0
         var failure: TargetError?
         Self.forEachLine(data) { line in

@@ -1,5 +1,5 @@
-// libFuzzer's entry for one fuzz target (RECONCILE_FUZZ_TARGET: manifest, type,
-// jsonlogic or ofrep), compiled by scripts/fuzz with -sanitize=fuzzer against the
+// libFuzzer's entry for one fuzz target (RECONCILE_FUZZ_TARGET: a name in
+// FuzzTargets.all, e.g. manifest or deltalog), compiled by scripts/fuzz with -sanitize=fuzzer against the
 // ReconcileFuzzing library. Not part of the package's targets.
 import Foundation
 import FuzzTargets

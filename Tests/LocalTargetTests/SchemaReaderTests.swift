@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import SparkTypes
+import Synchronization
 import Testing
 
 /// A schemaString read straight into columns says what the same schema says parsed
@@ -159,6 +160,29 @@ import Testing
         for bad in ["decimal(0,0)", "decimal(39,2)", "decimal(5,6)", "decimal(,2)", "decimal(5,)", "decimal(5;2)", "decimal(5,2", "decimal(5,2)x", "decimal(123,2)", "decimal(-5,2)"] {
             #expect(throws: SparkSchema.Invalid.self, "\(bad)") { try SparkSchema.dataType(named: bad) }
         }
+    }
+
+    /// A schema nested past the JSON reader's bound is unreadable, and one nested as
+    /// deep as the bound allows is read, on the worker threads observation runs on.
+    @Test func deepTypesAreBoundedOnWorkerThreads() {
+        var array = "\"long\""
+        for _ in 0..<600 { array = "{\"type\":\"array\",\"elementType\":\(array),\"containsNull\":true}" }
+        var nested = "\"long\""
+        for level in 0..<160 { nested = "{\"type\":\"struct\",\"fields\":[{\"name\":\"f\(level)\",\"type\":\(nested)}]}" }
+        let outcomes = Mutex<[Int: Outcome]>([:])
+        let types = [array, nested]
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let type = types[index]
+            let outcome = typed("{\"type\":\"struct\",\"fields\":[{\"name\":\"a\",\"type\":\(type)}]}")
+            outcomes.withLock { $0[index] = outcome }
+        }
+        let results = outcomes.withLock { $0 }
+        #expect(results[0] == .unreadable)
+        guard case .columns(let columns)? = results[1] else { Issue.record("\(String(describing: results[1]))"); return }
+        var depth = 0
+        var type = columns.first?.type
+        while case .struct(let fields)? = type { depth += 1; type = fields.first?.type }
+        #expect(depth == 160 && type == .long)
     }
 
     @Test func problemsAreNamed() {
