@@ -164,12 +164,14 @@ struct DeltaActions {
                 snapshot.clusteringColumns = paths.map { $0.joined(separator: ".") }
             }
         }
-        if let metadata { try apply(metadata, to: &snapshot, at: place, id: id) }
-        if metadata != nil { sawMetadata = true }
-        if let path = add?.path {
+        if let metadata {
+            try apply(metadata, to: &snapshot, at: place, id: id)
+            sawMetadata = true
+        }
+        if let add, let path = add.path {
             snapshot.liveFiles.insert(path)
-            let values = (add?.partitionValues ?? [:]).mapValues { $0 as? String }
-            snapshot.fileFacts[path] = DeltaSnapshot.FileFacts(stats: add?.stats, partitionValues: values)
+            let values = (add.partitionValues ?? [:]).mapValues { $0 as? String }
+            snapshot.fileFacts[path] = DeltaSnapshot.FileFacts(stats: add.stats, partitionValues: values)
         }
         if let path = remove?.path {
             snapshot.liveFiles.remove(path)
