@@ -65,15 +65,24 @@ import TestSupport
         }
         try project.commit("three environments, one store")
         let group = DispatchGroup()
-        let codes = Mutex<[Int32]>([])
+        let results = Mutex<[String: String]>([:])
         for name in ["a", "b", "c"] {
             DispatchQueue.global().async(group: group) {
-                let code = (try? project.reconcile("apply", "--env", name).code) ?? -1
-                codes.withLock { $0.append(code) }
+                let outcome: String
+                do {
+                    let applied = try project.reconcile("apply", "--env", name)
+                    outcome = applied.code == 0 ? "0" : "exit \(applied.code): \(applied.output)"
+                } catch {
+                    outcome = "not run: \(error)"
+                }
+                results.withLock { $0[name] = outcome }
             }
         }
         group.wait()
-        #expect(codes.withLock { $0 } == [0, 0, 0])
+        // Each failing apply's own words, so a failure on a loaded runner says why.
+        for (name, outcome) in results.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            #expect(outcome == "0", "apply --env \(name): \(outcome)")
+        }
         let verified = try project.reconcile("audit", "verify", "--env", "b")
         #expect(verified.code == 0 && verified.stdout.contains("3 entries"), "\(verified.output)")
     }
