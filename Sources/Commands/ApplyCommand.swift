@@ -41,6 +41,7 @@ struct ApplyCommand: AsyncParsableCommand {
             let selection = try selectFlags.selection()
             if dryRun { return try await showPlan(context, options: options, policy: policy, selection: selection) }
             let service = Service(context, selection: selection, windowOverride: windowFlags.overrideWindow)
+            keepUntilExit(service)
             _ = try service.run(options.env!)
             if let warning = context.uncommittedWarning(verb: "apply") { context.warn(warning) }
             let printer = ApplyPrinter(options.output)
@@ -48,6 +49,7 @@ struct ApplyCommand: AsyncParsableCommand {
             let yes = self.yes
             control.confirm = { plan in yes ? .yes : Console.ask(plan) }
             let result = try await service.apply(options.env!, policy: policy, control: control)
+            keepUntilExit(result)
             return try printer.finish(result.report, run: result.run)
         }
     }

@@ -20,10 +20,19 @@ extension Workspace {
     }
 }
 
+/// What a one-shot command keeps until the process exits: its context, its runs and
+/// its plan. Freeing 100,000 resources one by one just before exit is work nobody
+/// waits for (compilers skip it the same way); the kernel takes the pages back at once.
+nonisolated(unsafe) private var keptUntilExit: [Any] = []
+private let keptLock = NSLock()
+
+/// Keeps `value` alive until the process exits (one-shot commands only: `watch` frees
+/// what each cycle made).
+func keepUntilExit(_ value: Any) {
+    keptLock.withLock { keptUntilExit.append(value) }
+}
+
 /// Runs a command body, printing a failure as diagnostics and exiting 1.
-/// Contexts kept until the process exits: tearing down millions of parsed nodes just
-/// before exit is work nobody waits for (compilers skip it the same way).
-nonisolated(unsafe) private var keptUntilExit: [Context] = []
 
 func runReporting(_ options: CommonOptions, _ body: (Context) async throws(ReconcileError) -> Int32) async throws {
     try await runReporting(ReadOptions(options), output: options.output, body)
@@ -33,7 +42,7 @@ func runReporting(_ read: ReadOptions, output: OutputFormat, _ body: (Context) a
     var context: Context?
     do {
         let built = try Context(read)
-        keptUntilExit.append(built)
+        keepUntilExit(built)
         context = built
         let code = try await body(built)
         if code != 0 { throw ExitCode(code) }

@@ -37,6 +37,7 @@ struct DriftCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(options) { context async throws(ReconcileError) in
             let service = Service(context, selection: try selectFlags.selection(), windowOverride: windowFlags.overrideWindow)
+            keepUntilExit(service)
             let run = try service.run(options.env!)
             guard heal else {
                 let report = try await run.drift(policy: policyFlags.options)

@@ -34,6 +34,7 @@ struct DryRun {
         var worst: Int32 = 0
         var documents: [String: Value] = [:]
         let service = Service(context)
+        keepUntilExit(service)
         for name in names {
             let code: Int32
             do throws(ReconcileError) {

@@ -34,10 +34,13 @@ struct PlanCommand: AsyncParsableCommand {
 
 /// Plans, prints the plan, and returns 2 when there are changes.
 func showPlan(_ context: Context, options: CommonOptions, policy: PolicyCheck.Options, selection: Selection = .all) async throws(ReconcileError) -> Int32 {
-    let run = try Service(context, selection: selection).run(options.env!)
+    let service = Service(context, selection: selection)
+    keepUntilExit(service)
+    let run = try service.run(options.env!)
     _ = try run.desired()
     if let warning = context.uncommittedWarning(verb: "plan") { context.warn(warning) }
     let plan = try await run.plan(policy: policy)
+    keepUntilExit(plan)
     let store = try run.existingStore()
     await showNotice(context.lockNotice(run.environment, store: store), output: options.output)
     await showNotice(context.pinNotice(run.environment, store: store), output: options.output)

@@ -23,6 +23,7 @@ struct ValidateCommand: AsyncParsableCommand {
             var problems: [Diagnostic] = []
             var counts: [String] = []
             let service = Service(context)
+            keepUntilExit(service)
             for name in names {
                 do throws(ReconcileError) {
                     let run = try service.run(name)
