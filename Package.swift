@@ -129,7 +129,7 @@ let package = Package(
 
         // MARK: Tests
         /// Processes, temporary git repositories and paths shared by the tests.
-        .target(name: "TestSupport", dependencies: ["Model"], path: "Tests/TestSupport", exclude: ["delta_inspect.py", "flagd_eval.py", "schema_check.py", "ofrep_eval.py", "prom_parse.py", "webhook_receiver.py", "databricks_fake.py", "workflow_steps.py"]),
+        .target(name: "TestSupport", dependencies: ["Model"], path: "Tests/TestSupport", exclude: ["delta_inspect.py", "delta_rows.py", "flagd_eval.py", "schema_check.py", "ofrep_eval.py", "parquet_fixtures.py", "prom_parse.py", "webhook_receiver.py", "databricks_fake.py", "workflow_steps.py"]),
         .testTarget(name: "YAMLSourceTests", dependencies: ["YAMLSource"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "LoadingTests", dependencies: ["Loading", "Model", "YAMLSource", "GitStore", "TestSupport"]),
