@@ -33,7 +33,7 @@ import TestSupport
         #expect(worktree.revision == "worktree")
     }
 
-    /// Past 512 files, blobs are read on every core through handles of their own: every
+    /// From 64 files, blobs are read on every core through handles of their own: every
     /// file comes back whole, in path order, with its blob id; listed-only ones stay
     /// empty and marked; a symbolic link is still one; a packed repository reads the same.
     @Test func manyFilesAreReadInParallelWhole() throws {
