@@ -33,7 +33,6 @@ func keepUntilExit(_ value: Any) {
 }
 
 /// Runs a command body, printing a failure as diagnostics and exiting 1.
-
 func runReporting(_ options: CommonOptions, _ body: (Context) async throws(ReconcileError) -> Int32) async throws {
     try await runReporting(ReadOptions(options), output: options.output, body)
 }
