@@ -36,6 +36,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         /// snappy, zstd and zlib, for Parquet pages.
         .systemLibrary(name: "CCompression", pkgConfig: "libzstd", providers: [.apt(["libsnappy-dev", "libzstd-dev", "zlib1g-dev"])]),
+        /// mimalloc, linked into the executable so it replaces malloc for the whole process
+        /// (the Swift runtime, libyaml, libgit2): validating 100,000 manifests spent an
+        /// eighth of its time in glibc's malloc and free, and ran 8-12% faster with it.
+        .systemLibrary(name: "CMimalloc", providers: [.apt(["libmimalloc-dev"])]),
 
         // MARK: Edges that wrap C
         /// Repositories, revisions, trees and blobs read straight from the object database.
@@ -125,7 +129,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         /// Entry point.
-        .executableTarget(name: "reconcile", dependencies: ["Commands"]),
+        .executableTarget(name: "reconcile", dependencies: ["Commands", .target(name: "CMimalloc", condition: .when(platforms: [.linux]))]),
 
         // MARK: Tests
         /// Processes, temporary git repositories and paths shared by the tests.

@@ -185,7 +185,7 @@ public enum Loader {
         let hits = byIndex.count { $0 != nil }
         let unknown = files.indices.filter { byIndex[$0] == nil }
         let missing = readable(unknown.map { files[$0] }, sink: sink)
-        let fresh = Parallel.map(missing) { part in TypeMemo().sharing { types in part.map { decode($0, types) } } }
+        let fresh = Parallel.map(missing, atMost: 512) { part in TypeMemo().sharing { types in part.map { decode($0, types) } } }
         for (index, part) in zip(unknown.filter { !files[$0].omitted }, fresh) { byIndex[index] = part }
         cache?.keep(reused: cached, fresh: Array(zip(missing, fresh)), current: hits + missing.count { $0.blob != nil }, of: files, in: context)
         return byIndex.compactMap { $0 }

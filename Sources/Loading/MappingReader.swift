@@ -81,6 +81,9 @@ final class MappingReader {
     let subject: String
     let sink: DiagnosticSink
     private var known: [String] = []
+    /// The pairs (of the first 64) a field was read from: when every pair was, no key
+    /// is unknown, and `finish` has nothing to look up.
+    private var found: UInt64 = 0
     /// An explicit null (`field:` with nothing after it) is an error rather than
     /// "not given" (environment files: a guardrail never runs on a default it chose
     /// for a field the user wrote). Mappings read through `mapping(_:)` inherit it.
@@ -92,9 +95,12 @@ final class MappingReader {
     }
 
     /// The reader of item `index` of the list at `list` (`spec.columns`); nil (after
-    /// reporting) when the item is not a mapping.
-    convenience init?(_ node: Node, file: String, item index: Int, of list: String, subject: String, sink: DiagnosticSink) {
+    /// reporting) when the item is not a mapping. `fields`, when given, are the keys
+    /// such an item may have, all known from the start: a table's many columns then
+    /// share one list, and an unknown key's message names them all.
+    convenience init?(_ node: Node, file: String, item index: Int, of list: String, subject: String, sink: DiagnosticSink, fields: [String] = []) {
         self.init(node, file: file, path: list, index: index, subject: subject, sink: sink)
+        known = fields
     }
 
     private init?(_ node: Node, file: String, path: String, index: Int?, subject: String, sink: DiagnosticSink) {
@@ -104,7 +110,6 @@ final class MappingReader {
         self.index = index
         self.subject = subject
         self.sink = sink
-        known.reserveCapacity(8)
         guard node.pairs != nil else {
             sink.error(file, node.mark, "\(subject)\(fieldPath.isEmpty ? "the document" : fieldPath) must be a mapping, not \(node.shapeName)")
             return nil
@@ -120,11 +125,12 @@ final class MappingReader {
     /// The node under `key`; declares `key` as known. Reports a missing required field.
     func field(_ key: String, required: Bool = false) -> Node? {
         if !known.contains(where: { Node.sameKey($0, key) }) { known.append(key) }
-        guard let value = node[key] else {
+        guard let pairs = node.pairs, let index = Node.index(of: key, in: pairs) else {
             if required { error(node, "missing required field \"\(path(key))\"") }
             return nil
         }
-        return value
+        if index < 64 { found |= 1 << UInt64(index) }
+        return pairs[index].value
     }
 
     func string(_ key: String, required: Bool = false) -> String? {
@@ -208,7 +214,9 @@ final class MappingReader {
 
     /// Reports every key not asked for, with the closest known one.
     func finish() {
-        for pair in node.pairs ?? [] {
+        let pairs = node.pairs ?? []
+        if pairs.count <= 64, found.nonzeroBitCount == pairs.count { return }
+        for pair in pairs {
             guard let key = pair.key.scalarText else {
                 error(pair.key, "\(fieldPath.isEmpty ? "" : fieldPath + ": ")keys must be strings")
                 continue

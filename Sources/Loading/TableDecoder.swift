@@ -122,8 +122,11 @@ struct TableDecoder {
         }
     }
 
+    /// The fields of a column, in the order `decodeColumn` reads them.
+    static let columnFields = ["name", "type", "nullable", "comment", "renamedFrom", "tags", "mask"]
+
     private func decodeColumn(_ node: Node, index: Int) -> Column? {
-        guard let fields = MappingReader(node, file: reader.file, item: index, of: "spec.columns", subject: reader.subject, sink: reader.sink) else {
+        guard let fields = MappingReader(node, file: reader.file, item: index, of: "spec.columns", subject: reader.subject, sink: reader.sink, fields: Self.columnFields) else {
             return nil
         }
         defer { fields.finish() }

@@ -84,7 +84,7 @@ public struct LocalLakehouse: Target {
         // needs no other check (two stats); else a directory without a _delta_log
         // directory is not a table.
         // The resource is made there too (a table's spec is built from its log's metadata).
-        let observed = Parallel.map(tables) { part in part.map(Self.observe(_:)) }
+        let observed = Parallel.map(tables, atMost: 512) { part in part.map(Self.observe(_:)) }
         SnapshotCache.shared.forget(under: root.path, except: Set(tables.map(\.logPath)))
         resources.reserveCapacity(resources.count + tables.count)
         for result in observed {

@@ -6,9 +6,14 @@ public enum Parallel {
     /// on one thread with its own state; results are collected by index, so the
     /// output is the same as a sequential map. Four chunks a core: a core that finishes
     /// its chunk takes the next, so no core idles while one slow chunk finishes alone.
+    /// With `atMost`, more chunks where needed so none holds more elements than that:
+    /// the last chunk then ends soon after the others (an eighth of 100,000 manifests
+    /// kept one core decoding alone for 0.4 s).
     public static func map<Element: Sendable, Result: Sendable>(_ elements: [Element], chunks: Int = 4 * ProcessInfo.processInfo.activeProcessorCount,
+                                                         atMost: Int? = nil,
                                                          _ transform: @Sendable ([Element]) -> [Result]) -> [Result] {
-        let count = max(1, min(chunks, elements.count / 64))
+        let wanted = atMost.map { max(chunks, (elements.count + max($0, 1) - 1) / max($0, 1)) } ?? chunks
+        let count = max(1, min(wanted, elements.count / 64))
         guard count > 1 else { return transform(elements) }
         let size = (elements.count + count - 1) / count
         let parts = stride(from: 0, to: elements.count, by: size).map { Array(elements[$0..<min($0 + size, elements.count)]) }

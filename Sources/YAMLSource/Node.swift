@@ -98,8 +98,8 @@ public struct Node: Sendable {
         self.content = .scalar(text, style)
         self.mark = mark
         self.end = end
-        self.mayReference = mayReference
-        self.tag = tag
+        // Most scalars have no tag: the bits are set once, without the tag's setter.
+        bits = (mayReference ? Self.referenceBit : 0) | (tag.map(InternedStrings.shared.index) ?? 0)
     }
 
     private static func mayReference(_ content: Content) -> Bool {
@@ -159,19 +159,23 @@ extension Node {
     /// plain ones may be null, booleans or numbers.
     public var scalar: Scalar? {
         guard case .scalar(let text, let style) = content else { return nil }
-        if style != .plain || tag == "tag:yaml.org,2002:str" { return .string(text) }
-        switch text {
-        case "", "~", "null", "Null", "NULL": return .null
-        case "true", "True", "TRUE": return .bool(true)
-        case "false", "False", "FALSE": return .bool(false)
-        default: break
+        if style != .plain || (bits & Self.tagBits != 0 && tag == "tag:yaml.org,2002:str") { return .string(text) }
+        // Most scalars are words, decided by their first byte: only `~`, n, t, f (any
+        // case) can start a null or a boolean, and a digit, sign or dot a number.
+        guard let first = text.utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"):
+            if text == "~" || text == "null" || text == "Null" || text == "NULL" { return .null }
+        case UInt8(ascii: "t"), UInt8(ascii: "T"):
+            if text == "true" || text == "True" || text == "TRUE" { return .bool(true) }
+        case UInt8(ascii: "f"), UInt8(ascii: "F"):
+            if text == "false" || text == "False" || text == "FALSE" { return .bool(false) }
+        case 0x30...0x39, UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
+            if let int = Node.parseInt(text) { return .int(int) }
+            if let double = Node.parseDouble(text) { return .double(double) }
+        default:
+            break
         }
-        // Numbers start with a digit, a sign or a dot; most scalars are words, decided by one byte.
-        guard let first = text.utf8.first, (first >= 0x30 && first <= 0x39) || first == 0x2B || first == 0x2D || first == 0x2E else {
-            return .string(text)
-        }
-        if let int = Node.parseInt(text) { return .int(int) }
-        if let double = Node.parseDouble(text) { return .double(double) }
         return .string(text)
     }
 
@@ -193,9 +197,15 @@ extension Node {
 
     /// The value of a key in a mapping, by its scalar text (`sameKey`).
     public subscript(key: String) -> Node? {
-        guard case .mapping(let pairs) = content else { return nil }
-        for pair in pairs {
-            if case .scalar(let text, _) = pair.key.content, Node.sameKey(text, key) { return pair.value }
+        guard case .mapping(let pairs) = content, let index = Node.index(of: key, in: pairs) else { return nil }
+        return pairs[index].value
+    }
+
+    /// The position of the pair whose key is `key` (`sameKey`) in `pairs`.
+    @inlinable
+    public static func index(of key: String, in pairs: [Pair]) -> Int? {
+        for index in pairs.indices {
+            if case .scalar(let text, _) = pairs[index].key.content, sameKey(text, key) { return index }
         }
         return nil
     }
@@ -204,7 +214,7 @@ extension Node {
     /// unknown-field check use this one test, so a key is either found or reported.
     /// The length comes first: most keys compared differ in it, and comparing
     /// strings of another length cost more than the rest of a lookup.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func sameKey(_ text: String, _ key: String) -> Bool {
         text.utf8.count == key.utf8.count && text == key
     }

@@ -185,8 +185,8 @@ struct TreeBuilder {
     /// The items and pairs of the collections being built, innermost last. Each
     /// collection is copied out once, at its exact size, when it ends: an array grown
     /// one element at a time was reallocated two or three times for every mapping.
-    var itemStack: [Node] = []
-    var pairStack: [Node.Pair] = []
+    let itemStack = MoveStack<Node>()
+    let pairStack = MoveStack<Node.Pair>()
 
     init(reader: EventReader, path: String, budget: Int) {
         self.reader = reader
@@ -272,11 +272,10 @@ struct TreeBuilder {
             var next = try reader.next()
             while next.kind != .sequenceEnd {
                 let item = try node(from: next)
-                itemStack.append(item)
+                itemStack.push(item)
                 next = try reader.next()
             }
-            let items = Array(itemStack[base...])
-            itemStack.removeSubrange(base...)
+            let items = itemStack.pop(from: base)
             built = Node(.sequence(items), mark: event.mark, end: next.end, tag: event.tag)
         default:
             let (pairs, end) = try mapping()
@@ -291,8 +290,13 @@ struct TreeBuilder {
         // Most mappings have a handful of keys: a linear scan beats hashing each one;
         // past a few dozen, an index keeps a huge mapping linear, not quadratic.
         var index: [String: Mark] = [:]
-        func first(_ text: String, in pairs: ArraySlice<Node.Pair>) -> Mark? {
-            if pairs.count <= 32 { return pairs.first { $0.key.scalarText == text }?.key.mark }
+        func first(_ text: String, in pairs: UnsafeBufferPointer<Node.Pair>) -> Mark? {
+            if pairs.count <= 32 {
+                for pair in pairs {
+                    if case .scalar(let key, _) = pair.key.content, Node.sameKey(key, text) { return pair.key.mark }
+                }
+                return nil
+            }
             if index.isEmpty {
                 for pair in pairs { if let key = pair.key.scalarText, index[key] == nil { index[key] = pair.key.mark } }
             }
@@ -308,20 +312,19 @@ struct TreeBuilder {
                 merged += try mergeSources(value)
                 continue
             }
-            if let text = key.scalarText, let first = first(text, in: pairStack[base...]) {
+            if let text = key.scalarText, let first = first(text, in: pairStack.elements(from: base)) {
                 throw YAMLError(path: path, mark: key.mark, message: "duplicate key \"\(text)\" (first defined at line \(first.line)); remove one of them")
             }
-            pairStack.append(Node.Pair(key: key, value: value))
+            pairStack.push(Node.Pair(key: key, value: value))
             if !index.isEmpty, let text = key.scalarText { index[text] = key.mark }
         }
         // Merge keys: explicit keys win over merged ones; earlier sources win over later.
         for pair in merged {
-            guard let text = pair.key.scalarText, first(text, in: pairStack[base...]) == nil else { continue }
-            pairStack.append(pair)
+            guard let text = pair.key.scalarText, first(text, in: pairStack.elements(from: base)) == nil else { continue }
+            pairStack.push(pair)
             if !index.isEmpty { index[text] = pair.key.mark }
         }
-        let pairs = Array(pairStack[base...])
-        pairStack.removeSubrange(base...)
+        let pairs = pairStack.pop(from: base)
         return (pairs, end)
     }
 
@@ -340,5 +343,50 @@ struct TreeBuilder {
         case .scalar:
             throw YAMLError(path: path, mark: value.mark, message: "a merge key \"<<\" takes a mapping or a list of mappings")
         }
+    }
+}
+
+/// The items of the collections being built, innermost last. Each collection's items
+/// are moved out into an array of their exact size when it ends, not copied: an array
+/// slice copied out, then removed, retained and released every node once more.
+final class MoveStack<Element> {
+    private var storage: UnsafeMutablePointer<Element>
+    private var capacity = 64
+    private(set) var count = 0
+
+    init() { storage = .allocate(capacity: capacity) }
+
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+
+    func push(_ element: consuming Element) {
+        if count == capacity {
+            let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+            larger.moveInitialize(from: storage, count: count)
+            storage.deallocate()
+            storage = larger
+            capacity *= 2
+        }
+        (storage + count).initialize(to: element)
+        count += 1
+    }
+
+    /// The elements from `base` on, in order; the stack keeps those below `base`.
+    func pop(from base: Int) -> [Element] {
+        precondition(base >= 0 && base <= count)
+        let moved = count - base
+        let elements = [Element](unsafeUninitializedCapacity: moved) { buffer, initialized in
+            if moved > 0 { buffer.baseAddress!.moveInitialize(from: storage + base, count: moved) }
+            initialized = moved
+        }
+        count = base
+        return elements
+    }
+
+    /// The elements from `base` on, to read; valid until the next push or pop.
+    func elements(from base: Int) -> UnsafeBufferPointer<Element> {
+        UnsafeBufferPointer(start: storage + base, count: count - base)
     }
 }

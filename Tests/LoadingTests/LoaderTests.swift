@@ -95,6 +95,8 @@ func render(_ manifest: String, extra: [String: String] = [:]) -> DesiredState {
         ("  comment: [a]", "6:12", "spec.comment must be a string, not a list"),
         ("  partitionedBy: [nope]", "6:19", "partition column \"nope\" is not among the columns"),
         ("  colour: red", "6:3", "unknown field \"spec.colour\""),
+        ("    - { name: id, type: int, default: 0 }", "8:30", "unknown field \"spec.columns[0].default\"; known fields here: name, type, nullable, comment, renamedFrom, tags, mask"),
+        ("    - { name: id, type: int, nulable: false }", "8:30", "unknown field \"spec.columns[0].nulable\"; did you mean \"nullable\"?"),
         ("  name: main.silver", "4:9", "metadata.name must be the full name \"catalog.schema.table\""),
         ("  name: ${var.catalgo}.s.t", "4:9", "unknown variable \"catalgo\": environment \"dev\" has no spec.variables.catalgo; did you mean \"catalog\"?"),
         ("  properties: { delta.appendOnyl: \"true\" }", "6:17", "unknown Delta property \"delta.appendOnyl\"; did you mean \"delta.appendOnly\"?"),

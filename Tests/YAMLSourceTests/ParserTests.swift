@@ -184,6 +184,24 @@ import Testing
         #expect(root["version"]?.scalar == .string("1.2.3"))
     }
 
+    /// Every spelling the core schema gives a null, a boolean or a number, and the
+    /// near misses that stay strings (resolution decides most scalars by one byte).
+    @Test(arguments: [
+        ("~", Node.Scalar.null), ("null", .null), ("Null", .null), ("NULL", .null), ("nULL", .string("nULL")), ("nulls", .string("nulls")),
+        ("n", .string("n")), ("N", .string("N")), ("~x", .string("~x")),
+        ("true", .bool(true)), ("True", .bool(true)), ("TRUE", .bool(true)), ("tRUE", .string("tRUE")), ("t", .string("t")), ("truely", .string("truely")),
+        ("false", .bool(false)), ("False", .bool(false)), ("FALSE", .bool(false)), ("f", .string("f")), ("Falsey", .string("Falsey")),
+        ("0", .int(0)), ("+12", .int(12)), ("-3", .int(-3)), ("0x1F", .int(31)), ("0o17", .int(15)), (".5", .double(0.5)), ("-1e3", .double(-1000)),
+        (".inf", .double(.infinity)), ("-.Inf", .double(-.infinity)), ("1.2.3", .string("1.2.3")), ("-x", .string("-x")), ("+x", .string("+x")),
+        ("yes", .string("yes")), ("on", .string("on")), ("word", .string("word")),
+    ])
+    func plainScalarsResolveByTheCoreSchema(text: String, expected: Node.Scalar) throws {
+        let root = try #require(try YAMLParser.parse("value: \(text)\n", path: "t.yaml").first?.root)
+        #expect(root["value"]?.scalar == expected)
+        let tagged = try #require(try YAMLParser.parse("value: !!str \(text)\n", path: "t.yaml").first?.root)
+        #expect(tagged["value"]?.scalar == .string(text))
+    }
+
     @Test func emptyStreamHasNoDocuments() throws {
         #expect(try YAMLParser.parse("", path: "t.yaml").isEmpty)
         #expect(try YAMLParser.parse("# only a comment\n", path: "t.yaml").isEmpty)
