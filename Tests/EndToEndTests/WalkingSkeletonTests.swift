@@ -44,6 +44,17 @@ import TestSupport
         #expect(attributes["keyType"] as? String == "string")
     }
 
+    /// The executable allocates through mimalloc (linked, not preloaded): a build that
+    /// dropped the library would still run, only slower, so nothing else would notice.
+    @Test func theProgramAllocatesThroughMimalloc() throws {
+        let project = try Project()
+        let result = try Shell.run(Paths.reconcile, ["validate", "--env", "dev"], in: project.url, environment: ["MIMALLOC_VERBOSE": "1"])
+        #expect(result.code == 0, "\(result.output)")
+        #expect(result.stderr.contains("mimalloc: process init"), "\(result.output)")
+        let quiet = try project.reconcile("validate", "--env", "dev")
+        #expect(!quiet.stderr.contains("mimalloc"), "\(quiet.output)")
+    }
+
     @Test func addingAColumnIsPlannedAppliedAndReadByDeltaRS() throws {
         let project = try Project()
         try project.apply()
