@@ -173,7 +173,7 @@ struct TableDecoder {
         }
         guard let name, let type else { return nil }
         var column = Column(name: name, type: type, nullable: nullable, comment: comment, renamedFrom: renamedFrom, tags: tags)
-        column.mask = mask
+        if let mask { column.mask = mask }
         return column
     }
 

@@ -167,7 +167,8 @@ public struct Resource: Sendable, Hashable {
             return id.parents
         case .table(let table):
             // The functions its masks and row filter call must exist first.
-            return id.parents + table.functionsUsed.map { ResourceID(.function, $0) }
+            let functions = table.functionsUsed
+            return functions.isEmpty ? id.parents : id.parents + functions.map { ResourceID(.function, $0) }
         case .pipeline(let pipeline):
             var result = [ResourceID(.catalog, pipeline.catalog), ResourceID(.schema, "\(pipeline.catalog).\(pipeline.target)")]
             result += (pipeline.consumes + pipeline.produces).map { ResourceID(.table, $0) }

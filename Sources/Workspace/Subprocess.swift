@@ -27,9 +27,10 @@ enum Subprocess {
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = directory.appendingPathComponent("\(program).out"), err = directory.appendingPathComponent("\(program).err")
+        for file in [out, err] where !FileManager.default.createFile(atPath: file.path, contents: nil) {
+            throw .cannotRun(program, "cannot create \(file.path) for its output")
+        }
         do {
-            FileManager.default.createFile(atPath: out.path, contents: nil)
-            FileManager.default.createFile(atPath: err.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: out)
             process.standardError = try FileHandle(forWritingTo: err)
             process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
