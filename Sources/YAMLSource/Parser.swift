@@ -183,7 +183,7 @@ struct TreeBuilder {
     let budget: Int
     var depth = 0
     /// The items and pairs of the collections being built, innermost last. Each
-    /// collection is copied out once, at its exact size, when it ends: an array grown
+    /// collection is moved out once, at its exact size, when it ends: an array grown
     /// one element at a time was reallocated two or three times for every mapping.
     let itemStack = MoveStack<Node>()
     let pairStack = MoveStack<Node.Pair>()
