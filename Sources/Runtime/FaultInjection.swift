@@ -22,4 +22,17 @@ public enum FaultInjection {
             kill(getpid(), SIGKILL)
         }
     }
+
+    private static let gate: String? = ProcessInfo.processInfo.environment["RECONCILE_TEST_GATE"]
+
+    /// Test-only: with `RECONCILE_TEST_GATE=<path>`, waits at `name` for a shared lock
+    /// on that file, which the test holds exclusively and then lets go: every process
+    /// lined up there wakes at the same instant. Unset, it costs one branch.
+    public static func gate(_ name: @autoclosure () -> String) {
+        guard let gate else { return }
+        let fd = open(gate, O_RDONLY)
+        guard fd >= 0 else { return }
+        flock(fd, LOCK_SH)
+        close(fd)
+    }
 }

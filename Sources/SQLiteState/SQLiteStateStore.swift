@@ -45,32 +45,64 @@ public final class SQLiteStateStore: StateStore {
         }
         do throws(SQLiteError) {
             database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-            try database.execute("PRAGMA journal_mode=WAL")
+            FaultInjection.gate("state store open")
+            try Self.useWAL(database, waitingUpTo: busyTimeoutMilliseconds)
             // A bounded log: checkpoints every 200 pages and reuses the file, so a filling
             // disk meets the data first, not the journal of what was done to it.
             try database.execute("PRAGMA wal_autocheckpoint=200")
-            try database.execute(Self.schema)
-            // Stores made before locks recorded the holder's PID namespace.
-            let lockColumns = try database.query("PRAGMA table_info(locks)").compactMap { $0[1].string }
-            if !lockColumns.contains("pid_namespace") {
-                try database.execute("ALTER TABLE locks ADD COLUMN pid_namespace TEXT NOT NULL DEFAULT ''")
-            }
-            let changeColumns = try database.query("PRAGMA table_info(apply_changes)").compactMap { $0[1].string }
-            if !changeColumns.contains("resolved") {
-                try database.execute("ALTER TABLE apply_changes ADD COLUMN resolved INTEGER NOT NULL DEFAULT 0")
-            }
-            // Stores made before applies recorded the table versions they produced.
-            if !changeColumns.contains("table_version") {
-                try database.execute("ALTER TABLE apply_changes ADD COLUMN table_version INTEGER")
-            }
-            let holdColumns = try database.query("PRAGMA table_info(holds)").compactMap { $0[1].string }
-            if !holdColumns.contains("followed") {
-                try database.execute("ALTER TABLE holds ADD COLUMN followed TEXT")
+            // Created and upgraded in one write transaction: two processes opening an
+            // old store at once must not both add the same column.
+            try database.execute("BEGIN IMMEDIATE")
+            do throws(SQLiteError) {
+                try Self.migrate(database)
+                try database.execute("COMMIT")
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
             }
         } catch {
             throw TargetError(nil, "cannot open the state store \(displayPath): \(error.message)")
         }
         Self.makeReserve(reservePath)
+    }
+
+    /// Turns on write-ahead logging. Doing so needs the file to itself for a moment,
+    /// and when other processes open the same new store at that instant SQLite answers
+    /// "locked" at once, without its busy wait (three applies sharing a new store:
+    /// one failed now and then). So a busy answer is tried again until the timeout.
+    static func useWAL(_ database: Database, waitingUpTo milliseconds: Int32) throws(SQLiteError) {
+        let deadline = Date().addingTimeInterval(Double(milliseconds) / 1000)
+        while true {
+            do throws(SQLiteError) {
+                try database.execute("PRAGMA journal_mode=WAL")
+                return
+            } catch {
+                guard error.isBusy, Date() < deadline else { throw error }
+                usleep(5_000)
+            }
+        }
+    }
+
+    /// The tables, and the columns later versions added to stores made before them.
+    private static func migrate(_ database: Database) throws(SQLiteError) {
+        try database.execute(Self.schema)
+        // Stores made before locks recorded the holder's PID namespace.
+        let lockColumns = try database.query("PRAGMA table_info(locks)").compactMap { $0[1].string }
+        if !lockColumns.contains("pid_namespace") {
+            try database.execute("ALTER TABLE locks ADD COLUMN pid_namespace TEXT NOT NULL DEFAULT ''")
+        }
+        let changeColumns = try database.query("PRAGMA table_info(apply_changes)").compactMap { $0[1].string }
+        if !changeColumns.contains("resolved") {
+            try database.execute("ALTER TABLE apply_changes ADD COLUMN resolved INTEGER NOT NULL DEFAULT 0")
+        }
+        // Stores made before applies recorded the table versions they produced.
+        if !changeColumns.contains("table_version") {
+            try database.execute("ALTER TABLE apply_changes ADD COLUMN table_version INTEGER")
+        }
+        let holdColumns = try database.query("PRAGMA table_info(holds)").compactMap { $0[1].string }
+        if !holdColumns.contains("followed") {
+            try database.execute("ALTER TABLE holds ADD COLUMN followed TEXT")
+        }
     }
 
     /// Creates the reserve if it is missing; a disk too full for it is left alone

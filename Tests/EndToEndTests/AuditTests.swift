@@ -50,6 +50,55 @@ import TestSupport
         #expect(refused.code == 1 && refused.stderr.contains("spec.audit.webhook must be an https:// URL (http:// only for loopback)"), "\(refused.output)")
     }
 
+    /// Applies that open one new shared store at the same instant all go through: SQLite
+    /// answers "locked" at once, without waiting, to a process turning WAL on while
+    /// another does. The processes are lined up at the store's opening and released
+    /// together (RECONCILE_TEST_GATE), on a fresh store each round.
+    @Test func appliesOpeningANewSharedStoreAtOnceAllApply() throws {
+        let project = try Project()
+        let names = ["a", "b", "c", "d"]
+        for name in names {
+            try project.write("environments/\(name).yaml", """
+            apiVersion: reconcile/v1
+            kind: Environment
+            metadata: { name: \(name) }
+            spec:
+              target: { type: local, path: .lakehouse/\(name) }
+              state: { path: .reconcile/shared.db }
+              variables: { catalog: main }
+            """)
+        }
+        try project.commit("four environments, one store")
+        for round in 0..<5 {
+            for fresh in [".reconcile", ".lakehouse"] { try? FileManager.default.removeItem(at: project.url.appendingPathComponent(fresh)) }
+            let gate = project.url.appendingPathComponent("gate-\(round)")
+            #expect(FileManager.default.createFile(atPath: gate.path, contents: nil))
+            let held = open(gate.path, O_RDONLY)
+            #expect(held >= 0 && flock(held, LOCK_EX) == 0)
+            let group = DispatchGroup()
+            let results = Mutex<[String: String]>([:])
+            for name in names {
+                DispatchQueue.global().async(group: group) {
+                    let outcome: String
+                    do {
+                        let applied = try Shell.run(Paths.reconcile, ["apply", "--env", name], in: project.url, environment: ["RECONCILE_TEST_GATE": gate.path])
+                        outcome = applied.code == 0 ? "0" : "exit \(applied.code): \(applied.output)"
+                    } catch {
+                        outcome = "not run: \(error)"
+                    }
+                    results.withLock { $0[name] = outcome }
+                }
+            }
+            Thread.sleep(forTimeInterval: 2)
+            flock(held, LOCK_UN)
+            close(held)
+            group.wait()
+            for (name, outcome) in results.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+                #expect(outcome == "0", "round \(round), apply --env \(name): \(outcome)")
+            }
+        }
+    }
+
     @Test func writersSharingAStoreNeverForkTheChain() throws {
         let project = try Project()
         for name in ["a", "b", "c"] {
