@@ -50,13 +50,9 @@ import TestSupport
         #expect(refused.code == 1 && refused.stderr.contains("spec.audit.webhook must be an https:// URL (http:// only for loopback)"), "\(refused.output)")
     }
 
-    /// Applies that open one new shared store at the same instant all go through: SQLite
-    /// answers "locked" at once, without waiting, to a process turning WAL on while
-    /// another does. The processes are lined up at the store's opening and released
-    /// together (RECONCILE_TEST_GATE), on a fresh store each round.
-    @Test func appliesOpeningANewSharedStoreAtOnceAllApply() throws {
+    /// A project whose environments `names` keep their state in one store.
+    func sharingOneStore(_ names: [String]) throws -> Project {
         let project = try Project()
-        let names = ["a", "b", "c", "d"]
         for name in names {
             try project.write("environments/\(name).yaml", """
             apiVersion: reconcile/v1
@@ -68,7 +64,17 @@ import TestSupport
               variables: { catalog: main }
             """)
         }
-        try project.commit("four environments, one store")
+        try project.commit("\(names.count) environments, one store")
+        return project
+    }
+
+    /// Applies that open one new shared store at the same instant all go through: SQLite
+    /// answers "locked" at once, without waiting, to a process turning WAL on while
+    /// another does. The processes are lined up at the store's opening and released
+    /// together (RECONCILE_TEST_GATE), on a fresh store each round.
+    @Test func appliesOpeningANewSharedStoreAtOnceAllApply() throws {
+        let names = ["a", "b", "c", "d"]
+        let project = try sharingOneStore(names)
         for round in 0..<5 {
             for fresh in [".reconcile", ".lakehouse"] { try? FileManager.default.removeItem(at: project.url.appendingPathComponent(fresh)) }
             let gate = project.url.appendingPathComponent("gate-\(round)")
@@ -100,19 +106,7 @@ import TestSupport
     }
 
     @Test func writersSharingAStoreNeverForkTheChain() throws {
-        let project = try Project()
-        for name in ["a", "b", "c"] {
-            try project.write("environments/\(name).yaml", """
-            apiVersion: reconcile/v1
-            kind: Environment
-            metadata: { name: \(name) }
-            spec:
-              target: { type: local, path: .lakehouse/\(name) }
-              state: { path: .reconcile/shared.db }
-              variables: { catalog: main }
-            """)
-        }
-        try project.commit("three environments, one store")
+        let project = try sharingOneStore(["a", "b", "c"])
         let group = DispatchGroup()
         let results = Mutex<[String: String]>([:])
         for name in ["a", "b", "c"] {
