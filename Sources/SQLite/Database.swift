@@ -42,6 +42,8 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 public final class Database {
     private let handle: OpaquePointer
     public let path: String
+    /// How long a lock held by another process is waited for.
+    private let busyTimeoutMilliseconds: Int32
 
     /// Opens (creating if needed) the database at `path`. A lock held by another
     /// process is waited for up to `busyTimeoutMilliseconds`, then is an error.
@@ -55,6 +57,7 @@ public final class Database {
         }
         handle = db
         self.path = path
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
         sqlite3_extended_result_codes(db, 1)
     }
@@ -63,6 +66,24 @@ public final class Database {
 
     private func error(_ code: Int32, _ what: String) -> SQLiteError {
         SQLiteError(code: code, message: "\(what): \(String(cString: sqlite3_errmsg(handle)))")
+    }
+
+    /// Turns on write-ahead logging. Doing so needs the file to itself for a moment,
+    /// and when other processes open the same new database at that instant SQLite
+    /// answers "locked" at once, without its busy wait (three applies sharing a new
+    /// state store: one failed now and then). So a busy answer is tried again until
+    /// the busy timeout, then is the error.
+    public func useWriteAheadLog() throws(SQLiteError) {
+        let deadline = ContinuousClock.now + .milliseconds(busyTimeoutMilliseconds)
+        while true {
+            do throws(SQLiteError) {
+                try execute("PRAGMA journal_mode=WAL")
+                return
+            } catch {
+                guard error.isBusy, ContinuousClock.now < deadline else { throw error }
+                sqlite3_sleep(5)
+            }
+        }
     }
 
     /// Runs one or more statements without parameters.

@@ -14,26 +14,6 @@ public final class SQLiteStateStore: StateStore {
     private let reservePath: String
     static let reserveSize = 256 * 1024
 
-    static let schema = """
-    CREATE TABLE IF NOT EXISTS applies (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, environment TEXT NOT NULL, revision TEXT NOT NULL, plan_digest TEXT NOT NULL,
-        actor TEXT NOT NULL, kind TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL, outcome TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS applies_by_environment ON applies (environment, id);
-    CREATE TABLE IF NOT EXISTS apply_changes (
-        apply_id INTEGER NOT NULL, position INTEGER NOT NULL, resource TEXT NOT NULL, action TEXT NOT NULL,
-        status TEXT NOT NULL, error TEXT, resolved INTEGER NOT NULL DEFAULT 0, table_version INTEGER, PRIMARY KEY (apply_id, position));
-    CREATE TABLE IF NOT EXISTS inventory (
-        environment TEXT NOT NULL, resource TEXT NOT NULL, protected INTEGER NOT NULL DEFAULT 0, principals TEXT,
-        PRIMARY KEY (environment, resource));
-    CREATE TABLE IF NOT EXISTS locks (
-        environment TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
-        process_start TEXT NOT NULL, since REAL NOT NULL, command TEXT NOT NULL, pid_namespace TEXT NOT NULL DEFAULT '');
-    CREATE TABLE IF NOT EXISTS audit (sequence INTEGER PRIMARY KEY, entry TEXT NOT NULL, hash TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS holds (
-        environment TEXT PRIMARY KEY, reason TEXT NOT NULL, revision TEXT NOT NULL, actor TEXT NOT NULL, since REAL NOT NULL, followed TEXT);
-    CREATE TABLE IF NOT EXISTS environment_owners (environment TEXT PRIMARY KEY, project TEXT NOT NULL, claimed_at REAL NOT NULL);
-    """
-
     /// Opens the store at `path`, creating it (and its directory) if needed.
     public init(path: String, displayPath: String, busyTimeoutMilliseconds: Int32 = 10_000) throws(TargetError) {
         location = displayPath
@@ -46,7 +26,7 @@ public final class SQLiteStateStore: StateStore {
         do throws(SQLiteError) {
             database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             FaultInjection.gate("state store open")
-            try Self.useWAL(database, waitingUpTo: busyTimeoutMilliseconds)
+            try database.useWriteAheadLog()
             // A bounded log: checkpoints every 200 pages and reuses the file, so a filling
             // disk meets the data first, not the journal of what was done to it.
             try database.execute("PRAGMA wal_autocheckpoint=200")
@@ -64,45 +44,6 @@ public final class SQLiteStateStore: StateStore {
             throw TargetError(nil, "cannot open the state store \(displayPath): \(error.message)")
         }
         Self.makeReserve(reservePath)
-    }
-
-    /// Turns on write-ahead logging. Doing so needs the file to itself for a moment,
-    /// and when other processes open the same new store at that instant SQLite answers
-    /// "locked" at once, without its busy wait (three applies sharing a new store:
-    /// one failed now and then). So a busy answer is tried again until the timeout.
-    static func useWAL(_ database: Database, waitingUpTo milliseconds: Int32) throws(SQLiteError) {
-        let deadline = Date().addingTimeInterval(Double(milliseconds) / 1000)
-        while true {
-            do throws(SQLiteError) {
-                try database.execute("PRAGMA journal_mode=WAL")
-                return
-            } catch {
-                guard error.isBusy, Date() < deadline else { throw error }
-                usleep(5_000)
-            }
-        }
-    }
-
-    /// The tables, and the columns later versions added to stores made before them.
-    private static func migrate(_ database: Database) throws(SQLiteError) {
-        try database.execute(Self.schema)
-        // Stores made before locks recorded the holder's PID namespace.
-        let lockColumns = try database.query("PRAGMA table_info(locks)").compactMap { $0[1].string }
-        if !lockColumns.contains("pid_namespace") {
-            try database.execute("ALTER TABLE locks ADD COLUMN pid_namespace TEXT NOT NULL DEFAULT ''")
-        }
-        let changeColumns = try database.query("PRAGMA table_info(apply_changes)").compactMap { $0[1].string }
-        if !changeColumns.contains("resolved") {
-            try database.execute("ALTER TABLE apply_changes ADD COLUMN resolved INTEGER NOT NULL DEFAULT 0")
-        }
-        // Stores made before applies recorded the table versions they produced.
-        if !changeColumns.contains("table_version") {
-            try database.execute("ALTER TABLE apply_changes ADD COLUMN table_version INTEGER")
-        }
-        let holdColumns = try database.query("PRAGMA table_info(holds)").compactMap { $0[1].string }
-        if !holdColumns.contains("followed") {
-            try database.execute("ALTER TABLE holds ADD COLUMN followed TEXT")
-        }
     }
 
     /// Creates the reserve if it is missing; a disk too full for it is left alone
